@@ -1,0 +1,129 @@
+/*
+ * The configuration: one typed struct filled from a main.cf-syntax file.
+ * Every parameter is declared once, in conf_params.c (name, type, default,
+ * bounds, field, one-line help); that table drives parsing, validation,
+ * `mailwright conf` and docs/configuration.md. Code reads the typed fields,
+ * never a parameter by name at run time.
+ */
+#ifndef LIB_CONF_H
+#define LIB_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/mw.h"
+
+struct buf;
+
+/* A parsed list value: items split on commas and white space. */
+struct conf_list {
+	char **items;
+	size_t n;
+};
+
+struct conf {
+	char *config_file; /* the file this was loaded from (absolute) */
+
+	/* identity */
+	char *myhostname;
+	char *mydomain;
+	char *myorigin;
+	char *mail_name;
+	struct conf_list mydestination;
+	struct conf_list mynetworks;
+	char *inet_protocols; /* "all", "ipv4", "ipv6" */
+
+	/* paths and processes */
+	char *queue_directory;
+	char *mail_directory; /* Maildirs live in <this>/<domain>/<local>/Maildir */
+	char *accounts_database;
+	char *mail_owner;
+	char *maillog_file; /* empty: stderr */
+	struct conf_list alias_maps;
+	struct conf_list alias_database;
+	uint64_t smtpd_processes;
+	uint64_t smtpd_worker_threads;
+	uint64_t queue_delivery_threads;
+
+	/* listeners: lists of address:port, empty to disable */
+	struct conf_list smtpd_listen;
+	struct conf_list submission_listen;
+	struct conf_list smtps_listen;
+	struct conf_list imap_listen;
+	struct conf_list imaps_listen;
+	struct conf_list pop3_listen;
+	struct conf_list pop3s_listen;
+
+	/* TLS material written by init (used by the TLS issue) */
+	char *smtpd_tls_cert_file;
+	char *smtpd_tls_key_file;
+
+	/* addresses */
+	char *recipient_delimiter; /* set of delimiter characters; "" = off */
+	char *postmaster_recipient; /* "" = <mail_directory>/<domain>/postmaster */
+
+	/* SMTP server */
+	char *smtpd_banner;
+	uint64_t message_size_limit;
+	uint64_t smtpd_recipient_limit;
+	uint64_t smtpd_timeout; /* seconds */
+	uint64_t smtpd_line_limit;
+	uint64_t smtpd_client_connection_count_limit;
+	uint64_t smtpd_connection_limit; /* per smtpd process, all clients */
+	uint64_t smtpd_hard_error_limit;
+	bool smtpd_reject_bare_newline; /* no: normalise bare LF */
+
+	/* queue and delivery */
+	uint64_t queue_run_delay;
+	uint64_t minimal_backoff_time;
+	uint64_t maximal_backoff_time;
+	uint64_t maximal_queue_lifetime;
+	uint64_t alias_expansion_limit;
+};
+
+/* Types of the table rows. */
+enum conf_type {
+	CONF_STRING,
+	CONF_UINT,
+	CONF_SIZE,     /* a byte count */
+	CONF_TIME,     /* seconds; accepts s/m/h/d/w suffixes */
+	CONF_BOOL,
+	CONF_LIST,
+};
+
+struct conf_param {
+	const char *name;
+	enum conf_type type;
+	const char *defval;
+	uint64_t min, max; /* for CONF_UINT/SIZE/TIME */
+	size_t offset;     /* of the field in struct conf */
+	const char *help;  /* one line */
+};
+
+/* The table, in the order docs and `conf -d` print it; NULL-name terminated. */
+extern const struct conf_param conf_params[];
+
+/* Looks a parameter up by name; NULL when unknown. */
+const struct conf_param *conf_param_find(const char *name);
+/* The known name nearest to name (edit distance), for "did you mean". */
+const char *conf_param_nearest(const char *name);
+
+/*
+ * Loads path into a new struct conf with defaults for unset parameters,
+ * $name expansion and validation. Unknown names are warned about (on
+ * stderr, with the nearest known name), not fatal. On error returns NULL
+ * and writes one line "file:line: parameter: what is wrong" into err.
+ */
+struct conf *conf_load(const char *path, struct buf *err);
+/* A struct conf holding only the defaults (expanded). */
+struct conf *conf_defaults(void);
+void conf_free(struct conf **c);
+
+/* The default configuration file: $MAILWRIGHT_CONFIG or /etc/mailwright/mailwright.cf. */
+const char *conf_default_path(void);
+
+/* True when s is an element of list (ASCII case-insensitive). */
+bool conf_list_has(const struct conf_list *l, const char *s);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * Queue files: one file per accepted message under queue_directory, written
+ * by smtpd (or sendmail) and read by the queue manager. A message is first
+ * written under a temporary name; queue_msg_commit() makes it durable
+ * (fsync file, rename into place, fsync directory: group-committed across
+ * threads) and only then may the server answer 250. A file that was never
+ * committed is never delivered. Layout: docs/queue.md.
+ */
+#ifndef QUEUE_QUEUE_FILE_H
+#define QUEUE_QUEUE_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/mw.h"
+
+struct buf;
+
+#define QUEUE_ID_MAX 32
+
+/* The envelope of a message. Strings are owned by whoever built it. */
+struct queue_env {
+	char id[QUEUE_ID_MAX];
+	uint64_t arrival;      /* seconds since the epoch */
+	uint64_t arrival_usec; /* microseconds within that second */
+	const char *sender;    /* "" for the null reverse-path <> */
+	const char *const *rcpts; /* envelope recipients, normalised */
+	size_t nrcpt;
+	const char *client_name; /* "localhost" or "unknown" */
+	const char *client_addr; /* "127.0.0.1" */
+	const char *helo;        /* may be "" */
+	const char *proto;       /* "SMTP", "ESMTP", "ESMTPS", "ESMTPA", ... */
+	bool smtputf8;
+	bool body_8bit;          /* BODY=8BITMIME */
+	uint64_t size;           /* stored message bytes */
+};
+
+struct queue_msg;
+
+/*
+ * Creates a new message file in queue_dir with a fresh unique queue ID.
+ * NULL with a reason in err (an environment failure: answer 451 4.3.0).
+ * Runs on the loop thread (one open(2)).
+ */
+struct queue_msg *queue_msg_create(const char *queue_dir, struct buf *err);
+/* The queue ID (valid until queue_msg_free). */
+const char *queue_msg_id(const struct queue_msg *qm);
+/* Appends message bytes (stored form: LF line ends). Buffered; 0 or -1. */
+int queue_msg_write(struct queue_msg *qm, const void *p, size_t n)
+    MW_MUST_CHECK;
+/* Message bytes written so far. */
+uint64_t queue_msg_size(const struct queue_msg *qm);
+/*
+ * Writes the envelope (env->id and env->size are taken from qm), flushes,
+ * fsyncs, renames into place and group-fsyncs the directory. BLOCKS: call
+ * from a worker thread. 0 when the message is durable, -1 with errno.
+ * Thread-safe across different messages.
+ */
+int queue_msg_commit(struct queue_msg *qm, const struct queue_env *env)
+    MW_MUST_CHECK;
+/* Frees; if the message was not committed, its file is removed. */
+void queue_msg_free(struct queue_msg **qm);
+
+/* Tells the queue manager that message id is ready (UNIX datagram to
+ * <queue_dir>/qmgr.sock; non-blocking, best effort: the manager also scans
+ * the queue). */
+void queue_poke(const char *queue_dir, const char *id);
+
+#endif
