@@ -11,16 +11,6 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 
-/* Scaffolding while the commands land one by one: a command whose module
- * is not linked in yet is reported, not crashed into. */
-#pragma weak cli_serve
-#pragma weak cli_init
-#pragma weak cli_conf
-#pragma weak cli_domain
-#pragma weak cli_user
-#pragma weak cli_alias
-#pragma weak cli_newaliases
-
 struct command {
 	const char *name;
 	int (*fn)(const struct cli_ctx *, int, char **);
@@ -89,7 +79,7 @@ main(int argc, char **argv)
 	argv[argc] = NULL;
 
 	/* Compatibility names chosen by argv[0] (symlinks). */
-	if (strcmp(prog, "newaliases") == 0 && cli_newaliases != NULL)
+	if (strcmp(prog, "newaliases") == 0)
 		return cli_newaliases(&ctx, argc, argv);
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
@@ -98,14 +88,8 @@ main(int argc, char **argv)
 		return argc < 2 ? 2 : 0;
 	}
 	for (c = commands; c->name != NULL; c++)
-		if (strcmp(c->name, argv[1]) == 0) {
-			if (c->fn == NULL) {
-				fprintf(stderr, "mailwright: %s is not built in\n",
-				    c->name);
-				return 2;
-			}
+		if (strcmp(c->name, argv[1]) == 0)
 			return c->fn(&ctx, argc - 1, argv + 1);
-		}
 	fprintf(stderr, "mailwright: unknown command \"%s\" (try: mailwright help)\n",
 	    argv[1]);
 	return 2;

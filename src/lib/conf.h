@@ -15,6 +15,7 @@
 #include "lib/mw.h"
 
 struct buf;
+struct conf_limits;
 
 /* A parsed list value: items split on commas and white space. */
 struct conf_list {
@@ -95,19 +96,28 @@ enum conf_type {
 struct conf_param {
 	const char *name;
 	enum conf_type type;
-	const char *defval;
+	const char *defval; /* NULL: computed at load time */
 	uint64_t min, max; /* for CONF_UINT/SIZE/TIME */
 	size_t offset;     /* of the field in struct conf */
 	const char *help;  /* one line */
 };
 
-/* The table, in the order docs and `conf -d` print it; NULL-name terminated. */
+/* The table, in the order docs print it; NULL-name terminated. */
 extern const struct conf_param conf_params[];
 
 /* Looks a parameter up by name; NULL when unknown. */
 const struct conf_param *conf_param_find(const char *name);
-/* The known name nearest to name (edit distance), for "did you mean". */
+/* The known name nearest to name (edit distance), for "did you mean";
+ * NULL when no name is close enough to be a typo of it. */
 const char *conf_param_nearest(const char *name);
+/* "string", "number", "size", "time", "yes/no" or "list". */
+const char *conf_type_name(enum conf_type type);
+/* The default as documented: defval, or a phrase for a computed default. */
+const char *conf_param_default_doc(const struct conf_param *p);
+/* Formats seconds with the largest exact unit ("4000s", "5m", "5d"). */
+void conf_time_str(uint64_t secs, char *out, size_t outsz);
+/* Appends the Markdown reference (docs/configuration.md) to out; 0 or -1. */
+int conf_docs_markdown(struct buf *out) MW_MUST_CHECK;
 
 /*
  * Loads path into a new struct conf with defaults for unset parameters,
@@ -116,6 +126,14 @@ const char *conf_param_nearest(const char *name);
  * and writes one line "file:line: parameter: what is wrong" into err.
  */
 struct conf *conf_load(const char *path, struct buf *err);
+/*
+ * conf_load() over len bytes in memory, with label standing for the file
+ * name in messages and limits lim (NULL: conf_limits_default). Warnings
+ * (unknown names, unknown $x) are appended to warn, one per line, without
+ * a "warning:" prefix. config_file is set to "".
+ */
+struct conf *conf_load_data(const char *label, const char *data, size_t len,
+    const struct conf_limits *lim, struct buf *err, struct buf *warn);
 /* A struct conf holding only the defaults (expanded). */
 struct conf *conf_defaults(void);
 void conf_free(struct conf **c);

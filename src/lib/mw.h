@@ -9,6 +9,8 @@
 #define MW_MUST_CHECK	__attribute__((warn_unused_result))
 #define MW_NORETURN	__attribute__((noreturn))
 #define MW_NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+/* The release, as in project() of meson.build; logged by the master. */
+#define MW_VERSION	"0.1.0"
 
 /* A broken invariant is a bug: log it and abort with a core. */
 #define MW_ASSERT(c)                                                        \

@@ -67,4 +67,54 @@ void queue_msg_free(struct queue_msg **qm);
  * the queue). */
 void queue_poke(const char *queue_dir, const char *id);
 
+/* Directories under queue_directory, all mode 0700 (docs/queue.md). */
+#define QUEUE_DIR_INCOMING "incoming" /* being written; never delivered */
+#define QUEUE_DIR_ACTIVE   "active"   /* committed messages, immutable */
+#define QUEUE_DIR_DEFER    "defer"    /* per-message delivery state */
+#define QUEUE_DIR_HOLD	   "hold"     /* expired: kept, not delivered */
+#define QUEUE_DIR_CORRUPT  "corrupt"  /* failed validation: kept for a human */
+#define QUEUE_SOCKET	   "qmgr.sock"
+
+/* Creates queue_dir and its subdirectories where missing (mode 0700) and
+ * makes the new entries durable. 0 or -1 with errno. */
+int queue_dirs_create(const char *queue_dir) MW_MUST_CHECK;
+
+/*
+ * The envelope record (format version 1, docs/queue.md): text lines whose
+ * values are %XX-escaped so that any byte but NUL round-trips. Encoding
+ * appends to out; 0 or -1 (ENOBUFS past out->max).
+ */
+int queue_env_encode(const struct queue_env *env, struct buf *out)
+    MW_MUST_CHECK;
+/*
+ * Decodes an envelope record (a pure function over n bytes). Returns one
+ * allocation holding the envelope and all its strings, freed with
+ * queue_env_free(); NULL with errno EBADMSG and a reason in err.
+ */
+struct queue_env *queue_env_decode(const char *p, size_t n, struct buf *err);
+void queue_env_free(struct queue_env **env);
+
+/*
+ * Reading committed messages (the queue manager, the queue command).
+ * queue_file_open() opens <queue_dir>/active/<id>; queue_file_open_path()
+ * any queue file whose name is its ID. Both check the header, the trailer,
+ * the sizes, the envelope checksum and that the envelope names the file's
+ * ID. NULL with errno ENOENT (no such message), EBADMSG (torn or corrupt),
+ * ENOTSUP (a format version this build does not know) or an I/O error, and
+ * a one-line reason in err. Blocking file I/O: not on an event loop.
+ */
+struct queue_file;
+struct queue_file *queue_file_open(const char *queue_dir, const char *id,
+    struct buf *err);
+struct queue_file *queue_file_open_path(const char *path, struct buf *err);
+/* The envelope; owned by qf. */
+const struct queue_env *queue_file_env(const struct queue_file *qf);
+/* A read-only descriptor of the file (owned by qf), and where the message
+ * bytes are in it: use pread() or copy_file_range() with an explicit
+ * offset, never the file position, so that readers may share it. */
+int queue_file_fd(const struct queue_file *qf);
+uint64_t queue_file_body_offset(const struct queue_file *qf);
+uint64_t queue_file_body_size(const struct queue_file *qf);
+void queue_file_free(struct queue_file **qf);
+
 #endif

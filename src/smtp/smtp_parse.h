@@ -35,11 +35,17 @@ struct smtp_slice {
 	size_t n;
 };
 
-/* A parse failure: the reply to send (static strings). */
+/*
+ * A parse failure: the reply to send (static strings). When detail is not
+ * empty, the reply text is text ": " detail, e.g. "555 5.5.4 Unsupported
+ * option: FOO". detail points into the argument and is printable ASCII of
+ * at most 64 bytes.
+ */
 struct smtp_parse_err {
-	int code;         /* e.g. 501 */
-	const char *enh;  /* e.g. "5.5.4" */
-	const char *text; /* e.g. "Syntax error in parameters" */
+	int code;                 /* e.g. 501 */
+	const char *enh;          /* e.g. "5.5.4" */
+	const char *text;         /* e.g. "Syntax error in parameters" */
+	struct smtp_slice detail; /* e.g. the unsupported parameter's name */
 };
 
 /* The verb and the rest of the line (after one space; may be empty). */

@@ -1,0 +1,360 @@
+"""Runs the benchmark cases (issue #3) against one running SMTP server.
+
+The target comes from the environment, so the same command measures
+mailwright and the reference Postfix + Dovecot stack:
+
+  MT_HOST, MT_SMTP_PORT, MT_DOMAIN, MT_USERS   as in refstack/env.sh
+  BENCH_MAILDIR_ROOT   Maildirs are <root>/<domain>/<local>/Maildir/new
+  BENCH_PIDS           root pids of the server's process trees
+  BENCH_SCALE          multiplies message and session counts (default 1)
+  BENCH_QUIET_WAIT     seconds to wait for other load to go (default 300)
+
+Cases (--cases, in the order given): "idle" (PSS per idle SMTP session);
+"s1", "s10", "s50" (2 KiB messages at 1, 10 and 50 sessions) and "big"
+(100 KiB messages at 10 sessions), each after a short untimed warm-up.
+Throughput is end to end: from the start of smtp-source until the last
+message is a file in a new/ directory. Results are merged into the JSON
+document --out (see report.py), so that run.sh can restart the server
+between cases.
+"""
+import argparse
+import json
+import os
+import resource
+import selectors
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import proctree  # noqa: E402
+
+SMTP_SOURCE = os.environ.get("BENCH_SMTP_SOURCE", "/usr/sbin/smtp-source")
+FROM = os.environ.get("BENCH_FROM", "bench@example.org")
+HELO = "client.example"
+POLL = 0.025        # seconds between Maildir counts after the last 250
+STALL = 60.0        # no new delivery for this long: the case failed
+
+# id, message size, message count at scale 1, parallel sessions
+CASES = [
+    ("s1", 2048, 10000, 1),
+    ("s10", 2048, 10000, 10),
+    ("s50", 2048, 10000, 50),
+    ("big", 102400, 1000, 10),
+]
+IDLE_SESSIONS = 1000
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+class Target:
+    def __init__(self):
+        env = os.environ
+        self.host = env.get("MT_HOST", "127.0.0.1")
+        self.port = int(env["MT_SMTP_PORT"])
+        self.domain = env.get("MT_DOMAIN", "example.test")
+        self.rcpts = [u.split(":", 1)[0] for u in
+                      env.get("MT_USERS", "").split(",") if u]
+        if not self.rcpts:
+            raise SystemExit("bench: MT_USERS names no user")
+        self.root = env["BENCH_MAILDIR_ROOT"]
+        self.pids = [int(p) for p in env.get("BENCH_PIDS", "").split()]
+        if not self.pids:
+            raise SystemExit("bench: BENCH_PIDS names no server pid")
+
+    def newdirs(self):
+        out = []
+        for r in self.rcpts:
+            local, _, dom = r.partition("@")
+            out.append(os.path.join(self.root, dom or self.domain, local,
+                                    "Maildir", "new"))
+        return out
+
+    def delivered(self):
+        n = 0
+        for d in self.newdirs():
+            try:
+                n += len(os.listdir(d))
+            except FileNotFoundError:
+                pass
+        return n
+
+    def alive(self):
+        return all(os.path.exists(f"/proc/{p}") for p in self.pids)
+
+
+def split_plan(sessions, count, rcpts):
+    """Groups of (recipient, sessions, messages); groups run one after the
+    other, the smtp-source runs of a group in parallel. smtp-source sends
+    every message of a run to one recipient, so recipients are spread by
+    running one smtp-source per recipient; messages follow the sessions so
+    that every session has the same amount of work."""
+    k = len(rcpts)
+    if sessions < k:
+        per = [count // k + (1 if i < count % k else 0) for i in range(k)]
+        return [[(rcpts[i], sessions, per[i])] for i in range(k)]
+    sess = [sessions // k + (1 if i < sessions % k else 0) for i in range(k)]
+    msgs = [count * s // sessions for s in sess]
+    msgs[0] += count - sum(msgs)
+    return [[(rcpts[i], sess[i], msgs[i]) for i in range(k)]]
+
+
+def smtp_source_argv(t, rcpt, sessions, count, size):
+    # Without -d each message gets its own connection, as MX traffic does.
+    return [SMTP_SOURCE, "-4", "-s", str(sessions), "-m", str(count),
+            "-l", str(size), "-M", HELO, "-f", FROM, "-t", rcpt,
+            f"inet:{t.host}:{t.port}"]
+
+
+def own_cpu_seconds():
+    """CPU of this process and its reaped children (smtp-source)."""
+    a = resource.getrusage(resource.RUSAGE_SELF)
+    b = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
+class LoadMeter:
+    """The CPU that neither the server nor the bench spent over a period:
+    other programs competing for the machine, in CPUs (1.0 = one CPU)."""
+
+    def __init__(self, t):
+        self.t = t
+        self.start()
+
+    def start(self):
+        self.t0 = time.monotonic()
+        self.busy0 = proctree.system_busy_seconds()
+        self.srv0 = proctree.tree_cpu_seconds(self.t.pids)
+        self.own0 = own_cpu_seconds()
+
+    def other_cpus(self):
+        dt = time.monotonic() - self.t0
+        busy = proctree.system_busy_seconds() - self.busy0
+        srv = proctree.tree_cpu_seconds(self.t.pids) - self.srv0
+        own = own_cpu_seconds() - self.own0
+        return max(0.0, busy - srv - own) / dt if dt > 0 else 0.0
+
+
+def wait_quiet(t, label):
+    """Waits until other programs use less than BENCH_QUIET_CPUS (default
+    0.2) CPUs over 2 s, for at most BENCH_QUIET_WAIT seconds (default 300).
+    Returns the last reading."""
+    limit = float(os.environ.get("BENCH_QUIET_CPUS", "0.2"))
+    deadline = time.monotonic() + float(
+        os.environ.get("BENCH_QUIET_WAIT", "300"))
+    said = False
+    while True:
+        m = LoadMeter(t)
+        time.sleep(2.0)
+        other = m.other_cpus()
+        if other < limit or time.monotonic() > deadline:
+            if other >= limit:
+                log(f"{label}: machine still busy ({other:.2f} other CPUs); "
+                    f"measuring anyway")
+            return other
+        if not said:
+            log(f"{label}: other programs use {other:.2f} CPUs; waiting "
+                f"for a quiet machine")
+            said = True
+
+
+def cpu_settled(t):
+    """The tree's CPU once the server has gone quiet after a case (queue
+    cleanup, log writes), sampled until two readings 0.3 s apart agree to
+    within two ticks, at most 3 s."""
+    prev = proctree.tree_cpu_seconds(t.pids)
+    for _ in range(10):
+        time.sleep(0.3)
+        cur = proctree.tree_cpu_seconds(t.pids)
+        if cur - prev <= 2.0 / proctree.CLK_TCK:
+            return cur
+        prev = cur
+    return prev
+
+
+def run_throughput(t, cid, size, count, sessions):
+    res = {"id": cid, "size": size, "count": count, "sessions": sessions,
+           "error": None}
+    base = t.delivered()
+    target = base + count
+    plan = split_plan(sessions, count, t.rcpts)
+    errf = tempfile.TemporaryFile()
+    if cid != "warm-up":
+        res["other_cpus_before"] = wait_quiet(t, cid)
+    load = LoadMeter(t)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu0 = proctree.tree_cpu_seconds(t.pids)
+    t0 = time.monotonic()
+    for group in plan:
+        procs = [subprocess.Popen(smtp_source_argv(t, r, s, m, size),
+                                  stdout=subprocess.DEVNULL, stderr=errf)
+                 for r, s, m in group]
+        rcs = [p.wait() for p in procs]
+        if any(rcs):
+            errf.seek(0)
+            msg = errf.read().decode(errors="replace").strip()
+            res["error"] = f"smtp-source exit {rcs}: {msg[-300:]}"
+            log(f"{cid}: {res['error']}")
+            return res
+    t_accept = time.monotonic()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    n, last_n, last_change = t.delivered(), -1, time.monotonic()
+    while n < target:
+        now = time.monotonic()
+        if n != last_n:
+            last_n, last_change = n, now
+        elif now - last_change > STALL or not t.alive():
+            res["error"] = (f"only {n - base} of {count} messages reached "
+                            f"the Maildirs")
+            log(f"{cid}: {res['error']}")
+            return res
+        time.sleep(POLL)
+        n = t.delivered()
+    t_done = time.monotonic()
+    other = load.other_cpus()
+    cpu1 = cpu_settled(t)
+    res.update({
+        "accept_s": t_accept - t0,
+        "deliver_s": t_done - t0,
+        "msgs_per_s": count / (t_done - t0),
+        "cpu_s": cpu1 - cpu0,
+        "cpu_ms_per_msg": 1000.0 * (cpu1 - cpu0) / count,
+        "client_cpu_ms_per_msg": 1000.0 * (
+            (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime))
+        / count,
+        "other_cpus": other,
+    })
+    log(f"{cid}: {count} x {size} B, {sessions} sessions: "
+        f"{res['msgs_per_s']:.1f} msgs/s, "
+        f"{res['cpu_ms_per_msg']:.2f} ms server CPU/msg, "
+        f"{other:.2f} CPUs used by other programs")
+    return res
+
+
+class IdleConn:
+    def __init__(self, sock):
+        self.sock, self.inbuf, self.state = sock, b"", "connect"
+
+
+def _reply_done(buf):
+    """(code, complete) for the reply at the start of buf (RFC 5321 4.2:
+    continuation lines are "NNN-", the last one "NNN ")."""
+    for line in buf.split(b"\r\n")[:-1]:
+        if len(line) >= 4 and line[3:4] == b" ":
+            return line[:3], True
+    return None, False
+
+
+def open_idle_sessions(t, n, deadline_s=300.0):
+    """Opens n sessions that read the banner, send EHLO, read its reply and
+    then idle; at most 100 are in their greeting at a time, so that no
+    listen queue overflows. Returns the open sockets."""
+    sel = selectors.DefaultSelector()
+    ready, busy, started = [], 0, 0
+    deadline = time.monotonic() + deadline_s
+    while len(ready) < n:
+        while busy < 100 and started < n:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.connect_ex((t.host, t.port))
+            sel.register(s, selectors.EVENT_READ, IdleConn(s))
+            busy, started = busy + 1, started + 1
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(ready)} of {n} sessions greeted")
+        for key, _ in sel.select(timeout=1.0):
+            c = key.data
+            try:
+                data = c.sock.recv(4096)
+            except OSError as e:
+                raise RuntimeError(f"session {len(ready)}: {e}")
+            if not data:
+                raise RuntimeError(f"server closed session {len(ready)} "
+                                   f"in state {c.state}: {c.inbuf[-200:]!r}")
+            c.inbuf += data
+            code, done = _reply_done(c.inbuf)
+            if not done:
+                continue
+            want = b"220" if c.state == "connect" else b"250"
+            if code != want:
+                raise RuntimeError(f"{c.state}: {c.inbuf[-200:]!r}")
+            if c.state == "connect":
+                c.state, c.inbuf = "ehlo", b""
+                c.sock.sendall(b"EHLO bench.example\r\n")
+            else:
+                sel.unregister(c.sock)
+                ready.append(c.sock)
+                busy -= 1
+    sel.close()
+    return ready
+
+
+def run_idle(t, n):
+    res = {"id": "idle", "sessions": n, "error": None}
+    before, procs0 = proctree.tree_pss_kib(t.pids)
+    socks = []
+    try:
+        socks = open_idle_sessions(t, n)
+        time.sleep(2.0)  # let process spawning and allocation finish
+        after, procs1 = proctree.tree_pss_kib(t.pids)
+        res.update({"pss_before_kib": before, "pss_after_kib": after,
+                    "procs_before": procs0, "procs_after": procs1,
+                    "kib_per_session": (after - before) / n})
+        log(f"idle: {n} sessions: PSS {before} -> {after} KiB "
+            f"({res['kib_per_session']:.1f} KiB/session), "
+            f"processes {procs0} -> {procs1}")
+    except (RuntimeError, OSError) as e:
+        res["error"] = str(e)
+        log(f"idle: {e}")
+    finally:
+        for s in socks:
+            s.close()
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True,
+                    help="JSON result file, created or merged into")
+    ap.add_argument("--label", default="server")
+    ap.add_argument("--cases", default="idle,s1,s10,s50,big")
+    ap.add_argument("--note", default="",
+                    help="how the server was run, for the report")
+    a = ap.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    t = Target()
+    scale = float(os.environ.get("BENCH_SCALE", "1"))
+    try:
+        with open(a.out) as f:
+            out = json.load(f)
+    except FileNotFoundError:
+        out = {"label": a.label, "scale": scale, "maildir_root": t.root,
+               "note": a.note, "cases": [], "idle": None}
+    known = {c[0]: c for c in CASES}
+    failed = False
+    for cid in a.cases.split(","):
+        if cid == "idle":
+            out["idle"] = run_idle(t, max(10, int(IDLE_SESSIONS * scale)))
+            failed |= out["idle"]["error"] is not None
+            continue
+        if cid not in known:
+            raise SystemExit(f"bench: unknown case {cid!r}")
+        _, size, count, sessions = known[cid]
+        # Warm-up, not recorded: lets the server start its helper processes
+        # and open its databases before the timed run.
+        run_throughput(t, "warm-up", 2048, 60, 10)
+        res = run_throughput(t, cid, size, max(sessions, int(count * scale)),
+                             sessions)
+        out["cases"] = [c for c in out["cases"] if c["id"] != cid] + [res]
+        failed |= res["error"] is not None
+    with open(a.out, "w") as f:
+        json.dump(out, f, indent=1)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+/*
+ * The local delivery agent: delivers one envelope recipient of one queued
+ * message. It expands the recipient (resolve.h) and writes a copy with
+ * "Return-Path:" and "Delivered-To:" prepended into the Maildir of every
+ * mailbox destination, exactly once across crashes (maildir.h). Remote
+ * destinations stay deferred until outbound delivery exists (#3); unknown
+ * users are dropped with a "bounced" log line (bounce messages come with
+ * #3). It logs one Postfix-shaped line per outcome. Blocks on the file
+ * system and the accounts database: runs on a worker thread.
+ */
+#ifndef DELIVERY_LOCAL_H
+#define DELIVERY_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct buf;
+struct queue_file;
+struct resolver;
+
+enum local_status {
+	LOCAL_SENT,     /* every destination has its copy: recipient done */
+	LOCAL_BOUNCED,  /* permanent failure: recipient done, nothing kept */
+	LOCAL_DEFERRED, /* try again later; the message stays queued */
+};
+
+/* One delivery. Pointers are borrowed for the call. */
+struct local_request {
+	struct resolver *resolver;
+	const struct queue_file *qf;
+	size_t rcpt;          /* index into the envelope recipients */
+	const char *hostname; /* for Maildir file names: myhostname */
+	bool retry;           /* not the first attempt: an earlier copy may
+	                         have been moved to cur/ */
+	double t_queued;      /* when the queue manager took the message */
+	double t_started;     /* when delivery to this recipient began */
+};
+
+/*
+ * Delivers req->rcpt. Returns the recipient's status; for LOCAL_DEFERRED
+ * the reason (for the queue's state file) replaces the contents of reason
+ * when reason is not NULL.
+ */
+enum local_status local_deliver(
+    const struct local_request *req, struct buf *reason);
+
+#endif

@@ -1,0 +1,456 @@
+/*
+ * The SMTP session: owns the connection (a libevent bufferevent), reads
+ * bounded command lines, hands body bytes to the receiver, sends replies,
+ * enforces timeouts and error limits, and tears the session down. Command
+ * semantics live in smtp_cmd.c, body handling in smtp_receive.c.
+ */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/cidr.h"
+#include "lib/conf.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "queue/queue_file.h"
+#include "smtp/smtp_clients.h"
+#include "smtp/smtp_session.h"
+#include "smtp/smtp_session_private.h"
+
+/* Stop reading from a client whose replies pile up unread. */
+#define SMTP_OUTPUT_HIGH (256 * 1024)
+
+static void smtp_on_read(struct bufferevent *bev, void *arg);
+static void smtp_on_write(struct bufferevent *bev, void *arg);
+static void smtp_on_event(struct bufferevent *bev, short what, void *arg);
+static void smtp_session_process(struct smtp_session *s);
+
+static const char *counter_names[SMTP_CNT_MAX] = { "ehlo", "helo", "mail",
+	"rcpt", "data", "bdat", "rset", "noop", "quit", "vrfy", "expn", "help",
+	"starttls", "auth", "unknown" };
+
+const char *
+smtp_session_peer(const struct smtp_session *s)
+{
+	static char peer[160];
+
+	(void)snprintf(peer, sizeof(peer), "%s[%s]", s->name, s->addr);
+	return peer;
+}
+
+const char *
+smtp_session_logid(const struct smtp_session *s)
+{
+	return s->tx != NULL && s->tx->qm != NULL ? queue_msg_id(s->tx->qm)
+						   : "NOQUEUE";
+}
+
+static void
+smtp_session_free(struct smtp_session *s)
+{
+	struct smtpd *srv = s->srv;
+
+	smtp_tx_free(&s->tx);
+	smtp_clients_del(srv->clients, s->addr);
+	srv->nsessions--;
+	buf_free(&s->line);
+	free(s->helo);
+	free(s);
+}
+
+void
+smtp_session_hold(struct smtp_session *s)
+{
+	s->refs++;
+	s->busy = true;
+}
+
+bool
+smtp_session_release(struct smtp_session *s)
+{
+	s->busy = false;
+	if (--s->refs == 0) {
+		smtp_session_free(s);
+		return false;
+	}
+	return true;
+}
+
+void
+smtp_session_new(struct smtpd *srv, enum listener_kind kind, int fd,
+    const struct sockaddr *sa, socklen_t salen)
+{
+	const struct conf *conf = srv->conf;
+	struct smtp_session *s;
+	struct timeval tv;
+	unsigned n;
+
+	s = xcalloc(1, sizeof(*s));
+	s->srv = srv;
+	s->kind = kind;
+	s->state = SMTP_STATE_CONNECTED;
+	s->refs = 1;
+	memcpy(&s->peer, sa, salen < sizeof(s->peer) ? salen : sizeof(s->peer));
+	net_addr_str(sa, s->addr, sizeof(s->addr));
+	/* Reverse DNS comes with the resolver; loopback needs no lookup. */
+	(void)snprintf(s->name, sizeof(s->name), "%s",
+	    (strncmp(s->addr, "127.", 4) == 0 || strcmp(s->addr, "::1") == 0)
+		? "localhost"
+		: "unknown");
+	buf_init(&s->line, conf->smtpd_line_limit);
+	s->in_mynetworks = cidr_list_match(srv->mynetworks, sa);
+	srv->nsessions++;
+	n = smtp_clients_add(srv->clients, s->addr);
+
+	s->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL) {
+		log_warn("cannot set up connection from %s: %m",
+		    smtp_session_peer(s));
+		(void)close(fd);
+		smtp_session_free(s);
+		return;
+	}
+	bufferevent_setcb(s->bev, smtp_on_read, smtp_on_write, smtp_on_event,
+	    s);
+	/* Do not read far ahead of what one command line may hold. */
+	bufferevent_setwatermark(s->bev, EV_READ, 0, 64 * 1024);
+	tv.tv_sec = (time_t)conf->smtpd_timeout;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+	log_info("connect from %s", smtp_session_peer(s));
+
+	if (srv->stopping) {
+		smtp_reply(s, 421, "4.3.2", "%s Service shutting down",
+		    conf->myhostname);
+		smtp_session_close(s, NULL);
+		return;
+	}
+	if (srv->nsessions > conf->smtpd_connection_limit) {
+		smtp_reply(s, 421, "4.3.2", "%s Error: too many connections",
+		    conf->myhostname);
+		log_warn("connection limit %llu reached, refused %s",
+		    (unsigned long long)conf->smtpd_connection_limit,
+		    smtp_session_peer(s));
+		smtp_session_close(s, NULL);
+		return;
+	}
+	if (conf->smtpd_client_connection_count_limit > 0 &&
+	    n > conf->smtpd_client_connection_count_limit) {
+		smtp_reply(s, 421, "4.7.0",
+		    "%s Error: too many connections from %s",
+		    conf->myhostname, s->addr);
+		log_warn("Connection concurrency limit exceeded: %u from %s "
+			 "for service smtpd",
+		    n, smtp_session_peer(s));
+		smtp_session_close(s, NULL);
+		return;
+	}
+	smtp_reply_raw(s, srv->banner, strlen(srv->banner));
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+void
+smtp_reply_raw(struct smtp_session *s, const char *text, size_t len)
+{
+	if (s->bev == NULL)
+		return;
+	(void)bufferevent_write(s->bev, text, len);
+}
+
+void
+smtp_reply(struct smtp_session *s, int code, const char *enh,
+    const char *fmt, ...)
+{
+	struct evbuffer *out;
+	va_list ap;
+
+	if (s->bev == NULL)
+		return;
+	out = bufferevent_get_output(s->bev);
+	if (enh != NULL)
+		(void)evbuffer_add_printf(out, "%d %s ", code, enh);
+	else
+		(void)evbuffer_add_printf(out, "%d ", code);
+	va_start(ap, fmt);
+	(void)evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	(void)evbuffer_add(out, "\r\n", 2);
+}
+
+void
+smtp_session_count(struct smtp_session *s, enum smtp_counter c, bool ok)
+{
+	s->cnt[c][1]++;
+	if (ok)
+		s->cnt[c][0]++;
+}
+
+void
+smtp_session_set_state(struct smtp_session *s, enum smtp_state to)
+{
+	/* Legal transitions (RFC 5321 4.1.4 and 3.3): from each state, the
+	 * states a command may lead to. CLOSED is reachable from anywhere. */
+	static const struct {
+		enum smtp_state from;
+		unsigned to;
+	} legal[] = {
+		{ SMTP_STATE_CONNECTED, SMTP_STATE_READY },
+		{ SMTP_STATE_READY, SMTP_STATE_READY | SMTP_STATE_MAIL },
+		{ SMTP_STATE_MAIL, SMTP_STATE_READY | SMTP_STATE_RCPT |
+			SMTP_STATE_BDAT },
+		{ SMTP_STATE_RCPT, SMTP_STATE_READY | SMTP_STATE_DATA |
+			SMTP_STATE_BDAT },
+		{ SMTP_STATE_DATA, SMTP_STATE_READY },
+		{ SMTP_STATE_BDAT, SMTP_STATE_READY },
+	};
+	size_t i;
+
+	if (to == SMTP_STATE_CLOSED || to == s->state) {
+		s->state = to;
+		return;
+	}
+	for (i = 0; i < MW_NELEM(legal); i++)
+		if (legal[i].from == s->state && (legal[i].to & to)) {
+			s->state = to;
+			return;
+		}
+	log_panic("smtp: illegal state change %d -> %d", s->state, to);
+}
+
+void
+smtp_session_error(struct smtp_session *s)
+{
+	if (++s->errors >= s->srv->conf->smtpd_hard_error_limit) {
+		smtp_reply(s, 421, "4.7.0", "%s Error: too many errors",
+		    s->srv->conf->myhostname);
+		smtp_session_close(s, "too many errors");
+	}
+}
+
+static void
+smtp_session_log_disconnect(struct smtp_session *s)
+{
+	struct buf line;
+	unsigned total = 0, ok = 0;
+	int i;
+
+	buf_init(&line, 4096);
+	(void)!buf_printf(&line, "disconnect from %s", smtp_session_peer(s));
+	for (i = 0; i < SMTP_CNT_MAX; i++) {
+		if (s->cnt[i][1] == 0)
+			continue;
+		total += s->cnt[i][1];
+		ok += s->cnt[i][0];
+		if (s->cnt[i][0] == s->cnt[i][1])
+			(void)!buf_printf(&line, " %s=%u", counter_names[i],
+			    s->cnt[i][1]);
+		else
+			(void)!buf_printf(&line, " %s=%u/%u", counter_names[i],
+			    s->cnt[i][0], s->cnt[i][1]);
+	}
+	if (ok == total)
+		(void)!buf_printf(&line, " commands=%u", total);
+	else
+		(void)!buf_printf(&line, " commands=%u/%u", ok, total);
+	log_info("%s", buf_cstr(&line));
+	buf_free(&line);
+}
+
+/* Frees the connection now; the session object lives on while jobs hold
+ * references to it. */
+static void
+smtp_session_drop(struct smtp_session *s)
+{
+	if (s->bev == NULL)
+		return;
+	smtp_session_log_disconnect(s);
+	bufferevent_free(s->bev);
+	s->bev = NULL;
+	s->state = SMTP_STATE_CLOSED;
+	(void)smtp_session_release(s);
+}
+
+void
+smtp_session_close(struct smtp_session *s, const char *reason)
+{
+	if (s->bev == NULL || s->closing)
+		return;
+	if (reason != NULL)
+		log_info("%s after %s from %s", reason,
+		    s->state == SMTP_STATE_DATA ? "DATA" : "command",
+		    smtp_session_peer(s));
+	s->closing = true;
+	s->state = SMTP_STATE_CLOSED;
+	bufferevent_disable(s->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+		smtp_session_drop(s);
+	/* else smtp_on_write drops it once the replies are out. */
+}
+
+static void
+smtp_on_write(struct bufferevent *bev, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	(void)bev;
+	if (s->closing) {
+		smtp_session_drop(s);
+		return;
+	}
+	/* Output drained below the mark: read again. */
+	if (!s->busy)
+		smtp_session_process(s);
+}
+
+static void
+smtp_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (!s->closing) {
+			log_info("timeout after %s from %s",
+			    s->state == SMTP_STATE_DATA ? "DATA" : "command",
+			    smtp_session_peer(s));
+			smtp_reply(s, 421, "4.4.2", "%s Error: timeout exceeded",
+			    s->srv->conf->myhostname);
+			s->closing = true;
+			/* Try to flush the 421, but do not wait again. */
+			(void)evbuffer_write(bufferevent_get_output(s->bev),
+			    bufferevent_getfd(s->bev));
+		}
+		smtp_session_drop(s);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if (!s->closing && s->state != SMTP_STATE_CLOSED)
+			log_info("lost connection after %s from %s",
+			    s->state == SMTP_STATE_DATA ? "DATA" : "command",
+			    smtp_session_peer(s));
+		smtp_session_drop(s);
+	}
+}
+
+static void
+smtp_on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	smtp_session_process(arg);
+}
+
+void
+smtp_session_resume(struct smtp_session *s)
+{
+	if (s->bev == NULL)
+		return;
+	smtp_session_process(s);
+}
+
+/* Feeds body bytes (DATA or a BDAT chunk) to the receiver. */
+static bool
+smtp_session_feed_body(struct smtp_session *s, struct evbuffer *in)
+{
+	struct evbuffer_iovec v;
+	size_t used;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+		return false;
+	if (s->state == SMTP_STATE_DATA)
+		used = smtp_receive_data(s, v.iov_base, v.iov_len);
+	else
+		used = smtp_receive_bdat(s, v.iov_base, v.iov_len);
+	(void)evbuffer_drain(in, used);
+	return true;
+}
+
+/*
+ * Reads one command line. RFC 5321 2.3.8: lines end in CRLF; like Postfix
+ * we also accept a bare LF at the end of a command. A line longer than
+ * smtpd_line_limit is answered 500 5.5.2 and skipped up to its end.
+ * Returns false when no complete line is buffered.
+ */
+static bool
+smtp_session_read_line(struct smtp_session *s, struct evbuffer *in)
+{
+	size_t limit = s->srv->conf->smtpd_line_limit, eol_len, len;
+	struct evbuffer_ptr eol;
+
+	eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+	if (eol.pos == -1) {
+		len = evbuffer_get_length(in);
+		if (len > limit || s->skipping_line) {
+			/* RFC 5321 4.5.3.1.4: at least 512; ours is configurable */
+			if (!s->skipping_line) {
+				smtp_reply(s, 500, "5.5.2", "Error: line too long");
+				smtp_session_error(s);
+			}
+			s->skipping_line = true;
+			(void)evbuffer_drain(in, len);
+		}
+		return false;
+	}
+	len = (size_t)eol.pos;
+	if (s->skipping_line || len > limit) {
+		if (!s->skipping_line) {
+			smtp_reply(s, 500, "5.5.2", "Error: line too long");
+			smtp_session_error(s);
+		}
+		s->skipping_line = false;
+		(void)evbuffer_drain(in, len + eol_len);
+		return true;
+	}
+	buf_reset(&s->line);
+	if (buf_append(&s->line, evbuffer_pullup(in, (ev_ssize_t)len), len) ==
+	    -1)
+		log_panic("smtp: line buffer smaller than smtpd_line_limit");
+	(void)evbuffer_drain(in, len + eol_len);
+	smtp_cmd_dispatch(s, s->line.data, s->line.len);
+	return true;
+}
+
+static void
+smtp_session_process(struct smtp_session *s)
+{
+	struct evbuffer *in, *out;
+
+	s->refs++; /* a handler may close the session under us */
+	while (s->bev != NULL && !s->busy && !s->closing) {
+		in = bufferevent_get_input(s->bev);
+		out = bufferevent_get_output(s->bev);
+		/* Back-pressure: a client that does not read its replies. */
+		if (evbuffer_get_length(out) > SMTP_OUTPUT_HIGH) {
+			bufferevent_disable(s->bev, EV_READ);
+			break;
+		}
+		bufferevent_enable(s->bev, EV_READ);
+		if (evbuffer_get_length(in) == 0)
+			break;
+		if (s->discard_left > 0) {
+			size_t n = evbuffer_get_length(in);
+			if (n > s->discard_left)
+				n = (size_t)s->discard_left;
+			(void)evbuffer_drain(in, n);
+			s->discard_left -= n;
+			continue;
+		}
+		if (s->state == SMTP_STATE_DATA ||
+		    (s->state == SMTP_STATE_BDAT && s->tx != NULL &&
+			s->tx->in_chunk)) {
+			if (!smtp_session_feed_body(s, in))
+				break;
+			continue;
+		}
+		if (!smtp_session_read_line(s, in))
+			break;
+	}
+	if (--s->refs == 0)
+		smtp_session_free(s);
+}

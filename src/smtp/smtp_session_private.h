@@ -1,0 +1,146 @@
+/*
+ * Internals shared by the files of the SMTP server: the server (one per
+ * smtpd process), the session state machine, the mail transaction, and
+ * the functions the command handlers and the data receiver call.
+ */
+#ifndef SMTP_SMTP_SESSION_PRIVATE_H
+#define SMTP_SMTP_SESSION_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "lib/buf.h"
+#include "lib/net.h"
+#include "smtp/smtp_data.h"
+#include "smtp/smtp_parse.h"
+
+struct bufferevent;
+struct cidr_list;
+struct conf;
+struct event_base;
+struct queue_msg;
+struct resolver;
+struct worker_pool;
+struct smtp_client_count;
+
+/* One per smtpd process. */
+struct smtpd {
+	const struct conf *conf;
+	struct event_base *base;
+	struct worker_pool *workers;
+	struct resolver *resolver;
+	struct cidr_list *mynetworks;
+	struct smtp_parse_limits plimits;
+	struct smtp_client_count *clients; /* connections per client address */
+	size_t nsessions;
+	bool stopping;
+	char *banner; /* "220 " + smtpd_banner, expanded */
+};
+
+/* States are bits so a command table row can list where it is allowed. */
+enum smtp_state {
+	SMTP_STATE_CONNECTED = 1 << 0, /* greeted, no HELO/EHLO yet */
+	SMTP_STATE_READY = 1 << 1,     /* HELO/EHLO done, no transaction */
+	SMTP_STATE_MAIL = 1 << 2,      /* MAIL accepted, no recipient yet */
+	SMTP_STATE_RCPT = 1 << 3,      /* at least one recipient */
+	SMTP_STATE_DATA = 1 << 4,      /* reading a DATA body */
+	SMTP_STATE_BDAT = 1 << 5,      /* between/inside BDAT chunks */
+	SMTP_STATE_CLOSED = 1 << 6,    /* QUIT sent, or dropping */
+};
+
+/* Command counters for the disconnect line (Postfix's shape). */
+enum smtp_counter {
+	SMTP_CNT_EHLO, SMTP_CNT_HELO, SMTP_CNT_MAIL, SMTP_CNT_RCPT,
+	SMTP_CNT_DATA, SMTP_CNT_BDAT, SMTP_CNT_RSET, SMTP_CNT_NOOP,
+	SMTP_CNT_QUIT, SMTP_CNT_VRFY, SMTP_CNT_EXPN, SMTP_CNT_HELP,
+	SMTP_CNT_STARTTLS, SMTP_CNT_AUTH, SMTP_CNT_UNKNOWN, SMTP_CNT_MAX,
+};
+
+/* A mail transaction: from MAIL to the end of DATA/BDAT LAST or RSET. */
+struct smtp_tx {
+	struct queue_msg *qm;
+	char *sender; /* "" for <> */
+	char **rcpts;
+	size_t nrcpt, rcpt_cap;
+	uint64_t declared_size; /* SIZE=, 0 if absent */
+	bool smtputf8;
+	bool body_8bit;
+	/* body reception */
+	struct smtp_data dec;
+	struct buf out;      /* decoder output staged for the queue file */
+	bool too_big;        /* message_size_limit passed: answer 552 */
+	bool write_failed;   /* queue file write failed: answer 451 */
+	bool bdat_seen;      /* BDAT used: DATA is now out of sequence */
+	bool bdat_failed;    /* a chunk was refused: discard the rest */
+	uint64_t bdat_left;  /* bytes of the current chunk still to read */
+	uint64_t bdat_total; /* octets received in all chunks so far */
+	bool bdat_last;      /* the current chunk is the last */
+	bool in_chunk;       /* reading chunk bytes */
+};
+
+struct smtp_session {
+	struct smtpd *srv;
+	struct bufferevent *bev;
+	enum listener_kind kind;
+	enum smtp_state state;
+	struct sockaddr_storage peer;
+	char addr[64];  /* "127.0.0.1" */
+	char name[64];  /* "localhost" or "unknown" */
+	char *helo;
+	bool esmtp;
+	bool in_mynetworks;
+	bool skipping_line; /* discarding the rest of an overlong line */
+	bool busy;          /* a worker job runs: input waits */
+	bool closing;       /* close once output is flushed */
+	int refs;           /* the connection + pending jobs */
+	unsigned errors;    /* for smtpd_hard_error_limit */
+	uint64_t discard_left; /* bytes of a refused BDAT chunk to skip */
+	unsigned cnt[SMTP_CNT_MAX][2]; /* [n][0] ok, [n][1] total */
+	struct smtp_tx *tx;
+	struct buf line; /* the current command line */
+};
+
+/* Sends "code enh text\r\n". enh may be NULL (e.g. 220, 221, 354). */
+void smtp_reply(struct smtp_session *s, int code, const char *enh,
+    const char *fmt, ...) MW_PRINTF(4, 5);
+/* Sends raw, already formatted reply text. */
+void smtp_reply_raw(struct smtp_session *s, const char *text, size_t len);
+/* Counts a command; ok false marks it as failed in the disconnect line. */
+void smtp_session_count(struct smtp_session *s, enum smtp_counter c, bool ok);
+/* Changes state; asserts the transition is legal. */
+void smtp_session_set_state(struct smtp_session *s, enum smtp_state to);
+/* Drops the connection once pending output is written; logs disconnect. */
+void smtp_session_close(struct smtp_session *s, const char *reason);
+/* A protocol error: counts it; past smtpd_hard_error_limit closes. */
+void smtp_session_error(struct smtp_session *s);
+/* Takes a reference for a worker job, and gives it back in done. Returns
+ * false when the session was closed meanwhile (then do not touch it
+ * again beyond this call). */
+void smtp_session_hold(struct smtp_session *s);
+bool smtp_session_release(struct smtp_session *s);
+/* Resumes processing buffered input after a job finished. */
+void smtp_session_resume(struct smtp_session *s);
+/* "host[addr]" for logs (static buffer per session call). */
+const char *smtp_session_peer(const struct smtp_session *s);
+/* The ID for log lines: the queue ID or "NOQUEUE". */
+const char *smtp_session_logid(const struct smtp_session *s);
+
+/* Transactions. */
+void smtp_tx_free(struct smtp_tx **tx);
+/* Ends the transaction (RSET, EHLO, end of DATA). */
+void smtp_session_reset_tx(struct smtp_session *s);
+
+/* Command dispatch: handles one complete command line. */
+void smtp_cmd_dispatch(struct smtp_session *s, const char *line, size_t len);
+
+/* Body reception (smtp_receive.c). */
+void smtp_receive_start_data(struct smtp_session *s);
+/* Consumes body bytes from input; returns bytes used. */
+size_t smtp_receive_data(struct smtp_session *s, const char *p, size_t n);
+void smtp_receive_start_bdat(struct smtp_session *s, uint64_t size,
+    bool last);
+size_t smtp_receive_bdat(struct smtp_session *s, const char *p, size_t n);
+
+#endif

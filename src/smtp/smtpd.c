@@ -1,0 +1,162 @@
+/*
+ * The smtpd service process: one event loop accepting on the SMTP
+ * listeners it inherited from the master, a worker pool for blocking work
+ * (recipient lookups, queue commits), and a graceful stop on SIGTERM.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "delivery/resolve.h"
+#include "lib/buf.h"
+#include "lib/cidr.h"
+#include "lib/conf.h"
+#include "lib/log.h"
+#include "lib/net.h"
+#include "lib/worker.h"
+#include "lib/xalloc.h"
+#include "queue/queue_file.h"
+#include "smtp/smtp_clients.h"
+#include "smtp/smtp_session.h"
+#include "smtp/smtp_session_private.h"
+#include "smtp/smtpd.h"
+
+/* How long a stopping smtpd lets sessions finish (the master waits 10 s). */
+#define SMTPD_STOP_GRACE 8
+
+struct smtpd_listener {
+	struct smtpd *srv;
+	enum listener_kind kind;
+	struct evconnlistener *lev;
+};
+
+static void
+smtpd_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct smtpd_listener *l = arg;
+
+	(void)lev;
+	(void)evutil_make_socket_closeonexec(fd);
+	smtp_session_new(l->srv, l->kind, fd, sa, (socklen_t)salen);
+}
+
+static void
+smtpd_on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	int e = EVUTIL_SOCKET_ERROR();
+
+	(void)lev;
+	(void)arg;
+	/* EMFILE and friends: log and go on; libevent retries. */
+	errno = e;
+	log_warn("accept: %m");
+}
+
+static struct smtpd_listener *stop_listeners;
+static size_t stop_nlisteners;
+
+static void
+smtpd_on_stop_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtpd *srv = arg;
+	static int ticks;
+
+	(void)fd;
+	(void)what;
+	if (srv->nsessions == 0 || ++ticks > SMTPD_STOP_GRACE * 10)
+		event_base_loopexit(srv->base, NULL);
+}
+
+static void
+smtpd_on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+	struct smtpd *srv = arg;
+	struct timeval tv = { 0, 100000 };
+	struct event *tick;
+	size_t i;
+
+	(void)sig;
+	(void)what;
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	for (i = 0; i < stop_nlisteners; i++)
+		evconnlistener_disable(stop_listeners[i].lev);
+	tick = event_new(srv->base, -1, EV_PERSIST, smtpd_on_stop_tick, srv);
+	(void)event_add(tick, &tv);
+}
+
+int
+smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
+{
+	struct smtpd srv;
+	struct smtpd_listener *sl;
+	struct event *ev_term, *ev_int;
+	struct buf err;
+	size_t i, n = 0;
+
+	log_set_service("smtpd");
+	(void)signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGHUP, SIG_IGN); /* the master restarts us on reload */
+	memset(&srv, 0, sizeof(srv));
+	srv.conf = conf;
+	buf_init(&err, 1024);
+	srv.base = event_base_new();
+	if (srv.base == NULL)
+		log_fatal("cannot create event base");
+	if (queue_dirs_create(conf->queue_directory) == -1)
+		log_fatal("cannot create queue directories in %s: %m",
+		    conf->queue_directory);
+	srv.resolver = resolver_new(conf, &err);
+	if (srv.resolver == NULL)
+		log_fatal("%s", buf_cstr(&err));
+	srv.mynetworks = cidr_list_new(&conf->mynetworks, &err);
+	if (srv.mynetworks == NULL)
+		log_fatal("%s: mynetworks: %s", conf->config_file,
+		    buf_cstr(&err));
+	buf_free(&err);
+	srv.clients = smtp_clients_new();
+	srv.workers = worker_pool_new(srv.base, conf->smtpd_worker_threads);
+	/* RFC 5321 4.5.3.1: path 256, local part 64 (we allow up to 256,
+	 * as Postfix does), domain 255 */
+	srv.plimits.path_max = 256 + 64;
+	srv.plimits.local_max = 256;
+	srv.plimits.domain_max = 255;
+	srv.banner = xasprintf("220 %s\r\n", conf->smtpd_banner);
+
+	sl = xcalloc(nls ? nls : 1, sizeof(*sl));
+	for (i = 0; i < nls; i++) {
+		if (ls[i].kind != LISTENER_SMTP &&
+		    ls[i].kind != LISTENER_SUBMISSION &&
+		    ls[i].kind != LISTENER_SMTPS)
+			continue;
+		sl[n].srv = &srv;
+		sl[n].kind = ls[i].kind;
+		sl[n].lev = evconnlistener_new(srv.base, smtpd_on_accept,
+		    &sl[n], LEV_OPT_CLOSE_ON_EXEC, -1, ls[i].fd);
+		if (sl[n].lev == NULL)
+			log_fatal("cannot listen on %s", ls[i].spec);
+		evconnlistener_set_error_cb(sl[n].lev, smtpd_on_accept_error);
+		n++;
+	}
+	stop_listeners = sl;
+	stop_nlisteners = n;
+	ev_term = evsignal_new(srv.base, SIGTERM, smtpd_on_sigterm, &srv);
+	ev_int = evsignal_new(srv.base, SIGINT, smtpd_on_sigterm, &srv);
+	(void)event_add(ev_term, NULL);
+	(void)event_add(ev_int, NULL);
+
+	(void)event_base_dispatch(srv.base);
+
+	/* Sessions still open after the grace period are simply dropped;
+	 * their mail transactions were never acknowledged. Jobs finish
+	 * first: an acknowledged commit must complete. */
+	worker_pool_free(&srv.workers);
+	return 0;
+}
