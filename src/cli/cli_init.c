@@ -28,6 +28,7 @@
 #include "auth/accounts.h"
 #include "cli/cli.h"
 #include "cli/init_cert.h"
+#include "delivery/aliases_db.h"
 #include "lib/buf.h"
 #include "lib/fs.h"
 #include "lib/parse.h"
@@ -419,6 +420,16 @@ init_run(const struct init_opts *o)
 		(void)fprintf(stderr, "mailwright: init: cannot write %s: %s\n",
 		    p, strerror(errno));
 		goto out;
+	}
+	{
+		size_t naliases;
+
+		/* Compiled now, so the services never read a stale map. */
+		if (aliases_db_compile(p, &naliases, &err) == -1) {
+			(void)fprintf(stderr, "mailwright: init: %s\n",
+			    buf_cstr(&err));
+			goto out;
+		}
 	}
 	if (init_accounts(dir, o->domain, &err) == -1 ||
 	    init_cert_files(dir, o, &err) == -1) {

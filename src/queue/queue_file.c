@@ -569,6 +569,7 @@ queue_file_open_path(const char *path, struct buf *err)
 		    err, path, EBADMSG, "torn or damaged (too short)");
 		goto out;
 	}
+	errno = 0; /* a short read sets none */
 	if (pread(qf->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
 	    pread(qf->fd, tail, sizeof(tail), st.st_size - QUEUE_TAIL_SIZE) !=
 	        (ssize_t)sizeof(tail)) {

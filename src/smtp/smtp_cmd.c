@@ -40,9 +40,10 @@ static void
 smtp_log_reject(struct smtp_session *s, const char *cmd, const char *rcpt,
     int code, const char *enh, const char *text)
 {
-	log_info("%s: reject: %s from %s: %d %s %s; from=<%s> to=<%s> "
+	log_info("%s: reject: %s from %s: %d %s <%s>: %s; from=<%s> to=<%s> "
 		 "proto=%s helo=<%s>",
-	    smtp_session_logid(s), cmd, smtp_session_peer(s), code, enh, text,
+	    smtp_session_logid(s), cmd, smtp_session_peer(s), code, enh,
+	    log_sanitize_str(rcpt), text,
 	    s->tx != NULL ? log_sanitize_str(s->tx->sender) : "",
 	    log_sanitize_str(rcpt), smtp_proto(s),
 	    s->helo != NULL ? log_sanitize_str(s->helo) : "");
@@ -245,6 +246,11 @@ rcpt_job_done(void *arg)
 		smtp_log_reject(s, "RCPT", j->address, 451, "4.3.0", text);
 		goto resume;
 	}
+	/* A repeated recipient is accepted once: one copy per mailbox
+	 * (Postfix's cleanup does the same). */
+	for (size_t i = 0; i < tx->nrcpt; i++)
+		if (strcmp(tx->rcpts[i], j->address) == 0)
+			goto accepted;
 	if (tx->nrcpt == tx->rcpt_cap) {
 		tx->rcpt_cap = tx->rcpt_cap ? tx->rcpt_cap * 2 : 4;
 		tx->rcpts = xreallocarray(tx->rcpts, tx->rcpt_cap,
@@ -252,6 +258,7 @@ rcpt_job_done(void *arg)
 	}
 	tx->rcpts[tx->nrcpt++] = j->address;
 	j->address = NULL;
+accepted:
 	s->cnt[SMTP_CNT_RCPT][0]++;
 	if (s->state == SMTP_STATE_MAIL)
 		smtp_session_set_state(s, SMTP_STATE_RCPT);

@@ -316,18 +316,19 @@ smtp_on_event(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
-		if (!s->closing) {
-			log_info("timeout after %s from %s",
-			    s->state == SMTP_STATE_DATA ? "DATA" : "command",
-			    smtp_session_peer(s));
-			smtp_reply(s, 421, "4.4.2", "%s Error: timeout exceeded",
-			    s->srv->conf->myhostname);
-			s->closing = true;
-			/* Try to flush the 421, but do not wait again. */
-			(void)evbuffer_write(bufferevent_get_output(s->bev),
-			    bufferevent_getfd(s->bev));
+		/* A client that does not read its replies gets no more. */
+		if (s->closing || (what & BEV_EVENT_WRITING)) {
+			smtp_session_drop(s);
+			return;
 		}
-		smtp_session_drop(s);
+		log_info("timeout after %s from %s",
+		    s->state == SMTP_STATE_DATA ? "DATA" : "command",
+		    smtp_session_peer(s));
+		smtp_reply(s, 421, "4.4.2", "%s Error: timeout exceeded",
+		    s->srv->conf->myhostname);
+		/* The timeout disabled reading only; the 421 goes out and
+		 * smtp_on_write drops the connection. */
+		smtp_session_close(s, NULL);
 		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {

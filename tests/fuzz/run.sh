@@ -6,7 +6,7 @@ dir=$1
 secs=$2
 here=$(cd "$(dirname "$0")" && pwd)
 for bin in "$dir"/fuzz_*; do
-	[ -x "$bin" ] || continue
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	name=$(basename "$bin")
 	parser=${name#fuzz_}
 	corpus=$here/corpus/$parser

@@ -241,15 +241,14 @@ def test_python_mailbox_reads_the_maildir(instance):
 def run_mutt(md, out, home, timeout=20):
     """Runs mutt on a pty (it needs a terminal), read-only on Maildir md:
     pipes the first message into out and quits. Returns the screen bytes."""
+    # folder: else mutt first asks whether to create ~/Mail.
     cmd = ["mutt", "-n", "-F", "/dev/null", "-R", "-f", str(md),
-           "-e", "set wait_key=no", "-e", "set sort=date",
+           "-e", "set folder=%s" % md.parent, "-e", "set wait_key=no",
            "-e", "push '<pipe-message>cat > %s<enter><exit>'" % out]
     pid, fd = pty.fork()
     if pid == 0:
         os.environ["TERM"] = "xterm"
         os.environ["HOME"] = str(home)
-        os.environ["LINES"] = "40"
-        os.environ["COLUMNS"] = "200"
         os.execvp(cmd[0], cmd)
     screen = b""
     deadline = time.monotonic() + timeout
