@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+import conftest
 from conftest import Instance, maildir_messages, wait_for
 
 HOST = "127.0.0.1"
 HELO = "client.test"
 SENDER = "sender@example.test"
-USERS = ["user1@example.test", "user2@example.test", "user3@example.test"]
+USERS = sorted(conftest.USERS)  # user1..3@example.test
 
 # How long a message may take from "250 queued" to its Maildir.
 DELIVERY_TIMEOUT = 30
@@ -97,8 +98,8 @@ def timeout_instance(mw_bin):
 @pytest.fixture
 def conn_instance(mw_bin):
     """Per test: connections closed by one test must not count in the
-    next. One smtpd process, since the count is kept per process (as
-    Postfix's anvil would for one smtpd)."""
+    next. One smtpd process, since each smtpd keeps its own count
+    (smtp_clients.h)."""
     with running_instance(mw_bin, {
             "smtpd_client_connection_count_limit": str(CONN_MAX),
             "smtpd_processes": "1"}) as inst:

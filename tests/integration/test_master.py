@@ -38,7 +38,7 @@ def master_tag(inst):
 
 
 def expected_children(inst):
-    # smtpd x smtpd_processes (default 2) and one queue process.
+    # smtpd x smtpd_processes (default 1) and one queue process.
     n = inst.get_param("smtpd_processes")
     return (int(n) if n else 2) + 1
 
