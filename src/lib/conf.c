@@ -328,6 +328,32 @@ conf_check_listen(void *field, struct buf *why)
 	return 0;
 }
 
+/* none, may or encrypt (Postfix's smtpd_tls_security_level). */
+static int
+conf_check_tls_level(void *field, struct buf *why)
+{
+	char **v = field;
+
+	if (strcmp(*v, "none") == 0 || strcmp(*v, "may") == 0 ||
+	    strcmp(*v, "encrypt") == 0)
+		return 0;
+	(void)!buf_printf(why, "\"%s\" is not none, may or encrypt",
+	    log_sanitize_str(*v));
+	return -1;
+}
+
+static int
+conf_check_tls_protocols(void *field, struct buf *why)
+{
+	char **v = field;
+
+	if (strcmp(*v, ">=TLSv1.2") == 0 || strcmp(*v, ">=TLSv1.3") == 0)
+		return 0;
+	(void)!buf_printf(why, "\"%s\" is not >=TLSv1.2 or >=TLSv1.3",
+	    log_sanitize_str(*v));
+	return -1;
+}
+
 /* Checks beyond the type, by name. */
 // clang-format off
 static const struct {
@@ -353,6 +379,10 @@ static const struct {
 	{ "pop3s_listen",        conf_check_listen },
 	{ "smtpd_tls_cert_file", conf_check_path_or_empty },
 	{ "smtpd_tls_key_file",  conf_check_path_or_empty },
+	{ "smtpd_tls_security_level", conf_check_tls_level },
+	{ "submission_tls_security_level", conf_check_tls_level },
+	{ "smtpd_tls_mandatory_protocols", conf_check_tls_protocols },
+	{ "tls_server_sni_maps", conf_check_path_or_empty },
 };
 // clang-format on
 

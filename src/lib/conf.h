@@ -59,6 +59,35 @@ struct conf {
 	/* TLS material written by init (used by the TLS issue) */
 	char *smtpd_tls_cert_file;
 	char *smtpd_tls_key_file;
+	char *smtpd_tls_security_level;      /* port 25: none, may, encrypt */
+	char *submission_tls_security_level; /* submission listener */
+	char *smtpd_tls_mandatory_protocols; /* ">=TLSv1.2" */
+	char *tls_high_cipherlist;           /* OpenSSL cipher list (TLS 1.2) */
+	bool smtpd_tls_auth_only;
+	uint64_t smtpd_tls_session_cache_timeout;
+	char *tls_server_sni_maps; /* "" or a file: domain key cert */
+	bool smtpd_tls_received_header;
+
+	/* SMTP AUTH */
+	bool smtpd_sasl_auth_enable;
+	bool smtpd_sasl_authenticated_header;
+	struct conf_list smtpd_sasl_mechanisms;
+	uint64_t smtpd_auth_failure_limit;  /* failures per window, then ban */
+	uint64_t smtpd_auth_failure_window; /* seconds */
+	uint64_t smtpd_auth_ban_time;       /* seconds */
+	uint64_t smtpd_auth_failure_delay;  /* seconds, doubles per failure */
+	uint64_t smtpd_auth_cache_size;     /* verified credentials kept */
+
+	/* restrictions (Postfix's names and semantics) */
+	struct conf_list smtpd_client_restrictions;
+	struct conf_list smtpd_helo_restrictions;
+	struct conf_list smtpd_sender_restrictions;
+	struct conf_list smtpd_relay_restrictions;
+	struct conf_list smtpd_recipient_restrictions;
+	struct conf_list smtpd_data_restrictions;
+	struct conf_list submission_relay_restrictions;
+	bool smtpd_delay_reject;
+	struct conf_list smtpd_sender_login_maps;
 
 	/* addresses */
 	char *recipient_delimiter; /* set of delimiter characters; "" = off */
