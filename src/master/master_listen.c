@@ -17,12 +17,12 @@
 /*
  * The kinds the master binds. IMAP/POP3 services do not exist yet: their
  * listeners (imap_listen, imaps_listen, pop3_listen, pop3s_listen) are not
- * bound until they do. smtps_listen (implicit TLS, RFC 8314) waits for the
- * TLS layer (#4): answering a TLS client in plain text helps no one.
+ * bound until they do.
  */
 static const enum listener_kind master_kinds[] = {
 	LISTENER_SMTP,
 	LISTENER_SUBMISSION,
+	LISTENER_SMTPS,
 };
 
 static const struct conf_list *

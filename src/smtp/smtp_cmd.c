@@ -134,11 +134,14 @@ smtp_cmd_ehlo(struct smtp_session *s, const struct smtp_cmd *cmd)
 
 		buf_init(&r, 4096);
 		if (buf_printf(&r,
-			"250-%s\r\n250-PIPELINING\r\n250-SIZE %llu\r\n"
-			"250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n"
-			"250-SMTPUTF8\r\n250 CHUNKING\r\n",
+			"250-%s\r\n250-PIPELINING\r\n250-SIZE %llu\r\n",
 			conf->myhostname,
-			(unsigned long long)conf->message_size_limit) == 0)
+			(unsigned long long)conf->message_size_limit) == 0 &&
+		    (!s->tls_offered ||
+			buf_append_str(&r, "250-STARTTLS\r\n") == 0) &&
+		    buf_append_str(&r, "250-ENHANCEDSTATUSCODES\r\n"
+				       "250-8BITMIME\r\n250-SMTPUTF8\r\n"
+				       "250 CHUNKING\r\n") == 0)
 			smtp_reply_raw(s, r.data, r.len);
 		buf_free(&r);
 	}
@@ -154,6 +157,12 @@ smtp_cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 	struct smtp_tx *tx;
 	struct buf ebuf;
 
+	if (s->tls_required && !s->tls) {
+		/* RFC 3207 4: a server that requires TLS says so with 530 */
+		smtp_reply(s, 530, "5.7.0", "Must issue a STARTTLS command first");
+		smtp_session_error(s);
+		return;
+	}
 	if (smtp_parse_mail(cmd->arg.p, cmd->arg.n, &s->srv->plimits, &path,
 		&params, &err) == -1) {
 		smtp_reply_parse_err(s, &err);
@@ -414,9 +423,36 @@ smtp_cmd_help(struct smtp_session *s, const struct smtp_cmd *cmd)
 }
 
 static void
+smtp_cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	if (cmd->arg.n > 0) {
+		smtp_reply(s, 501, "5.5.4", "Syntax: STARTTLS");
+		smtp_session_error(s);
+		return;
+	}
+	if (s->tls) {
+		smtp_reply(s, 554, "5.5.1", "Error: TLS already active");
+		smtp_session_error(s);
+		return;
+	}
+	if (!s->tls_offered) {
+		smtp_reply(s, 502, "5.5.1", "Error: command not implemented");
+		smtp_session_error(s);
+		return;
+	}
+	if (s->tx != NULL) {
+		/* RFC 3207 4: not in the middle of a transaction */
+		smtp_reply(s, 503, "5.5.1", "Error: MAIL transaction in progress");
+		smtp_session_error(s);
+		return;
+	}
+	smtp_session_starttls(s);
+}
+
+static void
 smtp_cmd_not_yet(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
-	/* STARTTLS and AUTH come with TLS/AUTH support (issue #4). */
+	/* AUTH comes with SMTP AUTH support (issue #4). */
 	smtp_reply(s, 502, "5.5.1", "Error: command not implemented");
 	smtp_session_error(s);
 }
@@ -441,7 +477,7 @@ static const struct smtp_command smtp_commands[] = {
 	{ SMTP_VERB_VRFY,     "VRFY",     ST_ANY,                            SMTP_CNT_VRFY,     smtp_cmd_vrfy },
 	{ SMTP_VERB_EXPN,     "EXPN",     ST_ANY,                            SMTP_CNT_EXPN,     smtp_cmd_expn },
 	{ SMTP_VERB_HELP,     "HELP",     ST_ANY,                            SMTP_CNT_HELP,     smtp_cmd_help },
-	{ SMTP_VERB_STARTTLS, "STARTTLS", ST_ANY,                            SMTP_CNT_STARTTLS, smtp_cmd_not_yet },
+	{ SMTP_VERB_STARTTLS, "STARTTLS", SMTP_STATE_READY,                  SMTP_CNT_STARTTLS, smtp_cmd_starttls },
 	{ SMTP_VERB_AUTH,     "AUTH",     ST_ANY,                            SMTP_CNT_AUTH,     smtp_cmd_not_yet },
 };
 // clang-format on

@@ -28,7 +28,9 @@ smtp_receive_proto(const struct smtp_session *s)
 {
 	/* RFC 3848 and RFC 6531 3.7.3 with-protocol names */
 	if (s->tx->smtputf8)
-		return "UTF8SMTP";
+		return s->tls ? "UTF8SMTPS" : "UTF8SMTP";
+	if (s->tls)
+		return "ESMTPS";
 	return s->esmtp ? "ESMTP" : "SMTP";
 }
 
@@ -66,10 +68,20 @@ smtp_receive_header(struct smtp_session *s)
 	(void)strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z (%Z)",
 	    &tm);
 	buf_init(&h, 8192);
-	if (buf_printf(&h, "Received: from %s (%s [%s])\n\tby %s (%s) with %s "
-			   "id %s",
-		s->helo, s->name, s->addr, conf->myhostname, conf->mail_name,
-		smtp_receive_proto(s), queue_msg_id(tx->qm)) == -1)
+	if (buf_printf(&h, "Received: from %s (%s [%s])\n", s->helo, s->name,
+		s->addr) == -1)
+		goto out;
+	if (s->tls && conf->smtpd_tls_received_header) {
+		/* Postfix's form: "(using TLSv1.3 with cipher ...)" */
+		if (buf_append_str(&h, "\t(using ") == -1)
+			goto out;
+		smtp_session_tls_describe(s, &h);
+		if (buf_append_str(&h, ")\n") == -1)
+			goto out;
+	}
+	if (buf_printf(&h, "\tby %s (%s) with %s id %s", conf->myhostname,
+		conf->mail_name, smtp_receive_proto(s),
+		queue_msg_id(tx->qm)) == -1)
 		goto out;
 	/* Postfix names the recipient only when there is one (privacy). */
 	if (tx->nrcpt == 1 && buf_printf(&h, "\n\tfor <%s>", tx->rcpts[0]) == -1)

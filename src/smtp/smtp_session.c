@@ -5,10 +5,14 @@
  * semantics live in smtp_cmd.c, body handling in smtp_receive.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +22,7 @@
 #include "lib/cidr.h"
 #include "lib/conf.h"
 #include "lib/log.h"
+#include "lib/tls.h"
 #include "lib/xalloc.h"
 #include "queue/queue_file.h"
 #include "smtp/smtp_clients.h"
@@ -31,6 +36,7 @@ static void smtp_on_read(struct bufferevent *bev, void *arg);
 static void smtp_on_write(struct bufferevent *bev, void *arg);
 static void smtp_on_event(struct bufferevent *bev, short what, void *arg);
 static void smtp_session_process(struct smtp_session *s);
+static void smtp_session_log_disconnect(struct smtp_session *s);
 
 static const char *counter_names[SMTP_CNT_MAX] = { "ehlo", "helo", "mail",
 	"rcpt", "data", "bdat", "rset", "noop", "quit", "vrfy", "expn", "help",
@@ -109,7 +115,32 @@ smtp_session_new(struct smtpd *srv, enum listener_kind kind, int fd,
 	srv->nsessions++;
 	n = smtp_clients_add(srv->clients, s->addr);
 
-	s->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (kind == LISTENER_SMTPS && srv->tls != NULL) {
+		/* RFC 8314 3.3: implicit TLS, the greeting follows the
+		 * handshake (libevent holds it until then). */
+		SSL *ssl = tls_server_ssl_new(srv->tls);
+
+		s->bev = ssl == NULL ? NULL
+				     : bufferevent_openssl_socket_new(srv->base,
+					   fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					   BEV_OPT_CLOSE_ON_FREE);
+		if (s->bev != NULL)
+			bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+		s->tls = true;
+	} else if (kind == LISTENER_SMTPS) {
+		log_warn("smtps connection from %s, but TLS is not configured",
+		    smtp_session_peer(s));
+		s->bev = NULL;
+	} else {
+		const char *level = kind == LISTENER_SUBMISSION
+		    ? conf->submission_tls_security_level
+		    : conf->smtpd_tls_security_level;
+
+		s->bev = bufferevent_socket_new(srv->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		s->tls_offered = srv->tls != NULL && strcmp(level, "none") != 0;
+		s->tls_required = strcmp(level, "encrypt") == 0;
+	}
 	if (s->bev == NULL) {
 		log_warn("cannot set up connection from %s: %m",
 		    smtp_session_peer(s));
@@ -154,6 +185,75 @@ smtp_session_new(struct smtpd *srv, enum listener_kind kind, int fd,
 	}
 	smtp_reply_raw(s, srv->banner, strlen(srv->banner));
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+void
+smtp_session_starttls(struct smtp_session *s)
+{
+	s->starttls_ssl = tls_server_ssl_new(s->srv->tls);
+	if (s->starttls_ssl == NULL) {
+		smtp_reply(s, 454, "4.7.0", "TLS not available due to local problem");
+		return;
+	}
+	smtp_reply(s, 220, "2.0.0", "Ready to start TLS");
+	/* Read nothing more in plain text: the handshake starts once the 220
+	 * has left (smtp_on_write -> smtp_session_tls_switch). */
+	bufferevent_disable(s->bev, EV_READ);
+}
+
+/*
+ * The 220 is out: the plain connection is replaced by a TLS one on the
+ * same socket. Whatever the client pipelined behind STARTTLS is still in
+ * the old input buffer and is thrown away with it (RFC 3207 4.2,
+ * CVE-2011-0411); the ClientHello is still in the kernel for the new one.
+ */
+static void
+smtp_session_tls_switch(struct smtp_session *s)
+{
+	SSL *ssl = s->starttls_ssl;
+	struct timeval tv = { (time_t)s->srv->conf->smtpd_timeout, 0 };
+	int fd;
+
+	s->starttls_ssl = NULL;
+	fd = fcntl(bufferevent_getfd(s->bev), F_DUPFD_CLOEXEC, 0);
+	bufferevent_free(s->bev); /* closes the old descriptor */
+	s->bev = fd == -1 ? NULL
+			  : bufferevent_openssl_socket_new(s->srv->base, fd,
+				ssl, BUFFEREVENT_SSL_ACCEPTING,
+				BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL) {
+		log_warn("cannot start TLS with %s: %m", smtp_session_peer(s));
+		if (fd != -1)
+			(void)close(fd);
+		SSL_free(ssl);
+		smtp_session_log_disconnect(s);
+		s->state = SMTP_STATE_CLOSED;
+		(void)smtp_session_release(s);
+		return;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+	bufferevent_setcb(s->bev, smtp_on_read, smtp_on_write, smtp_on_event,
+	    s);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, 64 * 1024);
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	/* RFC 3207 4.2: forget everything said before; EHLO again. */
+	smtp_tx_free(&s->tx);
+	free(s->helo);
+	s->helo = NULL;
+	s->esmtp = false;
+	s->tls = true;
+	s->tls_offered = false;
+	s->state = SMTP_STATE_CONNECTED;
+}
+
+void
+smtp_session_tls_describe(struct smtp_session *s, struct buf *out)
+{
+	SSL *ssl = s->bev != NULL ? bufferevent_openssl_get_ssl(s->bev) : NULL;
+
+	if (ssl != NULL)
+		tls_describe(ssl, out);
 }
 
 void
@@ -271,6 +371,16 @@ smtp_session_drop(struct smtp_session *s)
 	if (s->bev == NULL)
 		return;
 	smtp_session_log_disconnect(s);
+	if (s->tls) {
+		SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+
+		/* RFC 8446 6.1: say goodbye with close_notify (best effort,
+		 * the socket is non-blocking). */
+		if (ssl != NULL && SSL_is_init_finished(ssl))
+			(void)SSL_shutdown(ssl);
+	}
+	SSL_free(s->starttls_ssl);
+	s->starttls_ssl = NULL;
 	bufferevent_free(s->bev);
 	s->bev = NULL;
 	s->state = SMTP_STATE_CLOSED;
@@ -304,6 +414,10 @@ smtp_on_write(struct bufferevent *bev, void *arg)
 		smtp_session_drop(s);
 		return;
 	}
+	if (s->starttls_ssl != NULL) {
+		smtp_session_tls_switch(s);
+		return;
+	}
 	/* Output drained below the mark: read again. */
 	if (!s->busy)
 		smtp_session_process(s);
@@ -330,6 +444,27 @@ smtp_on_event(struct bufferevent *bev, short what, void *arg)
 		 * smtp_on_write drops the connection. */
 		smtp_session_close(s, NULL);
 		return;
+	}
+	if (what & BEV_EVENT_CONNECTED) {
+		struct buf d;
+
+		buf_init(&d, 512);
+		smtp_session_tls_describe(s, &d);
+		log_info("TLS connection established from %s: %s",
+		    smtp_session_peer(s), buf_cstr(&d));
+		buf_free(&d);
+		return;
+	}
+	if ((what & BEV_EVENT_ERROR) && s->tls) {
+		unsigned long e;
+
+		while ((e = bufferevent_get_openssl_error(s->bev)) != 0) {
+			char text[256];
+
+			ERR_error_string_n(e, text, sizeof(text));
+			log_info("TLS error from %s: %s", smtp_session_peer(s),
+			    text);
+		}
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		if (!s->closing && s->state != SMTP_STATE_CLOSED)
@@ -423,7 +558,8 @@ smtp_session_process(struct smtp_session *s)
 	struct evbuffer *in, *out;
 
 	s->refs++; /* a handler may close the session under us */
-	while (s->bev != NULL && !s->busy && !s->closing) {
+	while (s->bev != NULL && !s->busy && !s->closing &&
+	    s->starttls_ssl == NULL) {
 		in = bufferevent_get_input(s->bev);
 		out = bufferevent_get_output(s->bev);
 		/* Back-pressure: a client that does not read its replies. */

@@ -24,6 +24,8 @@ struct queue_msg;
 struct resolver;
 struct worker_pool;
 struct smtp_client_count;
+struct tls_server;
+typedef struct ssl_st SSL;
 
 /* One per smtpd process. */
 struct smtpd {
@@ -34,6 +36,7 @@ struct smtpd {
 	struct cidr_list *mynetworks;
 	struct smtp_parse_limits plimits;
 	struct smtp_client_count *clients; /* connections per client address */
+	struct tls_server *tls; /* NULL: no certificate, no TLS */
 	size_t nsessions;
 	bool stopping;
 	char *banner; /* "220 " + smtpd_banner, expanded */
@@ -90,6 +93,10 @@ struct smtp_session {
 	char name[64];  /* "localhost" or "unknown" */
 	char *helo;
 	bool esmtp;
+	bool tls;           /* the connection is encrypted */
+	bool tls_required;  /* level encrypt: no mail before STARTTLS */
+	bool tls_offered;   /* STARTTLS may be used (not yet TLS) */
+	SSL *starttls_ssl;  /* set between STARTTLS and the 220 leaving */
 	bool in_mynetworks;
 	bool skipping_line; /* discarding the rest of an overlong line */
 	bool busy;          /* a worker job runs: input waits */
@@ -131,6 +138,11 @@ const char *smtp_session_logid(const struct smtp_session *s);
 void smtp_tx_free(struct smtp_tx **tx);
 /* Ends the transaction (RSET, EHLO, end of DATA). */
 void smtp_session_reset_tx(struct smtp_session *s);
+
+/* STARTTLS: replies 220, discards pipelined input, starts the handshake. */
+void smtp_session_starttls(struct smtp_session *s);
+/* Appends "TLSv1.3 with cipher ..." for the Received: header. */
+void smtp_session_tls_describe(struct smtp_session *s, struct buf *out);
 
 /* Command dispatch: handles one complete command line. */
 void smtp_cmd_dispatch(struct smtp_session *s, const char *line, size_t len);

@@ -18,6 +18,7 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/net.h"
+#include "lib/tls.h"
 #include "lib/worker.h"
 #include "lib/xalloc.h"
 #include "queue/queue_file.h"
@@ -120,6 +121,12 @@ smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 	if (srv.mynetworks == NULL)
 		log_fatal("%s: mynetworks: %s", conf->config_file,
 		    buf_cstr(&err));
+	if (tls_configured(conf)) {
+		buf_reset(&err);
+		srv.tls = tls_server_new(conf, &err);
+		if (srv.tls == NULL)
+			log_fatal("%s", buf_cstr(&err));
+	}
 	buf_free(&err);
 	srv.clients = smtp_clients_new();
 	srv.workers = worker_pool_new(srv.base, conf->smtpd_worker_threads);
