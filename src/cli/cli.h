@@ -21,5 +21,6 @@ int cli_domain(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_user(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_alias(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_newaliases(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_map(const struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

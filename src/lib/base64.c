@@ -55,7 +55,8 @@ base64_encode(struct buf *out, const void *p, size_t n)
 	uint32_t v;
 
 	for (i = 0; i + 3 <= n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		q[0] = base64_alphabet[v >> 18];
 		q[1] = base64_alphabet[(v >> 12) & 63];
 		q[2] = base64_alphabet[(v >> 6) & 63];

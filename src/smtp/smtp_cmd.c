@@ -139,6 +139,10 @@ smtp_cmd_ehlo(struct smtp_session *s, const struct smtp_cmd *cmd)
 			(unsigned long long)conf->message_size_limit) == 0 &&
 		    (!s->tls_offered ||
 			buf_append_str(&r, "250-STARTTLS\r\n") == 0) &&
+		    (!smtp_auth_offered(s) ||
+			(buf_append_str(&r, "250-AUTH") == 0 &&
+			    (smtp_auth_mechanisms(s, &r), true) &&
+			    buf_append_str(&r, "\r\n") == 0)) &&
 		    buf_append_str(&r, "250-ENHANCEDSTATUSCODES\r\n"
 				       "250-8BITMIME\r\n250-SMTPUTF8\r\n"
 				       "250 CHUNKING\r\n") == 0)
@@ -231,11 +235,21 @@ rcpt_job_done(void *arg)
 	if (!smtp_session_release(s) || s->bev == NULL || s->tx == NULL)
 		goto out;
 	tx = s->tx;
+	if ((s->kind == LISTENER_SUBMISSION || s->kind == LISTENER_SMTPS) &&
+	    s->sasl_username == NULL && j->status != RESOLVE_TEMPFAIL) {
+		/* submission_relay_restrictions: permit_sasl_authenticated,
+		 * reject (RFC 6409 4.3: submission needs authentication) */
+		text = "Recipient address rejected: Access denied";
+		smtp_reply(s, 554, "5.7.1", "<%s>: %s", j->address, text);
+		smtp_log_reject(s, "RCPT", j->address, 554, "5.7.1", text);
+		smtp_session_error(s);
+		goto resume;
+	}
 	switch (j->status) {
 	case RESOLVE_LOCAL_OK:
 		break;
 	case RESOLVE_NOT_LOCAL:
-		if (s->in_mynetworks)
+		if (s->in_mynetworks || s->sasl_username != NULL)
 			break;
 		/* Relay control: only local domains without AUTH. */
 		text = "Relay access denied";
@@ -449,14 +463,6 @@ smtp_cmd_starttls(struct smtp_session *s, const struct smtp_cmd *cmd)
 	smtp_session_starttls(s);
 }
 
-static void
-smtp_cmd_not_yet(struct smtp_session *s, const struct smtp_cmd *cmd)
-{
-	/* AUTH comes with SMTP AUTH support (issue #4). */
-	smtp_reply(s, 502, "5.5.1", "Error: command not implemented");
-	smtp_session_error(s);
-}
-
 #define ST_ANY                                                              \
 	(SMTP_STATE_CONNECTED | SMTP_STATE_READY | SMTP_STATE_MAIL |        \
 	    SMTP_STATE_RCPT | SMTP_STATE_BDAT)
@@ -478,7 +484,7 @@ static const struct smtp_command smtp_commands[] = {
 	{ SMTP_VERB_EXPN,     "EXPN",     ST_ANY,                            SMTP_CNT_EXPN,     smtp_cmd_expn },
 	{ SMTP_VERB_HELP,     "HELP",     ST_ANY,                            SMTP_CNT_HELP,     smtp_cmd_help },
 	{ SMTP_VERB_STARTTLS, "STARTTLS", SMTP_STATE_READY,                  SMTP_CNT_STARTTLS, smtp_cmd_starttls },
-	{ SMTP_VERB_AUTH,     "AUTH",     ST_ANY,                            SMTP_CNT_AUTH,     smtp_cmd_not_yet },
+	{ SMTP_VERB_AUTH,     "AUTH",     SMTP_STATE_READY,                  SMTP_CNT_AUTH,     smtp_cmd_auth },
 };
 // clang-format on
 

@@ -27,10 +27,15 @@ static const char *
 smtp_receive_proto(const struct smtp_session *s)
 {
 	/* RFC 3848 and RFC 6531 3.7.3 with-protocol names */
+	bool a = s->sasl_username != NULL;
+
 	if (s->tx->smtputf8)
-		return s->tls ? "UTF8SMTPS" : "UTF8SMTP";
+		return s->tls ? (a ? "UTF8SMTPSA" : "UTF8SMTPS")
+			      : (a ? "UTF8SMTPA" : "UTF8SMTP");
 	if (s->tls)
-		return "ESMTPS";
+		return a ? "ESMTPSA" : "ESMTPS";
+	if (a)
+		return "ESMTPA";
 	return s->esmtp ? "ESMTP" : "SMTP";
 }
 
@@ -79,6 +84,10 @@ smtp_receive_header(struct smtp_session *s)
 		if (buf_append_str(&h, ")\n") == -1)
 			goto out;
 	}
+	if (s->sasl_username != NULL && conf->smtpd_sasl_authenticated_header &&
+	    buf_printf(&h, "\t(Authenticated sender: %s)\n",
+		s->sasl_username) == -1)
+		goto out;
 	if (buf_printf(&h, "\tby %s (%s) with %s id %s", conf->myhostname,
 		conf->mail_name, smtp_receive_proto(s),
 		queue_msg_id(tx->qm)) == -1)

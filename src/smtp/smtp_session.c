@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/sasl.h"
 #include "lib/cidr.h"
 #include "lib/conf.h"
 #include "lib/log.h"
@@ -64,6 +65,10 @@ smtp_session_free(struct smtp_session *s)
 	struct smtpd *srv = s->srv;
 
 	smtp_tx_free(&s->tx);
+	sasl_server_free(&s->sasl);
+	free(s->sasl_username);
+	if (s->auth_timer != NULL)
+		event_free(s->auth_timer);
 	smtp_clients_del(srv->clients, s->addr);
 	srv->nsessions--;
 	buf_free(&s->line);
@@ -110,7 +115,10 @@ smtp_session_new(struct smtpd *srv, enum listener_kind kind, int fd,
 	    (strncmp(s->addr, "127.", 4) == 0 || strcmp(s->addr, "::1") == 0)
 		? "localhost"
 		: "unknown");
-	buf_init(&s->line, conf->smtpd_line_limit);
+	/* RFC 4954 4: AUTH responses may reach 12288 octets */
+	buf_init(&s->line, conf->smtpd_line_limit > SMTP_AUTH_LINE_MAX
+		? conf->smtpd_line_limit
+		: SMTP_AUTH_LINE_MAX);
 	s->in_mynetworks = cidr_list_match(srv->mynetworks, sa);
 	srv->nsessions++;
 	n = smtp_clients_add(srv->clients, s->addr);
@@ -517,6 +525,9 @@ static bool
 smtp_session_read_line(struct smtp_session *s, struct evbuffer *in)
 {
 	size_t limit = s->srv->conf->smtpd_line_limit, eol_len, len;
+
+	if (s->sasl != NULL && limit < SMTP_AUTH_LINE_MAX)
+		limit = SMTP_AUTH_LINE_MAX;
 	struct evbuffer_ptr eol;
 
 	eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
@@ -548,7 +559,10 @@ smtp_session_read_line(struct smtp_session *s, struct evbuffer *in)
 	    -1)
 		log_panic("smtp: line buffer smaller than smtpd_line_limit");
 	(void)evbuffer_drain(in, len + eol_len);
-	smtp_cmd_dispatch(s, s->line.data, s->line.len);
+	if (s->sasl != NULL)
+		smtp_auth_line(s, s->line.data, s->line.len);
+	else
+		smtp_cmd_dispatch(s, s->line.data, s->line.len);
 	return true;
 }
 

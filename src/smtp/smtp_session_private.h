@@ -25,7 +25,15 @@ struct resolver;
 struct worker_pool;
 struct smtp_client_count;
 struct tls_server;
+struct accounts;
+struct auth_verifier;
+struct auth_penalty;
+struct sasl_server;
+struct event;
 typedef struct ssl_st SSL;
+
+/* RFC 4954 4: servers must take AUTH lines of at least 12288 octets. */
+#define SMTP_AUTH_LINE_MAX 12288
 
 /* One per smtpd process. */
 struct smtpd {
@@ -37,6 +45,9 @@ struct smtpd {
 	struct smtp_parse_limits plimits;
 	struct smtp_client_count *clients; /* connections per client address */
 	struct tls_server *tls; /* NULL: no certificate, no TLS */
+	struct accounts *accounts;      /* for AUTH */
+	struct auth_verifier *verifier; /* NULL: no AUTH */
+	struct auth_penalty *penalty;   /* failed AUTH per client */
 	size_t nsessions;
 	bool stopping;
 	char *banner; /* "220 " + smtpd_banner, expanded */
@@ -97,6 +108,10 @@ struct smtp_session {
 	bool tls_required;  /* level encrypt: no mail before STARTTLS */
 	bool tls_offered;   /* STARTTLS may be used (not yet TLS) */
 	SSL *starttls_ssl;  /* set between STARTTLS and the 220 leaving */
+	struct sasl_server *sasl; /* an AUTH exchange is in progress */
+	char *sasl_username;      /* after a successful AUTH */
+	const char *sasl_method;
+	struct event *auth_timer; /* delays a 535 */
 	bool in_mynetworks;
 	bool skipping_line; /* discarding the rest of an overlong line */
 	bool busy;          /* a worker job runs: input waits */
@@ -143,6 +158,13 @@ void smtp_session_reset_tx(struct smtp_session *s);
 void smtp_session_starttls(struct smtp_session *s);
 /* Appends "TLSv1.3 with cipher ..." for the Received: header. */
 void smtp_session_tls_describe(struct smtp_session *s, struct buf *out);
+
+/* SMTP AUTH (smtp_auth.c). */
+bool smtp_auth_offered(const struct smtp_session *s);
+void smtp_auth_mechanisms(const struct smtp_session *s, struct buf *out);
+void smtp_cmd_auth(struct smtp_session *s, const struct smtp_cmd *cmd);
+/* A response line during an AUTH exchange (s->sasl != NULL). */
+void smtp_auth_line(struct smtp_session *s, const char *line, size_t len);
 
 /* Command dispatch: handles one complete command line. */
 void smtp_cmd_dispatch(struct smtp_session *s, const char *line, size_t len);

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/accounts.h"
+#include "auth/auth_penalty.h"
+#include "auth/auth_verify.h"
 #include "delivery/resolve.h"
 #include "lib/buf.h"
 #include "lib/cidr.h"
@@ -127,6 +130,17 @@ smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 		if (srv.tls == NULL)
 			log_fatal("%s", buf_cstr(&err));
 	}
+	if (conf->smtpd_sasl_auth_enable) {
+		buf_reset(&err);
+		srv.accounts = accounts_open(conf->accounts_database, false, &err);
+		if (srv.accounts == NULL)
+			log_fatal("%s", buf_cstr(&err));
+		srv.verifier = auth_verifier_new(srv.accounts,
+		    conf->smtpd_auth_cache_size);
+	}
+	srv.penalty = auth_penalty_new(conf->smtpd_auth_failure_limit,
+	    conf->smtpd_auth_failure_window, conf->smtpd_auth_ban_time,
+	    conf->smtpd_auth_failure_delay);
 	buf_free(&err);
 	srv.clients = smtp_clients_new();
 	srv.workers = worker_pool_new(srv.base, conf->smtpd_worker_threads);

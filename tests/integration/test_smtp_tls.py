@@ -70,8 +70,9 @@ def test_smtps_implicit_tls_delivers(instance):
                           context=client_ctx()) as c:
         c.ehlo("client.test")
         assert not c.has_extn("starttls")
-        c.sendmail("a@example.org", [RCPT], "Subject: %s\r\n\r\nx\r\n"
-                   % token)
+        # smtps is for submission: authenticated users only
+        c.login(RCPT, "secret-1")
+        c.sendmail(RCPT, [RCPT], "Subject: %s\r\n\r\nx\r\n" % token)
     assert wait_delivered(instance, token)
 
 

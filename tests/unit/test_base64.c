@@ -46,7 +46,8 @@ test_base64_encode_rfc4648_vectors(void **state)
 		const struct vector *v = &rfc4648_vectors[i];
 
 		buf_reset(&b);
-		assert_int_equal(base64_encode(&b, v->plain, strlen(v->plain)), 0);
+		assert_int_equal(
+		    base64_encode(&b, v->plain, strlen(v->plain)), 0);
 		assert_string_equal(buf_cstr(&b), v->encoded);
 		assert_int_equal(b.len, base64_encoded_len(strlen(v->plain)));
 	}
