@@ -97,6 +97,15 @@ def versions(results):
     return out
 
 
+def spread(c, key, digits=1):
+    """Returns " (min–max, n runs)" for a case run more than once."""
+    vals = [r[key] for r in c.get("runs", []) if r.get("error") is None]
+    if len(vals) < 2:
+        return ""
+    return (f" ({min(vals):,.{digits}f}–{max(vals):,.{digits}f}, "
+            f"{len(vals)} runs)")
+
+
 def fmt(v, digits=1):
     return "—" if v is None else f"{v:,.{digits}f}"
 
@@ -139,7 +148,8 @@ def one_table(res):
                          f"{c['error'][:80]} | | | | | |")
             continue
         lines.append(
-            f"| {TITLES[c['id']]} | {c['count']:,} | {fmt(c['msgs_per_s'])} "
+            f"| {TITLES[c['id']]} | {c['count']:,} | {fmt(c['msgs_per_s'])}"
+            f"{spread(c, 'msgs_per_s')} "
             f"| {fmt(c['cpu_ms_per_msg'], 2)} | {fmt(c['accept_s'], 2)} "
             f"| {fmt(c['deliver_s'], 2)} "
             f"| {fmt(c['client_cpu_ms_per_msg'], 2)} "
@@ -157,7 +167,8 @@ def one_table(res):
                 f"| {i['sessions']:,} | {i['pss_before_kib']:,} "
                 f"| {i['pss_after_kib']:,} "
                 f"| {i['procs_before']} → {i['procs_after']} "
-                f"| {fmt(i['kib_per_session'])} |")
+                f"| {fmt(i['kib_per_session'])}"
+                f"{spread(i, 'kib_per_session')} |")
     return lines
 
 
@@ -222,6 +233,11 @@ def main():
                              for k, v in counts.items()))
     lines.append("- smtp-source, a new connection per message; throughput "
                  "counts until the last message is a file in new/")
+    n = max(len(c.get("runs", [])) for r in res for c in r["cases"] +
+            ([r["idle"]] if r.get("idle") else []))
+    if n > 1:
+        lines.append(f"- each figure is the run with the median msgs/s (or "
+                     f"KiB) of up to {n} runs; the range is in the details")
     lines.append("")
     if len(res) == 2:
         lines += ["## Side by side", ""] + side_by_side(res[0], res[1])

@@ -12,7 +12,8 @@
 #       REF_MAILDIR_ROOT), BENCH_PIDS (or REF_PIDS): its root pids
 #
 # BENCH_SCALE=0.1 runs a tenth of the messages and idle sessions; BENCH_CASES
-# picks cases (idle,s1,s10,s50,big); MAILWRIGHT_BIN overrides the binary;
+# picks cases (idle,s1,s10,s50,big); BENCH_REPEAT=3 runs each three times and
+# reports the median; MAILWRIGHT_BIN overrides the binary;
 # BENCH_KEEP=1 keeps the temporary mailwright instance. The Markdown table goes
 # to stdout and to bench/results/<date>.md, the raw figures beside it (.json).
 set -euo pipefail
@@ -127,6 +128,11 @@ EOF
 }
 
 CASES=${BENCH_CASES:-idle,s1,s10,s50,big}
+# BENCH_REPEAT=N runs the whole list N times over (round robin, so that a
+# change in the machine's load spreads over all cases); the report takes
+# each case's median run.
+RUNS=$CASES
+for _ in $(seq 2 "${BENCH_REPEAT:-1}"); do RUNS=$RUNS,$CASES; done
 
 run_cases() { # label out.json cases note
 	$PY "$HERE/cases.py" --label "$1" --out "$2" --cases "$3" --note "$4"
@@ -165,7 +171,7 @@ start_mailwright() {
 bench_mailwright() {
 	local c dir rc=0
 	[ -x "$MW" ] || { log "$MW missing: run make bench (or make build)"; return 1; }
-	for c in ${CASES//,/ }; do
+	for c in ${RUNS//,/ }; do
 		dir=$WORK/instance
 		start_mailwright "$dir" || return 1
 		log "mailwright: case $c on 127.0.0.1:$MW_PORT, master pid $MW_PID"
@@ -203,11 +209,11 @@ bench_ref() {
 		log "reference: already running (started by someone else), using it as it is"
 		(. "$REFSTACK/env.sh"
 		BENCH_MAILDIR_ROOT=$REF_MAILDIR_ROOT BENCH_PIDS=$REF_PIDS \
-		    run_cases "Postfix+Dovecot" "$WORK/ref.json" "$CASES" \
+		    run_cases "Postfix+Dovecot" "$WORK/ref.json" "$RUNS" \
 		    "The refstack as found running: not restarted between cases, Maildirs not emptied.") || rc=1
 	else
 		"$REFSTACK/setup.sh" >&2
-		for c in ${CASES//,/ }; do
+		for c in ${RUNS//,/ }; do
 			(. "$REFSTACK/env.sh"; rm -rf "${REF_MAILDIR_ROOT:?}/$MT_DOMAIN")
 			"$REFSTACK/start.sh" >"$WORK/refstack.log" 2>&1 || {
 				cat "$WORK/refstack.log" >&2; return 1; }
@@ -232,7 +238,7 @@ bench_env() {
 		return 1
 	fi
 	run_cases "${BENCH_LABEL:-server on port $MT_SMTP_PORT}" "$WORK/env.json" \
-	    "$CASES" "A running server, not restarted between cases." ||
+	    "$RUNS" "A running server, not restarted between cases." ||
 	    log "a case failed (see above)"
 }
 

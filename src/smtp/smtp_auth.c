@@ -212,6 +212,7 @@ smtp_auth_result(struct smtp_session *s, enum sasl_result r)
 		return;
 	case SASL_SUCCESS:
 		s->sasl_username = xstrdup(sasl_server_authcid(s->sasl));
+		ascii_lower(s->sasl_username); /* logins compare without case */
 		s->sasl_method = sasl_server_mech(s->sasl);
 		auth_penalty_success(s->srv->penalty, s->addr);
 		log_info("%s: client=%s, sasl_method=%s, sasl_username=%s",

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "delivery/resolve.h"
+#include "policy/restrict.h"
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/mailaddr.h"
@@ -48,6 +49,9 @@ smtp_log_reject(struct smtp_session *s, const char *cmd, const char *rcpt,
 	    log_sanitize_str(rcpt), smtp_proto(s),
 	    s->helo != NULL ? log_sanitize_str(s->helo) : "");
 }
+
+static void smtp_reply_restriction(struct smtp_session *s, const char *cmd,
+    const char *rcpt, const struct restrict_reply *r);
 
 static void
 smtp_reply_parse_err(struct smtp_session *s, const struct smtp_parse_err *e)
@@ -151,6 +155,85 @@ smtp_cmd_ehlo(struct smtp_session *s, const struct smtp_cmd *cmd)
 	}
 }
 
+/* MAIL FROM passed its checks (and the sender restrictions): start the
+ * transaction. Takes ownership of sender. */
+static void
+smtp_mail_accept(struct smtp_session *s, char *sender, uint64_t size,
+    bool smtputf8, bool body_8bit)
+{
+	const struct conf *conf = s->srv->conf;
+	struct smtp_tx *tx;
+	struct buf ebuf;
+
+	tx = xcalloc(1, sizeof(*tx));
+	buf_init(&ebuf, 512);
+	tx->qm = queue_msg_create(conf->queue_directory, &ebuf);
+	if (tx->qm == NULL) {
+		log_warn("cannot create queue file: %s", buf_cstr(&ebuf));
+		buf_free(&ebuf);
+		free(tx);
+		free(sender);
+		smtp_reply(s, 451, "4.3.0", "Error: queue file write error");
+		return;
+	}
+	buf_free(&ebuf);
+	tx->sender = sender;
+	tx->declared_size = size;
+	tx->smtputf8 = smtputf8;
+	tx->body_8bit = body_8bit;
+	buf_init(&tx->out, 256 * 1024);
+	s->tx = tx;
+	smtp_session_set_state(s, SMTP_STATE_MAIL);
+	if (s->sasl_username != NULL)
+		log_info("%s: client=%s, sasl_method=%s, sasl_username=%s",
+		    queue_msg_id(tx->qm), smtp_session_peer(s), s->sasl_method,
+		    log_sanitize_str(s->sasl_username));
+	else
+		log_info("%s: client=%s", queue_msg_id(tx->qm),
+		    smtp_session_peer(s));
+	smtp_reply(s, 250, "2.1.0", "Ok");
+}
+
+/* Client, HELO and sender restrictions at MAIL (smtpd_delay_reject=no). */
+struct mail_job {
+	struct smtp_session *s;
+	char *sender;
+	uint64_t size;
+	bool smtputf8, body_8bit;
+	enum restrict_verdict verdict;
+	struct restrict_reply reply;
+};
+
+static void
+mail_job_run(void *arg)
+{
+	struct mail_job *j = arg;
+
+	j->verdict = smtp_policy_eval(j->s, RESTRICT_STAGE_SENDER, j->sender,
+	    NULL, &j->reply);
+}
+
+static void
+mail_job_done(void *arg)
+{
+	struct mail_job *j = arg;
+	struct smtp_session *s = j->s;
+
+	if (smtp_session_release(s) && s->bev != NULL) {
+		if (j->verdict == RESTRICT_REJECT || j->verdict == RESTRICT_DEFER)
+			smtp_reply_restriction(s, "MAIL", "", &j->reply);
+		else {
+			smtp_mail_accept(s, j->sender, j->size, j->smtputf8,
+			    j->body_8bit);
+			j->sender = NULL;
+		}
+		smtp_session_resume(s);
+	}
+	restrict_reply_free(&j->reply);
+	free(j->sender);
+	free(j);
+}
+
 static void
 smtp_cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
@@ -158,8 +241,7 @@ smtp_cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 	struct smtp_mail_params params;
 	struct smtp_parse_err err;
 	struct smtp_path path;
-	struct smtp_tx *tx;
-	struct buf ebuf;
+	struct mail_job *j;
 
 	if (s->tls_required && !s->tls) {
 		/* RFC 3207 4: a server that requires TLS says so with 530 */
@@ -186,26 +268,21 @@ smtp_cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 		smtp_session_error(s);
 		return;
 	}
-	tx = xcalloc(1, sizeof(*tx));
-	buf_init(&ebuf, 512);
-	tx->qm = queue_msg_create(conf->queue_directory, &ebuf);
-	if (tx->qm == NULL) {
-		log_warn("cannot create queue file: %s", buf_cstr(&ebuf));
-		buf_free(&ebuf);
-		free(tx);
-		smtp_reply(s, 451, "4.3.0", "Error: queue file write error");
+	if (!smtp_policy_needed(s, RESTRICT_STAGE_SENDER)) {
+		smtp_mail_accept(s, smtp_path_address(&path),
+		    params.has_size ? params.size : 0, params.smtputf8,
+		    params.body != SMTP_BODY_7BIT);
 		return;
 	}
-	buf_free(&ebuf);
-	tx->sender = smtp_path_address(&path);
-	tx->declared_size = params.has_size ? params.size : 0;
-	tx->smtputf8 = params.smtputf8;
-	tx->body_8bit = params.body != SMTP_BODY_7BIT;
-	buf_init(&tx->out, 256 * 1024);
-	s->tx = tx;
-	smtp_session_set_state(s, SMTP_STATE_MAIL);
-	log_info("%s: client=%s", queue_msg_id(tx->qm), smtp_session_peer(s));
-	smtp_reply(s, 250, "2.1.0", "Ok");
+	j = xcalloc(1, sizeof(*j));
+	j->s = s;
+	j->sender = smtp_path_address(&path);
+	j->size = params.has_size ? params.size : 0;
+	j->smtputf8 = params.smtputf8;
+	j->body_8bit = params.body != SMTP_BODY_7BIT;
+	restrict_reply_init(&j->reply);
+	smtp_session_hold(s);
+	worker_submit(s->srv->workers, mail_job_run, mail_job_done, j);
 }
 
 /* A recipient check running on a worker thread. */
@@ -214,6 +291,8 @@ struct rcpt_job {
 	struct resolver *resolver;
 	char *address;
 	enum resolve_status status;
+	enum restrict_verdict verdict;
+	struct restrict_reply reply;
 };
 
 static void
@@ -221,7 +300,33 @@ rcpt_job_run(void *arg)
 {
 	struct rcpt_job *j = arg;
 
+	/* Postfix's order: the restriction lists, then the recipient table
+	 * (smtpd_reject_unlisted_recipient). */
+	j->verdict = smtp_policy_eval(j->s, RESTRICT_STAGE_RECIPIENT,
+	    j->s->tx->sender, j->address, &j->reply);
+	if (j->verdict == RESTRICT_REJECT || j->verdict == RESTRICT_DEFER)
+		return;
 	j->status = resolver_check(j->resolver, j->address);
+}
+
+/* Answers a REJECT or DEFER of the restriction lists. */
+static void
+smtp_reply_restriction(struct smtp_session *s, const char *cmd,
+    const char *rcpt, const struct restrict_reply *r)
+{
+	const char *text = buf_cstr(&r->text);
+
+	smtp_reply(s, r->code, r->enh, "%s", text);
+	log_info("%s: reject: %s from %s: %d %s %s; from=<%s> to=<%s> "
+		 "proto=%s helo=<%s>",
+	    smtp_session_logid(s), cmd, smtp_session_peer(s), r->code, r->enh,
+	    log_sanitize_str(text),
+	    s->tx != NULL ? log_sanitize_str(s->tx->sender) : "",
+	    log_sanitize_str(rcpt), smtp_proto(s),
+	    s->helo != NULL ? log_sanitize_str(s->helo) : "");
+	smtp_session_error(s);
+	if (r->disconnect)
+		smtp_session_close(s, NULL);
 }
 
 static void
@@ -235,28 +340,14 @@ rcpt_job_done(void *arg)
 	if (!smtp_session_release(s) || s->bev == NULL || s->tx == NULL)
 		goto out;
 	tx = s->tx;
-	if ((s->kind == LISTENER_SUBMISSION || s->kind == LISTENER_SMTPS) &&
-	    s->sasl_username == NULL && j->status != RESOLVE_TEMPFAIL) {
-		/* submission_relay_restrictions: permit_sasl_authenticated,
-		 * reject (RFC 6409 4.3: submission needs authentication) */
-		text = "Recipient address rejected: Access denied";
-		smtp_reply(s, 554, "5.7.1", "<%s>: %s", j->address, text);
-		smtp_log_reject(s, "RCPT", j->address, 554, "5.7.1", text);
-		smtp_session_error(s);
+	if (j->verdict == RESTRICT_REJECT || j->verdict == RESTRICT_DEFER) {
+		smtp_reply_restriction(s, "RCPT", j->address, &j->reply);
 		goto resume;
 	}
 	switch (j->status) {
 	case RESOLVE_LOCAL_OK:
+	case RESOLVE_NOT_LOCAL: /* the relay restrictions allowed it */
 		break;
-	case RESOLVE_NOT_LOCAL:
-		if (s->in_mynetworks || s->sasl_username != NULL)
-			break;
-		/* Relay control: only local domains without AUTH. */
-		text = "Relay access denied";
-		smtp_reply(s, 554, "5.7.1", "<%s>: %s", j->address, text);
-		smtp_log_reject(s, "RCPT", j->address, 554, "5.7.1", text);
-		smtp_session_error(s);
-		goto resume;
 	case RESOLVE_UNKNOWN_USER:
 		text = "Recipient address rejected: User unknown";
 		smtp_reply(s, 550, "5.1.1", "<%s>: %s", j->address, text);
@@ -289,6 +380,7 @@ accepted:
 resume:
 	smtp_session_resume(s);
 out:
+	restrict_reply_free(&j->reply);
 	free(j->address);
 	free(j);
 }
@@ -321,12 +413,82 @@ smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 	j = xcalloc(1, sizeof(*j));
 	j->s = s;
 	j->resolver = s->srv->resolver;
+	restrict_reply_init(&j->reply);
 	if (path.postmaster) /* RFC 5321 4.5.1: <Postmaster> */
 		j->address = xasprintf("postmaster@%s", conf->mydomain);
 	else
 		j->address = smtp_path_address(&path);
 	smtp_session_hold(s);
 	worker_submit(s->srv->workers, rcpt_job_run, rcpt_job_done, j);
+}
+
+/* smtpd_data_restrictions at DATA or at the first BDAT. */
+struct data_job {
+	struct smtp_session *s;
+	bool bdat, last;
+	uint64_t size;
+	enum restrict_verdict verdict;
+	struct restrict_reply reply;
+};
+
+static void
+data_job_run(void *arg)
+{
+	struct data_job *j = arg;
+
+	j->verdict = smtp_policy_eval(j->s, RESTRICT_STAGE_DATA,
+	    j->s->tx->sender, NULL, &j->reply);
+}
+
+static void
+smtp_data_proceed(struct smtp_session *s, bool bdat, uint64_t size,
+    bool last)
+{
+	if (bdat)
+		smtp_receive_start_bdat(s, size, last);
+	else
+		smtp_receive_start_data(s);
+}
+
+static void
+data_job_done(void *arg)
+{
+	struct data_job *j = arg;
+	struct smtp_session *s = j->s;
+
+	if (smtp_session_release(s) && s->bev != NULL && s->tx != NULL) {
+		if (j->verdict == RESTRICT_REJECT ||
+		    j->verdict == RESTRICT_DEFER) {
+			if (j->bdat)
+				s->discard_left = j->size; /* RFC 3030 */
+			smtp_reply_restriction(s, j->bdat ? "BDAT" : "DATA", "",
+			    &j->reply);
+		} else
+			smtp_data_proceed(s, j->bdat, j->size, j->last);
+		smtp_session_resume(s);
+	}
+	restrict_reply_free(&j->reply);
+	free(j);
+}
+
+static void
+smtp_data_policy(struct smtp_session *s, bool bdat, uint64_t size,
+    bool last)
+{
+	struct data_job *j;
+
+	if (!smtp_policy_needed(s, RESTRICT_STAGE_DATA)) {
+		smtp_data_proceed(s, bdat, size, last);
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->s = s;
+	j->bdat = bdat;
+	j->size = size;
+	j->last = last;
+	restrict_reply_init(&j->reply);
+	smtp_session_hold(s);
+	worker_submit(s->srv->workers, data_job_run, data_job_done, j);
 }
 
 static void
@@ -348,7 +510,7 @@ smtp_cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 		smtp_session_error(s);
 		return;
 	}
-	smtp_receive_start_data(s);
+	smtp_data_policy(s, false, 0, false);
 }
 
 static void
@@ -375,7 +537,10 @@ smtp_cmd_bdat(struct smtp_session *s, const struct smtp_cmd *cmd)
 		smtp_session_error(s);
 		return;
 	}
-	smtp_receive_start_bdat(s, args.size, args.last);
+	if (s->tx->bdat_seen)
+		smtp_receive_start_bdat(s, args.size, args.last);
+	else
+		smtp_data_policy(s, true, args.size, args.last);
 }
 
 static void

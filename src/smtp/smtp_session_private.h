@@ -26,6 +26,8 @@ struct worker_pool;
 struct smtp_client_count;
 struct tls_server;
 struct accounts;
+struct smtp_policy;
+struct restrict_reply;
 struct auth_verifier;
 struct auth_penalty;
 struct sasl_server;
@@ -48,6 +50,7 @@ struct smtpd {
 	struct accounts *accounts;      /* for AUTH */
 	struct auth_verifier *verifier; /* NULL: no AUTH */
 	struct auth_penalty *penalty;   /* failed AUTH per client */
+	struct smtp_policy *policy;     /* restriction lists */
 	size_t nsessions;
 	bool stopping;
 	char *banner; /* "220 " + smtpd_banner, expanded */
@@ -165,6 +168,16 @@ void smtp_auth_mechanisms(const struct smtp_session *s, struct buf *out);
 void smtp_cmd_auth(struct smtp_session *s, const struct smtp_cmd *cmd);
 /* A response line during an AUTH exchange (s->sasl != NULL). */
 void smtp_auth_line(struct smtp_session *s, const char *line, size_t len);
+
+/* Restriction lists (smtp_policy.c). The stage is a restrict_stage. */
+int smtp_policy_init(struct smtpd *srv, struct buf *err);
+void smtp_policy_free(struct smtpd *srv);
+/* Evaluates the lists of stage; blocks (worker thread). Returns a
+ * restrict_verdict: REJECT/DEFER with the reply in out. */
+int smtp_policy_eval(struct smtp_session *s, int stage, const char *sender,
+    const char *recipient, struct restrict_reply *out);
+/* Whether stage has anything to evaluate (else skip the job). */
+bool smtp_policy_needed(const struct smtp_session *s, int stage);
 
 /* Command dispatch: handles one complete command line. */
 void smtp_cmd_dispatch(struct smtp_session *s, const char *line, size_t len);

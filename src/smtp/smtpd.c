@@ -130,14 +130,16 @@ smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 		if (srv.tls == NULL)
 			log_fatal("%s", buf_cstr(&err));
 	}
-	if (conf->smtpd_sasl_auth_enable) {
-		buf_reset(&err);
-		srv.accounts = accounts_open(conf->accounts_database, false, &err);
-		if (srv.accounts == NULL)
-			log_fatal("%s", buf_cstr(&err));
+	buf_reset(&err);
+	srv.accounts = accounts_open(conf->accounts_database, false, &err);
+	if (srv.accounts == NULL)
+		log_fatal("%s", buf_cstr(&err));
+	if (conf->smtpd_sasl_auth_enable)
 		srv.verifier = auth_verifier_new(srv.accounts,
 		    conf->smtpd_auth_cache_size);
-	}
+	buf_reset(&err);
+	if (smtp_policy_init(&srv, &err) == -1)
+		log_fatal("%s", buf_cstr(&err));
 	srv.penalty = auth_penalty_new(conf->smtpd_auth_failure_limit,
 	    conf->smtpd_auth_failure_window, conf->smtpd_auth_ban_time,
 	    conf->smtpd_auth_failure_delay);
