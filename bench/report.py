@@ -82,9 +82,16 @@ def versions(results):
                 cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
         except (OSError, subprocess.CalledProcessError):
             pass
-        build = os.environ.get("BENCH_MW_BUILD", "")
-        out.append(f"mailwright: working tree on commit {rev}, "
-                   f"{build_type(build) if build else 'build unknown'}")
+        binary = os.environ.get("BENCH_MW_BIN", "")
+        built = "?"
+        try:
+            built = time.strftime("%Y-%m-%d %H:%M",
+                                  time.localtime(os.stat(binary).st_mtime))
+        except OSError:
+            pass
+        out.append(f"mailwright: {binary} built {built} from the working "
+                   f"tree on commit {rev}, "
+                   f"{build_type(os.path.dirname(binary))}")
     if any(lb != "mailwright" for lb in labels):
         for argv, name in ((["postconf", "-dh", "mail_version"], "Postfix"),
                            (["dovecot", "--version"], "Dovecot")):

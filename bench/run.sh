@@ -259,7 +259,7 @@ for f in "${files[@]}"; do [ -s "$f" ] && have+=("$f"); done
 [ ${#have[@]} -gt 0 ] || { log "no results"; exit 1; }
 mkdir -p "$RESULTS"
 for f in "${have[@]}"; do cp "$f" "$RESULTS/$STAMP-$(basename "$f")"; done
-BENCH_MW_BUILD=$(dirname "$MW") $PY "$HERE/report.py" "${have[@]}" |
+BENCH_MW_BIN=$MW $PY "$HERE/report.py" "${have[@]}" |
     tee "$RESULTS/$STAMP.md"
 log "written to bench/results/$STAMP.md"
 [ ${#have[@]} -eq ${#files[@]} ]

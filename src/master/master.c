@@ -28,8 +28,8 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/net.h"
-#include "lib/tls.h"
 #include "master/master_private.h"
+#include "smtp/smtpd.h"
 
 /* One line on stderr (and in maillog_file when there is one): a start
  * that fails must say why where the admin is looking. */
@@ -87,20 +87,12 @@ master_signals(sigset_t *set)
  * What was settled at start as root cannot change: mail_owner, and
  * maillog_file, which mail_owner might not be allowed to open.
  */
-/* Loads the TLS material as the services will (certificates are re-read
- * on SIGHUP); 0, or -1 with one line in err. */
+/* Builds what the services will build (TLS material, re-read on SIGHUP;
+ * restriction lists and tables); 0, or -1 with one line in err. */
 static int
-master_tls_check(const struct conf *conf, struct buf *err)
+master_config_check(const struct conf *conf, struct buf *err)
 {
-	struct tls_server *ts;
-
-	if (!tls_configured(conf))
-		return 0;
-	ts = tls_server_new(conf, err);
-	if (ts == NULL)
-		return -1;
-	tls_server_free(&ts);
-	return 0;
+	return smtpd_config_check(conf, err);
 }
 
 static void
@@ -116,7 +108,7 @@ master_reload(struct master *m)
 		    "%s -- keeping the running configuration", buf_cstr(&err));
 		goto out;
 	}
-	if (master_tls_check(nc, &err) == -1) {
+	if (master_config_check(nc, &err) == -1) {
 		log_error("reload: %s -- keeping the running configuration",
 		    buf_cstr(&err));
 		conf_free(&nc);
@@ -248,7 +240,7 @@ master_main(const char *config_path)
 	/* As mail_owner, who must read them again on SIGHUP: a missing or
 	 * unreadable certificate is a one-line start-up error. */
 	buf_reset(&err);
-	if (master_tls_check(m.conf, &err) == -1) {
+	if (master_config_check(m.conf, &err) == -1) {
 		master_start_error(&m, "%s", buf_cstr(&err));
 		goto out_mask;
 	}

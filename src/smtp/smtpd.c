@@ -97,6 +97,26 @@ smtpd_on_sigterm(evutil_socket_t sig, short what, void *arg)
 }
 
 int
+smtpd_config_check(const struct conf *conf, struct buf *err)
+{
+	struct tls_server *ts;
+	struct smtpd srv;
+	int ret;
+
+	if (tls_configured(conf)) {
+		ts = tls_server_new(conf, err);
+		if (ts == NULL)
+			return -1;
+		tls_server_free(&ts);
+	}
+	memset(&srv, 0, sizeof(srv));
+	srv.conf = conf;
+	ret = smtp_policy_init(&srv, err);
+	smtp_policy_free(&srv);
+	return ret;
+}
+
+int
 smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 {
 	struct smtpd srv;
