@@ -172,16 +172,36 @@ cli_user_read_password(const char *address, struct buf *pw, struct buf *err)
 	return 0;
 }
 
+/* How the password given on standard input is stored. */
+struct cli_user_opts {
+	const char *scheme; /* "ARGON2ID" (default) or "SCRAM-SHA-256" */
+	bool hashed;        /* the input is a stored hash to import */
+};
+
 /* Reads, hashes and wipes the password. A malloc'd hash, or NULL. */
 static char *
-cli_user_new_hash(const char *address, struct buf *err)
+cli_user_new_hash(const char *address, const struct cli_user_opts *o,
+    struct buf *err)
 {
 	struct buf pw;
 	char *hash = NULL;
 
 	buf_init(&pw, cli_password_max);
-	if (cli_user_read_password(address, &pw, err) == 0) {
-		hash = password_hash(buf_cstr(&pw));
+	if (o->hashed) {
+		/* Migration: {SHA512-CRYPT}, {BLF-CRYPT}, {CRYPT} (yescrypt),
+		 * {ARGON2ID}, {SCRAM-SHA-256} from Dovecot or /etc/shadow. */
+		if (cli_user_read_line(&pw, err) == 0) {
+			if (password_scheme_ok(buf_cstr(&pw)))
+				hash = xstrdup(buf_cstr(&pw));
+			else
+				(void)!buf_printf(err,
+				    "not a stored password hash we can verify "
+				    "(expected {ARGON2ID}, {SHA512-CRYPT}, "
+				    "{BLF-CRYPT}, {CRYPT} or {SCRAM-SHA-256} "
+				    "followed by the hash)");
+		}
+	} else if (cli_user_read_password(address, &pw, err) == 0) {
+		hash = password_hash_scheme(buf_cstr(&pw), o->scheme);
 		if (hash == NULL)
 			(void)!buf_printf(err, "cannot hash the password: %s",
 			    strerror(errno));
@@ -240,7 +260,7 @@ cli_user_stored_address(struct accounts *acc, const char *address)
 /* user add and user passwd. */
 static int
 cli_user_set(struct cli_accounts *ca, bool add, const char *address,
-    struct buf *out, struct buf *err)
+    const struct cli_user_opts *o, struct buf *out, struct buf *err)
 {
 	const char *domain = cli_accounts_domain_of(address);
 	char *hash = NULL, *maildir = NULL;
@@ -271,7 +291,7 @@ cli_user_set(struct cli_accounts *ca, bool add, const char *address,
 	if (add ? rc != ACCOUNTS_NOTFOUND : rc != ACCOUNTS_OK)
 		return rc;
 	buf_reset(err);
-	hash = cli_user_new_hash(address, err);
+	hash = cli_user_new_hash(address, o, err);
 	if (hash == NULL)
 		return ACCOUNTS_ERROR;
 	rc = add ? accounts_user_add(ca->acc, address, hash, err)
@@ -362,10 +382,31 @@ int
 cli_user(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct cli_accounts ca;
+	struct cli_user_opts opts = { "ARGON2ID", false };
 	struct buf out, err;
 	const char *sub = argc >= 2 ? argv[1] : "";
 	bool set = strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0;
-	int rc, ret = CLI_EXIT_FAIL;
+	int rc, ret = CLI_EXIT_FAIL, i, j;
+
+	/* user add|passwd [--scheme ARGON2ID|SCRAM-SHA-256] [--hashed] ADDR */
+	for (i = j = 2; set && i < argc; i++) {
+		if (strcmp(argv[i], "--hashed") == 0)
+			opts.hashed = true;
+		else if (strcmp(argv[i], "--scheme") == 0 && i + 1 < argc) {
+			opts.scheme = argv[++i];
+			if (!ascii_eq(opts.scheme, "ARGON2ID") &&
+			    !ascii_eq(opts.scheme, "SCRAM-SHA-256")) {
+				cli_accounts_fail("unknown --scheme \"%s\" "
+						  "(use ARGON2ID or "
+						  "SCRAM-SHA-256)",
+				    opts.scheme);
+				return CLI_EXIT_USAGE;
+			}
+		} else
+			argv[j++] = argv[i];
+	}
+	if (set)
+		argc = j;
 
 	if (set && argc > 3) {
 		cli_accounts_fail("user %s reads the password from standard "
@@ -377,9 +418,10 @@ cli_user(const struct cli_ctx *ctx, int argc, char **argv)
 	        (strcmp(sub, "show") == 0 && argc == 3) ||
 	        (strcmp(sub, "list") == 0 && (argc == 2 || argc == 3)))) {
 		cli_accounts_fail(
-		    "usage: mailwright user add|passwd|del|show "
-		    "ADDRESS | user list [DOMAIN] (passwords are read from "
-		    "standard input)");
+		    "usage: mailwright user add|passwd [--scheme "
+		    "ARGON2ID|SCRAM-SHA-256] [--hashed] ADDRESS | user "
+		    "del|show ADDRESS | user list [DOMAIN] (passwords are "
+		    "read from standard input)");
 		return CLI_EXIT_USAGE;
 	}
 	if (argc == 3 && strcmp(sub, "list") != 0 &&
@@ -394,8 +436,8 @@ cli_user(const struct cli_ctx *ctx, int argc, char **argv)
 	buf_init(&out, BUF_MAX_DEFAULT);
 	buf_init(&err, 4096);
 	if (set)
-		rc = cli_user_set(
-		    &ca, strcmp(sub, "add") == 0, argv[2], &out, &err);
+		rc = cli_user_set(&ca, strcmp(sub, "add") == 0, argv[2], &opts,
+		    &out, &err);
 	else if (strcmp(sub, "del") == 0)
 		rc = cli_user_del(&ca, argv[2], &out, &err);
 	else if (strcmp(sub, "show") == 0)

@@ -228,8 +228,9 @@ restrict_reply_set(struct restrict_eval *ev, enum restrict_verdict verdict,
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)tmp.data[i];
 
-		/* a reply is one line of text: nothing may end it early */
-		if (c < 0x20 || c == 0x7f)
+		/* a reply is one line of ASCII text (RFC 5321 4.2): nothing
+		 * may end it early, and client bytes stay 7-bit */
+		if (c < 0x20 || c >= 0x7f)
 			tmp.data[i] = '?';
 	}
 	buf_reset(&out->text);

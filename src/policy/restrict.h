@@ -101,8 +101,9 @@ struct restrict_ctx {
 struct restrict_reply {
 	int code;     /* 4xx/5xx for REJECT and DEFER, else 0 */
 	char enh[16]; /* RFC 3463 code: "5.7.1"; "" when code is 0 */
-	struct buf text; /* "<x@y>: Relay access denied"; control bytes
-	                    replaced, at most RESTRICT_TEXT_MAX */
+	struct buf text; /* "<x@y>: Relay access denied"; control and
+	                    non-ASCII bytes replaced by '?', at most
+	                    RESTRICT_TEXT_MAX */
 	bool disconnect; /* 421/521 from an access table: close after */
 	/* the restriction that decided, e.g. "reject_unauth_destination"
 	 * or "check_client_access hash:/etc/x"; borrowed from the list */

@@ -262,27 +262,27 @@ static enum restrict_verdict
 restrict_check_fqdn_address(
     struct restrict_eval *ev, const char *addr, const char *reply_class)
 {
-	struct restrict_addr a;
 	enum restrict_verdict v = RESTRICT_DUNNO;
-	char *name = NULL;
+	char *local = NULL, *domain = NULL, *name = NULL;
 	size_t n;
 	bool bad;
 
 	if (addr == NULL || addr[0] == '\0')
 		return RESTRICT_DUNNO;
-	if (restrict_addr_split(addr, NULL, &a) == -1)
+	if (mailaddr_split(addr, &local, &domain) == -1)
 		bad = true;
 	else {
-		n = strlen(a.domain);
-		if (n > 0 && a.domain[0] == '[' && a.domain[n - 1] == ']')
+		n = strlen(domain);
+		if (n > 0 && domain[0] == '[' && domain[n - 1] == ']')
 			bad = false; /* an address literal is qualified */
 		else {
-			name = restrict_truncate_dot(a.domain);
+			name = restrict_truncate_dot(domain);
 			bad = !restrict_hostname_valid(name, true) ||
 			    strchr(name, '.') == NULL;
 		}
-		restrict_addr_free(&a);
 	}
+	free(local);
+	free(domain);
 	if (bad)
 		v = restrict_reply_set(ev, RESTRICT_REJECT, 504, "5.5.2",
 		    "<%s>: %s rejected: need fully-qualified address", addr,

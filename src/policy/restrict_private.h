@@ -77,8 +77,8 @@ struct restrict_eval {
 
 /*
  * Fills ev->out with code, enh (its class digit made to match code) and
- * the formatted text (cut at RESTRICT_TEXT_MAX, control bytes replaced)
- * and returns verdict.
+ * the formatted text (cut at RESTRICT_TEXT_MAX, control and non-ASCII
+ * bytes replaced) and returns verdict.
  */
 enum restrict_verdict restrict_reply_set(struct restrict_eval *ev,
     enum restrict_verdict verdict, int code, const char *enh,

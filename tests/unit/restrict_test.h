@@ -99,9 +99,9 @@ struct row {
 static const char *
 row_field(const char *v, const char *def)
 {
-	if (v == NONE)
-		return NULL;
-	return v != NULL ? v : def;
+	const char *r = v != NULL ? v : def;
+
+	return r == NONE ? NULL : r;
 }
 
 /* Replaces every "@D" in s by dir; malloc'd. */
