@@ -3,6 +3,7 @@ implicit TLS (RFC 8314) on smtps, the STARTTLS injection case
 (CVE-2011-0411), protocol floor, session resumption, the Received: header,
 and the start-up error for a missing certificate."""
 
+import os
 import smtplib
 import socket
 import ssl
@@ -195,3 +196,35 @@ def test_missing_certificate_is_a_one_line_startup_error(make_instance):
     lines = [l for l in out.stderr.decode().splitlines() if l.strip()]
     assert len(lines) == 1, lines
     assert missing in lines[0], lines
+
+
+def test_sni_chooses_the_domain_certificate(make_instance):
+    inst = make_instance(users=False, start=False)
+    tls = inst.dir / "tls"
+    key, cert = str(tls / "other-key.pem"), str(tls / "other-cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "2", "-subj", "/CN=mail.other.test",
+                    "-keyout", key, "-out", cert], check=True,
+                   capture_output=True)
+    for p in (key, cert):
+        os.chmod(p, 0o644)  # mail_owner reads them when the tests run as root
+    sni = inst.dir / "sni"
+    sni.write_text("# domain key cert\nmail.other.test %s %s\n" % (key, cert))
+    sni.chmod(0o644)
+    inst.set_param("tls_server_sni_maps", str(sni))
+    inst.start()
+
+    def subject(name):
+        ctx = client_ctx()
+        with socket.create_connection(("127.0.0.1", inst.smtps_port),
+                                      30) as raw:
+            with ctx.wrap_socket(raw, server_hostname=name) as t:
+                der = t.getpeercert(binary_form=True)
+        out = subprocess.run(["openssl", "x509", "-inform", "DER",
+                              "-noout", "-subject"], input=der,
+                             capture_output=True, check=True)
+        return out.stdout.decode()
+
+    assert "mail.other.test" in subject("mail.other.test")
+    assert "mail.example.test" in subject("mail.example.test")

@@ -187,8 +187,6 @@ static const struct row action_rows[] = {
 	  "REJECT 554 5.1.2 " XR("x") },
 	{ "recipient dsn 5.1.9 becomes 5.1.0", NULL, CRA, ACT("REJECT 5.1.9 x"), NULL, NULL, NULL, NULL, "x@a.example", NULL, 0,
 	  "REJECT 554 5.1.0 " XR("x") },
-	{ "client dsn 5.1.1 becomes 5.0.0", CLIENT, CCA, "192.0.2.10 REJECT 5.1.1 x\n", NULL, NONE, NULL, NULL, NULL, NULL, 0,
-	  REJ("Client host", "unknown[192.0.2.10]", "x") },
 	{ "other dsn kept", CLIENT, CCA, "192.0.2.10 REJECT 5.7.27 x\n", NULL, NONE, NULL, NULL, NULL, NULL, 0,
 	  "REJECT 554 5.7.27 <unknown[192.0.2.10]>: Client host rejected: x" },
 	{ "regexp value with $1", NULL, "check_recipient_access regexp:@D/t", "/^(.*)@a\\.example$/ REJECT no $1 here\n", NULL, NULL, NULL, NULL, "x@a.example", NULL, 0,
@@ -255,6 +253,7 @@ test_restrict_access_broken_table(void **state)
 	struct conf_list items;
 	struct buf err;
 	char *path = xasprintf("%s/t", f->dir), *spec;
+	int i;
 
 	assert_int_equal(fs_atomic_write(path, "x@a.example OK\n", 15, 0644),
 	    0);
@@ -267,12 +266,11 @@ test_restrict_access_broken_table(void **state)
 	ctx.recipient = "x@a.example";
 	restrict_reply_init(&reply);
 	assert_int_equal(restrict_list_eval(l, &ctx, &reply), RESTRICT_PERMIT);
-	free(reply.restriction == NULL ? NULL : NULL);
 	assert_non_null(strstr(reply.restriction, "check_recipient_access "
 	                                          "texthash:"));
 	assert_int_equal(unlink(path), 0);
-	/* the table notices within a second */
-	for (;;) {
+	/* the table notices within a second; give up after 500 polls */
+	for (i = 0; i < 500; i++) {
 		if (restrict_list_eval(l, &ctx, &reply) == RESTRICT_DEFER)
 			break;
 		(void)usleep(20000);
