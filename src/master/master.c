@@ -225,6 +225,15 @@ master_main(const char *config_path)
 	/* Blocked before the first fork, so that no exit goes unseen. */
 	master_signals(&set);
 	(void)sigprocmask(SIG_BLOCK, &set, &oset);
+	{
+		/* Not waited for: only inherited blocked by the services,
+		 * which ignore it or install a handler (the queue's rescan). */
+		sigset_t usr1;
+
+		(void)sigemptyset(&usr1);
+		(void)sigaddset(&usr1, SIGUSR1);
+		(void)sigprocmask(SIG_BLOCK, &usr1, NULL);
+	}
 
 	buf_reset(&err);
 	if (master_listen_open(m.conf, &m.ls, &m.nls, &err) == -1) {

@@ -107,6 +107,9 @@ master_child_run(struct master *m, enum master_service service)
 	(void)signal(SIGINT, SIG_IGN);
 	(void)signal(SIGHUP, SIG_IGN);
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* SIGUSR1 asks the queue to scan; it installs its handler itself.
+	 * Blocked since the fork (master.c), so none can kill us before. */
+	(void)signal(SIGUSR1, SIG_IGN);
 	(void)sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Die with the master; it may have died before this line. */
@@ -196,6 +199,22 @@ master_log_exit(enum master_service service, pid_t pid, int status)
 	    (long)pid, how);
 }
 
+/*
+ * An smtpd that died may have committed a message and not yet poked the
+ * queue about it: SIGUSR1 asks the queue service to scan now rather than
+ * at its next queue_run_delay.
+ */
+static void
+master_queue_rescan(struct master *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].service == MASTER_SERVICE_QUEUE &&
+		    m->slots[i].pid > 0)
+			(void)kill(m->slots[i].pid, SIGUSR1);
+}
+
 static void
 master_slot_exited(struct master *m, struct master_slot *slot, int status)
 {
@@ -209,6 +228,8 @@ master_slot_exited(struct master *m, struct master_slot *slot, int status)
 		return;
 	}
 	master_log_exit(slot->service, pid, status);
+	if (slot->service == MASTER_SERVICE_SMTPD)
+		master_queue_rescan(m);
 	if (now - slot->started_ms >= MASTER_QUICK_DEATH_MS) {
 		/* It had been working: bring it back at once. */
 		slot->backoff_ms = 0;

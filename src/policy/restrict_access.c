@@ -271,7 +271,7 @@ restrict_access_get(struct restrict_access *a, const char *key, bool partial)
 	buf_init(&err, 4096);
 	rc = maptable_lookup(t, key, &a->value, &err);
 	if (rc == -1)
-		log_warn("%s: %s", a->item->label, buf_cstr(&err));
+		log_warn("%s: %s", a->item->def->name, buf_cstr(&err));
 	buf_free(&err);
 	if (rc == 1)
 		return RESTRICT_DUNNO;
@@ -281,9 +281,11 @@ restrict_access_get(struct restrict_access *a, const char *key, bool partial)
 	return restrict_access_action(a, buf_cstr(&a->value));
 }
 
-/* Postfix check_domain_access(): name, then its parent domains. */
+/* Postfix check_domain_access(): name, then its parent domains. The
+ * domain of an address is itself a partial key (partial). */
 static enum restrict_verdict
-restrict_access_domain(struct restrict_access *a, const char *domain)
+restrict_access_domain(
+    struct restrict_access *a, const char *domain, bool partial)
 {
 	enum restrict_verdict v;
 	const char *name, *next;
@@ -292,7 +294,7 @@ restrict_access_domain(struct restrict_access *a, const char *domain)
 	    strchr(domain, ':') != NULL;
 
 	for (name = domain; *name != '\0'; name = next) {
-		v = restrict_access_get(a, name, name != domain);
+		v = restrict_access_get(a, name, partial || name != domain);
 		if (a->found)
 			return v;
 		/* no subdomain magic for numerical hostnames */
@@ -358,7 +360,7 @@ restrict_access_mail(struct restrict_access *a, const char *addr)
 	for (i = 0; i < n && !a->found; i++)
 		v = restrict_access_get(a, keys[i], i > 0);
 	if (!a->found && ad.domain[0] != '\0')
-		v = restrict_access_domain(a, ad.domain);
+		v = restrict_access_domain(a, ad.domain, true);
 	for (i = 0; i < n; i++)
 		free(keys[i]);
 	n = 0;
@@ -389,7 +391,8 @@ restrict_check_access(struct restrict_eval *ev, const struct restrict_item *item
 		a.rname = buf_cstr(&ev->namaddr);
 		a.rclass = RESTRICT_CLASS_CLIENT;
 		v = restrict_access_domain(&a,
-		    ctx->client_name != NULL ? ctx->client_name : "unknown");
+		    ctx->client_name != NULL ? ctx->client_name : "unknown",
+		    false);
 		if (!a.found && ev->addr[0] != '\0')
 			v = restrict_access_addr(&a, ev->addr);
 		break;
@@ -398,7 +401,7 @@ restrict_check_access(struct restrict_eval *ev, const struct restrict_item *item
 			break;
 		a.rname = ctx->helo;
 		a.rclass = RESTRICT_CLASS_HELO;
-		v = restrict_access_domain(&a, ctx->helo);
+		v = restrict_access_domain(&a, ctx->helo, false);
 		break;
 	case RESTRICT_ID_CHECK_SENDER_ACCESS:
 		if (ctx->sender == NULL)

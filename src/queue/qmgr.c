@@ -242,6 +242,19 @@ qmgr_on_scan_timer(evutil_socket_t fd, short what, void *arg)
 	qmgr_scan_start(q, false);
 }
 
+/* SIGUSR1 from the master: an smtpd died, maybe between committing a
+ * message and poking us about it; look at the queue now. */
+static void
+qmgr_on_rescan(evutil_socket_t sig, short what, void *arg)
+{
+	struct qmgr *q = arg;
+
+	(void)sig;
+	(void)what;
+	if (!q->stopping)
+		qmgr_scan_schedule(q, 0);
+}
+
 /* SIGTERM: take no more work, let running deliveries finish, then exit. */
 static void
 qmgr_on_term(evutil_socket_t sig, short what, void *arg)
@@ -324,6 +337,9 @@ qmgr_setup_events(struct qmgr *q)
 	q->ev_term = evsignal_new(q->base, SIGTERM, qmgr_on_term, q);
 	q->ev_int = evsignal_new(q->base, SIGINT, qmgr_on_term, q);
 	q->ev_scan = evtimer_new(q->base, qmgr_on_scan_timer, q);
+	q->ev_usr1 = evsignal_new(q->base, SIGUSR1, qmgr_on_rescan, q);
+	if (q->ev_usr1 == NULL || event_add(q->ev_usr1, NULL) == -1)
+		log_fatal("queue: cannot set up the event loop");
 	if (q->ev_sock == NULL || q->ev_term == NULL || q->ev_int == NULL ||
 	    q->ev_scan == NULL || event_add(q->ev_sock, NULL) == -1 ||
 	    event_add(q->ev_term, NULL) == -1 ||
@@ -399,6 +415,7 @@ qmgr_main(const struct conf *conf)
 	event_free(q.ev_term);
 	event_free(q.ev_int);
 	event_free(q.ev_scan);
+	event_free(q.ev_usr1);
 	event_base_free(q.base);
 	resolver_free(&q.resolver);
 	(void)close(lockfd);

@@ -35,7 +35,7 @@ struct qmgr {
 	struct event_base *base;
 	struct worker_pool *wp;
 	int sock;
-	struct event *ev_sock, *ev_term, *ev_int, *ev_scan;
+	struct event *ev_sock, *ev_term, *ev_int, *ev_scan, *ev_usr1;
 	void *msgs;   /* tsearch() tree of struct qmgr_msg, by id */
 	size_t njobs; /* submitted jobs whose done callback has not run */
 	bool stopping;

@@ -85,7 +85,7 @@ static const struct row helo_rows[] = {
  * user@ -- each row removes the entry the row before matched. */
 static const struct row order_rows[] = {
 	{ "1 full address", NULL, CRA,
-	  "u+tag@sub.d.example R1\nu@sub.d.example R2\nsub.d.example R3\nd.example R4\nu+tag@ R5\nu@ R6\n",
+	  "u+tag@sub.d.example REJECT\nu@sub.d.example R2\nsub.d.example R3\nd.example R4\nu+tag@ R5\nu@ R6\n",
 	  NULL, NULL, NULL, NULL, "u+tag@sub.d.example", NULL, 0,
 	  "REJECT 554 5.7.1 <u+tag@sub.d.example>: Recipient address rejected: Access denied" },
 	{ "2 without extension", NULL, CRA,
@@ -168,7 +168,8 @@ static const struct row action_rows[] = {
 	ACTROW("INFO logs", "INFO fyi", "DUNNO"),
 	ACTROW("restrictions", "permit_mynetworks, reject", "REJECT 554 5.7.1 " XR("Access denied")),
 	ACTROW("restriction permit", "permit_auth_destination reject", "REJECT 554 5.7.1 " XR("Access denied")),
-	ACTROW("restriction defer", "defer", "DEFER 450 4.3.2 " XR("Try again later")),
+	ACTROW("defer is the DEFER action", "defer", "DEFER 450 4.7.1 " XR("Access denied")),
+	ACTROW("restriction defer", "permit_mynetworks defer", "DEFER 450 4.3.2 " XR("Try again later")),
 	ACTROW("restriction nothing decides", "permit_mynetworks", "DUNNO"),
 	ACTROW("empty restriction list", ",", "PERMIT"),
 	ACTROW("table restriction refused", "check_client_access hash:/x", "DEFER 451 4.3.5 " XR("Server configuration error")),
