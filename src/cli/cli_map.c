@@ -90,8 +90,8 @@ cli_map_compile(int n, char **specs)
 /* Looks key up in the tables in order. 0 found (value in value), 1 not
  * found, -1 after printing why. */
 static int
-cli_map_lookup(struct maptable **tables, int n, const char *key,
-    struct buf *value)
+cli_map_lookup(
+    struct maptable **tables, int n, const char *key, struct buf *value)
 {
 	struct buf err;
 	int i, rc = 1;
@@ -181,8 +181,8 @@ cli_map(const struct cli_ctx *ctx, int argc, char **argv)
 	int ret;
 
 	(void)ctx;
-	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
-	                     strcmp(argv[1], "--help") == 0)) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		(void)printf("usage: mailwright map [TYPE:]FILE...\n"
 		             "       mailwright map -q KEY|- [TYPE:]FILE...\n"
 		             "TYPE is hash (the default), texthash, cidr, "

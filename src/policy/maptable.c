@@ -110,8 +110,8 @@ maptable_spec_parse(const char *spec, enum maptable_type *type_out,
 		*path_out = spec + n + 1;
 	}
 	if ((*path_out)[0] == '\0') {
-		maptable_seterr(err, "\"%s\": no file name",
-		    log_sanitize_str(spec));
+		maptable_seterr(
+		    err, "\"%s\": no file name", log_sanitize_str(spec));
 		return -1;
 	}
 	return 0;
@@ -128,13 +128,13 @@ maptable_data_parse(enum maptable_type type, const char *data, size_t len,
 	switch (type) {
 	case MAPTABLE_HASH:
 	case MAPTABLE_TEXTHASH:
-		if (maptable_text_parse(data, len, name, lim, &d->text, warn,
-		        err) == -1)
+		if (maptable_text_parse(
+		        data, len, name, lim, &d->text, warn, err) == -1)
 			goto fail;
 		break;
 	case MAPTABLE_CIDR:
-		if ((d->cidr = maptable_cidr_parse(data, len, name, lim,
-		         err)) == NULL)
+		if ((d->cidr = maptable_cidr_parse(
+		         data, len, name, lim, err)) == NULL)
 			goto fail;
 		break;
 	case MAPTABLE_REGEXP:
@@ -232,8 +232,9 @@ maptable_read_text(const char *path, enum maptable_type type,
 			maptable_seterr(
 			    err, "cannot read %s: %s", path, strerror(errno));
 	} else
-		d = maptable_data_parse(type, text.data != NULL ? text.data : "",
-		    text.len, path, lim, warn, err);
+		d = maptable_data_parse(type,
+		    text.data != NULL ? text.data : "", text.len, path, lim,
+		    warn, err);
 	buf_free(&text);
 	return d;
 }
@@ -265,8 +266,8 @@ maptable_install(struct maptable *m, struct maptable_data *d,
 	s->data = d;
 	s->db = db;
 	if (d == NULL && db == NULL) {
-		s->broken = xstrdup(err->len > 0 ? buf_cstr(err)
-		                                 : "cannot load the table");
+		s->broken = xstrdup(
+		    err->len > 0 ? buf_cstr(err) : "cannot load the table");
 		/* one warning per failed version of the files; a failure
 		 * at open is maptable_open's error instead */
 		if (m->source != MAPTABLE_SOURCE_NONE)
@@ -308,20 +309,10 @@ maptable_refresh_db(struct maptable *m, const struct stat *ts, bool have_text)
 	struct buf err;
 
 	if (stat(m->db_path, &ds) == -1 ||
-	    (have_text && !maptable_not_older(&ds, ts))) {
-		/* postmap's "database is older than source file" */
-		if (have_text &&
-		    (!m->have_warned || !maptable_same_file(ts, &m->warned))) {
-			log_warn("table %s: %s is missing or older than "
-			         "%s: reading the text; run mailwright map "
-			         "%s",
-			    m->spec, m->db_path, m->path, m->path);
-			m->warned = *ts;
-			m->have_warned = true;
-		}
-		return false;
-	}
-	if (m->source == MAPTABLE_SOURCE_DB && maptable_same_file(&ds, &m->loaded))
+	    (have_text && !maptable_not_older(&ds, ts)))
+		return false; /* maptable_refresh reads the text */
+	if (m->source == MAPTABLE_SOURCE_DB &&
+	    maptable_same_file(&ds, &m->loaded))
 		return true;
 	buf_init(&err, 4096);
 	db = maptable_hashdb_open(m->db_path, &err);
@@ -378,9 +369,19 @@ maptable_refresh(struct maptable *m, bool force)
 
 		while (e < warn.len && warn.data[e] != '\n')
 			e++;
-		log_warn("table %s: %.*s", m->spec, (int)(e - i),
-		    warn.data + i);
+		log_warn(
+		    "table %s: %.*s", m->spec, (int)(e - i), warn.data + i);
 		i = e + 1;
+	}
+	/* postmap's "database is older than source file", once per
+	 * version of the text, when the text is what we read instead */
+	if (m->type == MAPTABLE_HASH && d != NULL &&
+	    (!m->have_warned || !maptable_same_file(&ts, &m->warned))) {
+		log_warn("table %s: %s is missing or older than %s: reading "
+		         "the text; run mailwright map %s",
+		    m->spec, m->db_path, m->path, m->path);
+		m->warned = ts;
+		m->have_warned = true;
 	}
 	maptable_install(m, d, NULL, &err, MAPTABLE_SOURCE_TEXT, &ts);
 	buf_free(&warn);
@@ -388,8 +389,8 @@ maptable_refresh(struct maptable *m, bool force)
 }
 
 struct maptable *
-maptable_open_limits(const char *spec, const struct maptable_limits *lim,
-    struct buf *err)
+maptable_open_limits(
+    const char *spec, const struct maptable_limits *lim, struct buf *err)
 {
 	struct maptable *m;
 	enum maptable_type type;
@@ -437,8 +438,8 @@ maptable_free(struct maptable **mp)
 }
 
 int
-maptable_lookup(struct maptable *m, const char *key, struct buf *value_out,
-    struct buf *err)
+maptable_lookup(
+    struct maptable *m, const char *key, struct buf *value_out, struct buf *err)
 {
 	struct maptable_snap *s;
 	char *folded = NULL;
@@ -484,8 +485,8 @@ maptable_is_fixed(const struct maptable *m)
 }
 
 int
-maptable_compile(const char *spec, size_t *count_out, struct buf *warn,
-    struct buf *err)
+maptable_compile(
+    const char *spec, size_t *count_out, struct buf *warn, struct buf *err)
 {
 	const struct maptable_limits *lim = &maptable_limits_default;
 	struct maptable_data *d;
@@ -498,7 +499,8 @@ maptable_compile(const char *spec, size_t *count_out, struct buf *warn,
 	if (maptable_spec_parse(spec, &type, &path, err) == -1)
 		return -1;
 	if (stat(path, &sb) == -1) {
-		maptable_seterr(err, "cannot read %s: %s", path, strerror(errno));
+		maptable_seterr(
+		    err, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if ((d = maptable_read_text(path, type, lim, warn, err)) == NULL)

@@ -69,8 +69,8 @@ int maptable_spec_parse(const char *spec, enum maptable_type *type_out,
  */
 struct maptable *maptable_open(const char *spec, struct buf *err);
 /* maptable_open() with other limits (tests, fuzzing). */
-struct maptable *maptable_open_limits(const char *spec,
-    const struct maptable_limits *lim, struct buf *err);
+struct maptable *maptable_open_limits(
+    const char *spec, const struct maptable_limits *lim, struct buf *err);
 void maptable_free(struct maptable **m);
 
 /*
@@ -82,8 +82,8 @@ void maptable_free(struct maptable **m);
  * or matched (a temporary failure). Thread-safe: any number of threads
  * may look up one table at once.
  */
-int maptable_lookup(struct maptable *m, const char *key,
-    struct buf *value_out, struct buf *err) MW_MUST_CHECK;
+int maptable_lookup(struct maptable *m, const char *key, struct buf *value_out,
+    struct buf *err) MW_MUST_CHECK;
 
 /* The name as opened, e.g. "hash:/etc/mailwright/access". Borrowed. */
 const char *maptable_spec(const struct maptable *m);

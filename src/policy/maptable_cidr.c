@@ -42,13 +42,13 @@ struct maptable_cidr {
 	size_t nrules; /* RULE entries */
 };
 
-static const unsigned char maptable_v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0xff, 0xff };
+static const unsigned char maptable_v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0xff, 0xff };
 
 /* Parses an address (no brackets, no prefix); 0 or -1. */
 static int
-maptable_cidr_addr(const char *s, size_t n, int *family_out,
-    unsigned char addr_out[16])
+maptable_cidr_addr(
+    const char *s, size_t n, int *family_out, unsigned char addr_out[16])
 {
 	char host[INET6_ADDRSTRLEN];
 
@@ -110,8 +110,8 @@ maptable_cidr_pattern(const char *p, size_t n, struct maptable_cidr_rule *rule,
 	hn = slash != NULL ? (size_t)(slash - h) : n;
 	/* cidr_table(5): "address information may be enclosed inside []" */
 	if (hn >= 2 && h[0] == '[' && h[hn - 1] == ']') {
-		if (maptable_cidr_addr(h + 1, hn - 2, &rule->family,
-		        rule->addr) == -1)
+		if (maptable_cidr_addr(
+		        h + 1, hn - 2, &rule->family, rule->addr) == -1)
 			goto bad;
 	} else if (maptable_cidr_addr(h, hn, &rule->family, rule->addr) == -1)
 		goto bad;
@@ -162,16 +162,15 @@ maptable_cidr_add(struct maptable_cidr *c)
 /* Parses one logical line into c; 0 or -1. */
 static int
 maptable_cidr_line(struct maptable_cidr *c, struct maptable_nest *nest,
-    const char *s, size_t len, const char *name, size_t line,
-    struct buf *err)
+    const char *s, size_t len, const char *name, size_t line, struct buf *err)
 {
 	struct maptable_cidr_rule *rule;
 	size_t k, p, e, open;
 
 	if ((k = maptable_keyword(s, "endif")) > 0) {
 		if (k != len) {
-			maptable_seterr(err, "%s:%zu: text after endif", name,
-			    line);
+			maptable_seterr(
+			    err, "%s:%zu: text after endif", name, line);
 			return -1;
 		}
 		if (maptable_nest_pop(nest, &open) == -1) {

@@ -25,10 +25,10 @@
 #include "lib/xalloc.h"
 #include "policy/maptable_private.h"
 
-#define MAPTABLE_HASHDB_APPID	1836541296 /* 0x6d776d70, "mwmp" */
+#define MAPTABLE_HASHDB_APPID   1836541296 /* 0x6d776d70, "mwmp" */
 #define MAPTABLE_HASHDB_VERSION 1
-#define MAPTABLE_STR2(x)	#x
-#define MAPTABLE_STR(x)		MAPTABLE_STR2(x)
+#define MAPTABLE_STR2(x)        #x
+#define MAPTABLE_STR(x)         MAPTABLE_STR2(x)
 
 struct maptable_hashdb {
 	char *path;
@@ -74,8 +74,8 @@ fail:
 }
 
 static int
-maptable_hashdb_fill(const char *tmp, const struct maptable_text *t,
-    struct buf *err)
+maptable_hashdb_fill(
+    const char *tmp, const struct maptable_text *t, struct buf *err)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
@@ -91,21 +91,22 @@ maptable_hashdb_fill(const char *tmp, const struct maptable_text *t,
 	        "PRAGMA synchronous = FULL;"
 	        "PRAGMA application_id = " MAPTABLE_STR(
 	            MAPTABLE_HASHDB_APPID) ";"
-	        "PRAGMA user_version = " MAPTABLE_STR(
-	            MAPTABLE_HASHDB_VERSION) ";"
-	        "BEGIN;"
-	        "CREATE TABLE map (key TEXT NOT NULL PRIMARY KEY,"
-	        " value TEXT NOT NULL) WITHOUT ROWID;",
+	                                   "PRAGMA user_version = " MAPTABLE_STR(
+	                                       MAPTABLE_HASHDB_VERSION) ";"
+	                                                                "BEGIN;"
+	                                                                "CREATE TABLE map (key TEXT NOT NULL PRIMARY KEY,"
+	                                                                " value TEXT NOT NULL) WITHOUT ROWID;",
 	        NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
-	if (sqlite3_prepare_v2(db, "INSERT INTO map (key, value) VALUES (?1, ?2)",
-	        -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db,
+	        "INSERT INTO map (key, value) VALUES (?1, ?2)", -1, &st,
+	        NULL) != SQLITE_OK)
 		goto out;
 	for (i = 0; i < t->n; i++) {
 		if (sqlite3_bind_text(st, 1, t->v[i].key, -1, SQLITE_STATIC) !=
 		        SQLITE_OK ||
-		    sqlite3_bind_text(st, 2, t->v[i].value, -1,
-		        SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(
+		        st, 2, t->v[i].value, -1, SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_step(st) != SQLITE_DONE)
 			goto out;
 		sqlite3_reset(st);
@@ -242,8 +243,8 @@ maptable_hashdb_lookup(struct maptable_hashdb *h, const char *key,
 	ret = 0;
 	goto out;
 fail:
-	maptable_seterr(err, "cannot read %s: %s", h->path,
-	    sqlite3_errmsg(h->db));
+	maptable_seterr(
+	    err, "cannot read %s: %s", h->path, sqlite3_errmsg(h->db));
 out:
 	sqlite3_reset(h->get);
 	sqlite3_clear_bindings(h->get);

@@ -57,7 +57,7 @@ size_t maptable_keyword(const char *s, const char *kw);
  * skip (where to go when its condition fails).
  */
 struct maptable_nest {
-	size_t *open; /* rule indices of the unclosed ifs */
+	size_t *open;  /* rule indices of the unclosed ifs */
 	size_t *lines; /* and their line numbers */
 	size_t n, cap;
 };
@@ -118,8 +118,8 @@ struct maptable_hashdb;
 int maptable_hashdb_write(const char *db_path, const struct maptable_text *t,
     const struct stat *sb, struct buf *err);
 /* Opens db_path for reading; NULL with one line in err. */
-struct maptable_hashdb *maptable_hashdb_open(const char *db_path,
-    struct buf *err);
+struct maptable_hashdb *maptable_hashdb_open(
+    const char *db_path, struct buf *err);
 /* Thread-safe; key already lowercased. 0 found, 1 not, -1 error. */
 int maptable_hashdb_lookup(struct maptable_hashdb *h, const char *key,
     struct buf *value_out, struct buf *err);

@@ -258,17 +258,17 @@ maptable_re_pattern(struct maptable_regexp *re, struct maptable_re_rule *rule,
 		if (s[q] == '\\' && q + 1 < len)
 			q++;
 	if (q >= len) {
-		maptable_seterr(err, "%s:%zu: no closing delimiter \"%c\"",
-		    name, line, d);
+		maptable_seterr(
+		    err, "%s:%zu: no closing delimiter \"%c\"", name, line, d);
 		return -1;
 	}
 	for (f = q + 1; f < len && !maptable_is_ws(s[f]); f++)
 		;
-	if (maptable_re_flags(re, s + q + 1, f - q - 1, &opts, name, line,
-	        err) == -1)
+	if (maptable_re_flags(
+	        re, s + q + 1, f - q - 1, &opts, name, line, err) == -1)
 		return -1;
-	rule->code = pcre2_compile((PCRE2_SPTR)(s + p + 1), q - p - 1, opts,
-	    &code, &erroff, NULL);
+	rule->code = pcre2_compile(
+	    (PCRE2_SPTR)(s + p + 1), q - p - 1, opts, &code, &erroff, NULL);
 	if (rule->code == NULL) {
 		maptable_re_errmsg(code, msg, sizeof(msg));
 		maptable_seterr(err,
@@ -281,8 +281,8 @@ maptable_re_pattern(struct maptable_regexp *re, struct maptable_re_rule *rule,
 	/* JIT is an optimisation: without it (unsupported CPU, no
 	 * executable memory) the interpreter matches the same */
 	(void)pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE);
-	MW_ASSERT(pcre2_pattern_info(rule->code, PCRE2_INFO_CAPTURECOUNT,
-	              &groups) == 0);
+	MW_ASSERT(pcre2_pattern_info(
+	              rule->code, PCRE2_INFO_CAPTURECOUNT, &groups) == 0);
 	if (groups + 1 > re->ovec_max)
 		re->ovec_max = groups + 1;
 	*pos = f;
@@ -292,8 +292,7 @@ maptable_re_pattern(struct maptable_regexp *re, struct maptable_re_rule *rule,
 /* Parses one logical line into re; 0 or -1. */
 static int
 maptable_re_line(struct maptable_regexp *re, struct maptable_nest *nest,
-    const char *s, size_t len, const char *name, size_t line,
-    struct buf *err)
+    const char *s, size_t len, const char *name, size_t line, struct buf *err)
 {
 	struct maptable_re_rule *rule;
 	uint32_t groups;
@@ -301,8 +300,8 @@ maptable_re_line(struct maptable_regexp *re, struct maptable_nest *nest,
 
 	if ((k = maptable_keyword(s, "endif")) > 0) {
 		if (k != len) {
-			maptable_seterr(err, "%s:%zu: text after endif", name,
-			    line);
+			maptable_seterr(
+			    err, "%s:%zu: text after endif", name, line);
 			return -1;
 		}
 		if (maptable_nest_pop(nest, &open) == -1) {
@@ -341,10 +340,10 @@ maptable_re_line(struct maptable_regexp *re, struct maptable_nest *nest,
 		    name, line);
 		return -1;
 	}
-	MW_ASSERT(pcre2_pattern_info(rule->code, PCRE2_INFO_CAPTURECOUNT,
-	              &groups) == 0);
-	if (maptable_re_check_value(s + p, groups, rule->neg, name, line,
-	        err) == -1)
+	MW_ASSERT(pcre2_pattern_info(
+	              rule->code, PCRE2_INFO_CAPTURECOUNT, &groups) == 0);
+	if (maptable_re_check_value(
+	        s + p, groups, rule->neg, name, line, err) == -1)
 		return -1;
 	rule->kind = MAPTABLE_RE_RULE;
 	rule->value = xstrdup(s + p);
@@ -353,8 +352,8 @@ maptable_re_line(struct maptable_regexp *re, struct maptable_nest *nest,
 }
 
 struct maptable_regexp *
-maptable_regexp_parse(bool pcre, const char *data, size_t len,
-    const char *name, const struct maptable_limits *lim, struct buf *err)
+maptable_regexp_parse(bool pcre, const char *data, size_t len, const char *name,
+    const struct maptable_limits *lim, struct buf *err)
 {
 	struct maptable_regexp *re;
 	struct maptable_nest nest = { NULL, NULL, 0, 0 };
@@ -487,8 +486,9 @@ maptable_regexp_lookup(const struct maptable_regexp *re, const char *key,
 		buf_reset(value_out);
 		if (maptable_re_expand(rule, key, pcre2_get_ovector_pointer(md),
 		        pcre2_get_ovector_count(md), value_out) == -1) {
-			maptable_seterr(err, "%s:%zu: value longer than %zu bytes",
-			    re->name, rule->line, value_out->max);
+			maptable_seterr(err,
+			    "%s:%zu: value longer than %zu bytes", re->name,
+			    rule->line, value_out->max);
 			buf_reset(value_out);
 			ret = -1;
 			break;

@@ -193,8 +193,7 @@ maptable_reader_next(struct maptable_reader *r, struct buf *err)
 	}
 	if (!have)
 		return 0;
-	while (r->line.len > 0 &&
-	    maptable_is_ws(r->line.data[r->line.len - 1]))
+	while (r->line.len > 0 && maptable_is_ws(r->line.data[r->line.len - 1]))
 		r->line.len--;
 	r->line.data[r->line.len] = '\0';
 	return 1;

@@ -234,8 +234,8 @@ restrict_reply_set(struct restrict_eval *ev, enum restrict_verdict verdict,
 			tmp.data[i] = '?';
 	}
 	buf_reset(&out->text);
-	MW_ASSERT(buf_append(&out->text, tmp.data != NULL ? tmp.data : "",
-	              n) == 0);
+	MW_ASSERT(
+	    buf_append(&out->text, tmp.data != NULL ? tmp.data : "", n) == 0);
 	buf_free(&tmp);
 	return verdict;
 }
@@ -272,8 +272,8 @@ restrict_list_free(struct restrict_list **lp)
 
 /* Fills it from items[*i] (and its table); moves *i past them. 0 or -1. */
 static int
-restrict_item_parse(const char *param, const struct conf_list *items,
-    size_t *i, struct restrict_item *it, struct buf *err)
+restrict_item_parse(const char *param, const struct conf_list *items, size_t *i,
+    struct restrict_item *it, struct buf *err)
 {
 	const char *name = items->items[*i], *near, *spec;
 	struct buf terr;
@@ -319,14 +319,13 @@ restrict_item_parse(const char *param, const struct conf_list *items,
 	}
 	buf_free(&terr);
 	(*i)++;
-	it->label = xasprintf("%s %s", it->def->name,
-	    maptable_spec(it->table));
+	it->label = xasprintf("%s %s", it->def->name, maptable_spec(it->table));
 	return 0;
 }
 
 struct restrict_list *
-restrict_list_new(const char *param_name, const struct conf_list *items,
-    struct buf *err)
+restrict_list_new(
+    const char *param_name, const struct conf_list *items, struct buf *err)
 {
 	struct restrict_list *l;
 	size_t i, k, plen = strlen(param_name), slen;
@@ -335,12 +334,13 @@ restrict_list_new(const char *param_name, const struct conf_list *items,
 	for (k = 0; k < MW_NELEM(restrict_kinds); k++) {
 		slen = strlen(restrict_kinds[k].suffix);
 		if (plen >= slen &&
-		    strcmp(param_name + plen - slen, restrict_kinds[k].suffix) ==
-		        0)
+		    strcmp(param_name + plen - slen,
+		        restrict_kinds[k].suffix) == 0)
 			break;
 	}
 	if (k == MW_NELEM(restrict_kinds)) {
-		(void)!buf_printf(err, "%s: not a restriction list", param_name);
+		(void)!buf_printf(
+		    err, "%s: not a restriction list", param_name);
 		return NULL;
 	}
 	l = xcalloc(1, sizeof(*l));
@@ -348,8 +348,8 @@ restrict_list_new(const char *param_name, const struct conf_list *items,
 	l->kind = restrict_kinds[k].kind;
 	l->v = xcalloc(items->n > 0 ? items->n : 1, sizeof(*l->v));
 	for (i = 0; i < items->n;) {
-		if (restrict_item_parse(param_name, items, &i, &l->v[l->n],
-		        err) == -1) {
+		if (restrict_item_parse(
+		        param_name, items, &i, &l->v[l->n], err) == -1) {
 			restrict_item_free(&l->v[l->n]);
 			restrict_list_free(&l);
 			return NULL;
@@ -407,8 +407,8 @@ restrict_addr_str(const struct sockaddr *sa, char *out, size_t size)
 		if (inet_ntop(AF_INET, s6->sin6_addr.s6_addr + 12, out,
 		        (socklen_t)size) == NULL)
 			out[0] = '\0';
-	} else if (inet_ntop(AF_INET6, &s6->sin6_addr, out,
-	               (socklen_t)size) == NULL)
+	} else if (inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)size) ==
+	    NULL)
 		out[0] = '\0';
 }
 
@@ -464,8 +464,8 @@ restrict_list_eval(const struct restrict_list *l,
 		if (it->def->flags & RESTRICT_DEF_TABLE)
 			v = restrict_check_access(&ev, it);
 		else
-			v = restrict_check_simple(&ev, it->def->id, rname,
-			    rclass);
+			v = restrict_check_simple(
+			    &ev, it->def->id, rname, rclass);
 		if (v != RESTRICT_DUNNO)
 			out->restriction = it->label;
 	}

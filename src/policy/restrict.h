@@ -57,16 +57,16 @@ enum restrict_answer {
  * without a trailing dot; an address literal comes as "[192.0.2.1]" or
  * "[ipv6:2001:db8::1]").
  */
-typedef enum restrict_answer restrict_is_local_domain_fn(void *arg,
-    const char *domain);
+typedef enum restrict_answer restrict_is_local_domain_fn(
+    void *arg, const char *domain);
 /* YES when address (at a local domain, normalised: mailaddr_normalize)
  * has a mailbox or an alias, NO when the user is unknown. */
-typedef enum restrict_answer restrict_is_listed_recipient_fn(void *arg,
-    const char *address);
+typedef enum restrict_answer restrict_is_listed_recipient_fn(
+    void *arg, const char *address);
 /* YES with the login names that own sender appended to logins_out
  * (separated by commas or white space), NO when nobody owns it. */
-typedef enum restrict_answer restrict_sender_owners_fn(void *arg,
-    const char *sender, struct buf *logins_out);
+typedef enum restrict_answer restrict_sender_owners_fn(
+    void *arg, const char *sender, struct buf *logins_out);
 
 /*
  * What a restriction may look at. Strings are borrowed; NULL means "not
@@ -77,8 +77,8 @@ typedef enum restrict_answer restrict_sender_owners_fn(void *arg,
 struct restrict_ctx {
 	enum restrict_stage stage;
 	const struct sockaddr *client_addr; /* AF_INET or AF_INET6 */
-	const char *client_name;   /* verified name; NULL: "unknown" */
-	const char *helo;          /* HELO/EHLO argument */
+	const char *client_name;            /* verified name; NULL: "unknown" */
+	const char *helo;                   /* HELO/EHLO argument */
 	const char *sender;        /* MAIL FROM, no <>; "" is the null sender */
 	const char *recipient;     /* RCPT TO, no <> */
 	const char *sasl_username; /* NULL unless authenticated */
@@ -99,8 +99,8 @@ struct restrict_ctx {
 #define RESTRICT_TEXT_MAX 480
 
 struct restrict_reply {
-	int code;     /* 4xx/5xx for REJECT and DEFER, else 0 */
-	char enh[16]; /* RFC 3463 code: "5.7.1"; "" when code is 0 */
+	int code;        /* 4xx/5xx for REJECT and DEFER, else 0 */
+	char enh[16];    /* RFC 3463 code: "5.7.1"; "" when code is 0 */
 	struct buf text; /* "<x@y>: Relay access denied"; control and
 	                    non-ASCII bytes replaced by '?', at most
 	                    RESTRICT_TEXT_MAX */
@@ -125,8 +125,8 @@ void restrict_reply_free(struct restrict_reply *r);
  * (reject_unknown_sender_domain, reject_rbl_client, ...) are refused with
  * a message saying so.
  */
-struct restrict_list *restrict_list_new(const char *param_name,
-    const struct conf_list *items, struct buf *err);
+struct restrict_list *restrict_list_new(
+    const char *param_name, const struct conf_list *items, struct buf *err);
 void restrict_list_free(struct restrict_list **l);
 /* True when the list has no restrictions. */
 bool restrict_list_empty(const struct restrict_list *l);

@@ -96,8 +96,8 @@ restrict_dsn_split(const char *text, const char *def, char *enh, size_t size)
 	b = restrict_digits(text + 3 + a);
 	if (b < 1 || b > 3)
 		return text;
-	if (text[3 + a + b] != '\0' && !(text[3 + a + b] == ' ' ||
-	                                    text[3 + a + b] == '\t'))
+	if (text[3 + a + b] != '\0' &&
+	    !(text[3 + a + b] == ' ' || text[3 + a + b] == '\t'))
 		return text;
 	(void)snprintf(enh, size, "%.*s", (int)(3 + a + b), text);
 	text += 3 + a + b;
@@ -156,17 +156,16 @@ restrict_access_config_error(struct restrict_access *a)
 
 /* WARN and INFO: one log line in Postfix's shape (log_whatsup). */
 static void
-restrict_access_log(struct restrict_access *a, const char *what,
-    const char *text)
+restrict_access_log(
+    struct restrict_access *a, const char *what, const char *text)
 {
 	static const char *const cmds[] = { "CONNECT", "HELO", "MAIL", "RCPT",
 		"DATA" };
 	const struct restrict_ctx *ctx = a->ev->ctx;
 
 	log_info("NOQUEUE: %s: %s from %s: %s; from=<%s> to=<%s> helo=<%s>",
-	    what,
-	    (size_t)ctx->stage < MW_NELEM(cmds) ? cmds[ctx->stage] : "?", log_sanitize_str(buf_cstr(&a->ev->namaddr)),
-	    log_sanitize_str(text),
+	    what, (size_t)ctx->stage < MW_NELEM(cmds) ? cmds[ctx->stage] : "?",
+	    log_sanitize_str(buf_cstr(&a->ev->namaddr)), log_sanitize_str(text),
 	    log_sanitize_str(ctx->sender != NULL ? ctx->sender : ""),
 	    log_sanitize_str(ctx->recipient != NULL ? ctx->recipient : ""),
 	    log_sanitize_str(ctx->helo != NULL ? ctx->helo : ""));
@@ -197,8 +196,8 @@ restrict_access_list(struct restrict_access *a, const char *value)
 			    log_sanitize_str(word));
 			v = restrict_access_config_error(a);
 		} else
-			v = restrict_check_simple(a->ev, def->id, a->rname,
-			    a->rclass);
+			v = restrict_check_simple(
+			    a->ev, def->id, a->rname, a->rclass);
 		free(word);
 	}
 	/* Postfix: an empty value meant OK in the dark ages */
@@ -209,8 +208,8 @@ restrict_access_list(struct restrict_access *a, const char *value)
 static enum restrict_verdict
 restrict_access_action(struct restrict_access *a, const char *value)
 {
-	static const char *const unsupported[] = { "HOLD", "DISCARD",
-		"FILTER", "REDIRECT", "BCC", "PREPEND", "DEFER_IF_PERMIT",
+	static const char *const unsupported[] = { "HOLD", "DISCARD", "FILTER",
+		"REDIRECT", "BCC", "PREPEND", "DEFER_IF_PERMIT",
 		"DEFER_IF_REJECT", "HANGUP" };
 	size_t len = strcspn(value, " \t"), i;
 	const char *text = value + len;
@@ -222,14 +221,14 @@ restrict_access_action(struct restrict_access *a, const char *value)
 	if (RESTRICT_IS("DUNNO"))
 		return RESTRICT_DUNNO;
 	if (RESTRICT_IS("REJECT"))
-		return restrict_access_refuse(a, RESTRICT_REJECT, 554, "5.7.1",
-		    text);
+		return restrict_access_refuse(
+		    a, RESTRICT_REJECT, 554, "5.7.1", text);
 	if (RESTRICT_IS("DEFER"))
-		return restrict_access_refuse(a, RESTRICT_DEFER, 450, "4.7.1",
-		    text);
+		return restrict_access_refuse(
+		    a, RESTRICT_DEFER, 450, "4.7.1", text);
 	if (RESTRICT_IS("WARN") || RESTRICT_IS("INFO")) {
-		restrict_access_log(a, RESTRICT_IS("WARN") ? "warn" : "info",
-		    text);
+		restrict_access_log(
+		    a, RESTRICT_IS("WARN") ? "warn" : "info", text);
 		return RESTRICT_DUNNO;
 	}
 	for (i = 0; i < MW_NELEM(unsupported); i++)
@@ -289,8 +288,8 @@ restrict_access_domain(
 {
 	enum restrict_verdict v;
 	const char *name, *next;
-	bool addr = domain[0] == '[' || strspn(domain, "0123456789.") ==
-	                                    strlen(domain) ||
+	bool addr = domain[0] == '[' ||
+	    strspn(domain, "0123456789.") == strlen(domain) ||
 	    strchr(domain, ':') != NULL;
 
 	for (name = domain; *name != '\0'; name = next) {
@@ -376,7 +375,8 @@ restrict_access_mail(struct restrict_access *a, const char *addr)
 }
 
 enum restrict_verdict
-restrict_check_access(struct restrict_eval *ev, const struct restrict_item *item)
+restrict_check_access(
+    struct restrict_eval *ev, const struct restrict_item *item)
 {
 	const struct restrict_ctx *ctx = ev->ctx;
 	struct restrict_access a;

@@ -120,8 +120,8 @@ restrict_truncate_dot(const char *name)
 }
 
 int
-restrict_addr_split(const char *addr, const char *delimiters,
-    struct restrict_addr *out)
+restrict_addr_split(
+    const char *addr, const char *delimiters, struct restrict_addr *out)
 {
 	size_t n;
 
@@ -178,8 +178,9 @@ restrict_check_destination(struct restrict_eval *ev, enum restrict_id id)
 		return RESTRICT_DUNNO;
 	switch (restrict_rcpt_is_local(ev->ctx, rcpt)) {
 	case RESTRICT_ANSWER_YES:
-		return id == RESTRICT_ID_PERMIT_AUTH_DESTINATION ? RESTRICT_PERMIT
-		                                              : RESTRICT_DUNNO;
+		return id == RESTRICT_ID_PERMIT_AUTH_DESTINATION
+		    ? RESTRICT_PERMIT
+		    : RESTRICT_DUNNO;
 	case RESTRICT_ANSWER_TEMPFAIL:
 		return restrict_reply_tempfail(ev, rcpt);
 	case RESTRICT_ANSWER_NO:
@@ -338,8 +339,8 @@ restrict_login_maps_get(const struct restrict_login_maps *m, const char *key,
 /* Postfix mail_addr_find(): user+ext@domain, user@domain, user+ext and
  * user when the domain is local, @domain. */
 static enum restrict_answer
-restrict_login_maps_find(const struct restrict_ctx *ctx, const char *sender,
-    struct buf *logins_out)
+restrict_login_maps_find(
+    const struct restrict_ctx *ctx, const char *sender, struct buf *logins_out)
 {
 	const struct restrict_login_maps *m = ctx->sender_login_maps;
 	enum restrict_answer ans, local;
@@ -376,8 +377,8 @@ restrict_login_maps_find(const struct restrict_ctx *ctx, const char *sender,
 /* The logins that own sender: smtpd_sender_login_maps, then the
  * caller's sender_owners. */
 static enum restrict_answer
-restrict_sender_owners(const struct restrict_ctx *ctx, const char *sender,
-    struct buf *logins_out)
+restrict_sender_owners(
+    const struct restrict_ctx *ctx, const char *sender, struct buf *logins_out)
 {
 	enum restrict_answer ans = RESTRICT_ANSWER_NO;
 
@@ -404,7 +405,8 @@ restrict_check_login(struct restrict_eval *ev, enum restrict_id id)
 
 	if (sender == NULL || sender[0] == '\0')
 		return RESTRICT_DUNNO;
-	if (user != NULL && id == RESTRICT_ID_REJECT_UNAUTH_SENDER_LOGIN_MISMATCH)
+	if (user != NULL &&
+	    id == RESTRICT_ID_REJECT_UNAUTH_SENDER_LOGIN_MISMATCH)
 		return RESTRICT_DUNNO;
 	if (user == NULL && id == RESTRICT_ID_REJECT_AUTH_SENDER_LOGIN_MISMATCH)
 		return RESTRICT_DUNNO;
@@ -454,8 +456,8 @@ restrict_check_simple(struct restrict_eval *ev, enum restrict_id id,
 	case RESTRICT_ID_PERMIT_AUTH_DESTINATION:
 		return restrict_check_destination(ev, id);
 	case RESTRICT_ID_REJECT_UNLISTED_RECIPIENT:
-		return restrict_check_unlisted(ev, ctx->recipient,
-		    RESTRICT_CLASS_RECIPIENT, "5.1.1");
+		return restrict_check_unlisted(
+		    ev, ctx->recipient, RESTRICT_CLASS_RECIPIENT, "5.1.1");
 	case RESTRICT_ID_REJECT_UNLISTED_SENDER:
 		return restrict_check_unlisted(
 		    ev, ctx->sender, RESTRICT_CLASS_SENDER, "5.1.0");
@@ -480,8 +482,8 @@ restrict_check_simple(struct restrict_eval *ev, enum restrict_id id,
 	case RESTRICT_ID_REFUSED:
 		break;
 	}
-	log_panic("restrict_check_simple: restriction %d needs a table",
-	    (int)id);
+	log_panic(
+	    "restrict_check_simple: restriction %d needs a table", (int)id);
 }
 
 struct restrict_login_maps *

@@ -61,11 +61,11 @@ struct restrict_item {
 };
 
 /* The reply classes of Postfix (SMTPD_NAME_*). */
-#define RESTRICT_CLASS_CLIENT	 "Client host"
-#define RESTRICT_CLASS_HELO	 "Helo command"
-#define RESTRICT_CLASS_SENDER	 "Sender address"
+#define RESTRICT_CLASS_CLIENT    "Client host"
+#define RESTRICT_CLASS_HELO      "Helo command"
+#define RESTRICT_CLASS_SENDER    "Sender address"
 #define RESTRICT_CLASS_RECIPIENT "Recipient address"
-#define RESTRICT_CLASS_DATA	 "Data command"
+#define RESTRICT_CLASS_DATA      "Data command"
 
 /* One evaluation of a list. */
 struct restrict_eval {
@@ -81,12 +81,12 @@ struct restrict_eval {
  * bytes replaced) and returns verdict.
  */
 enum restrict_verdict restrict_reply_set(struct restrict_eval *ev,
-    enum restrict_verdict verdict, int code, const char *enh,
-    const char *fmt, ...) MW_PRINTF(5, 6);
+    enum restrict_verdict verdict, int code, const char *enh, const char *fmt,
+    ...) MW_PRINTF(5, 6);
 /* 451 4.3.0 "<name>: Temporary lookup failure" (Postfix
  * reject_dict_retry). */
-enum restrict_verdict restrict_reply_tempfail(struct restrict_eval *ev,
-    const char *reply_name);
+enum restrict_verdict restrict_reply_tempfail(
+    struct restrict_eval *ev, const char *reply_name);
 
 /*
  * A restriction that needs no table. reply_name and reply_class are what
@@ -97,8 +97,8 @@ enum restrict_verdict restrict_check_simple(struct restrict_eval *ev,
     enum restrict_id id, const char *reply_name, const char *reply_class);
 
 /* check_client/helo/sender/recipient_access with item's table. */
-enum restrict_verdict restrict_check_access(struct restrict_eval *ev,
-    const struct restrict_item *item);
+enum restrict_verdict restrict_check_access(
+    struct restrict_eval *ev, const struct restrict_item *item);
 
 /*
  * An address taken apart for table lookups (access(5), Postfix's
@@ -110,8 +110,8 @@ struct restrict_addr {
 	char *base;   /* local without its extension; NULL when it has none */
 	char *domain; /* lowercased, no trailing dot; "" when there is none */
 };
-int restrict_addr_split(const char *addr, const char *delimiters,
-    struct restrict_addr *out);
+int restrict_addr_split(
+    const char *addr, const char *delimiters, struct restrict_addr *out);
 void restrict_addr_free(struct restrict_addr *a);
 
 /*
@@ -119,7 +119,7 @@ void restrict_addr_free(struct restrict_addr *a);
  * is delivered here (its domain is local; a domainless "postmaster"),
  * NO when it would be relayed, TEMPFAIL when is_local_domain failed.
  */
-enum restrict_answer restrict_rcpt_is_local(const struct restrict_ctx *ctx,
-    const char *recipient);
+enum restrict_answer restrict_rcpt_is_local(
+    const struct restrict_ctx *ctx, const char *recipient);
 
 #endif

@@ -25,8 +25,8 @@ static const struct maptable_limits fuzz_limits = {
 };
 // clang-format on
 
-static const enum maptable_type fuzz_types[] = { MAPTABLE_HASH,
-	MAPTABLE_CIDR, MAPTABLE_REGEXP, MAPTABLE_PCRE };
+static const enum maptable_type fuzz_types[] = { MAPTABLE_HASH, MAPTABLE_CIDR,
+	MAPTABLE_REGEXP, MAPTABLE_PCRE };
 
 static enum maptable_type
 fuzz_type(uint8_t c)
@@ -47,8 +47,9 @@ fuzz_lookup(const struct maptable_data *d, const char *key)
 	rc = maptable_data_lookup(d, key, &value, &err);
 	if (rc < -1 || rc > 1)
 		abort();
-	if (rc == 0 && (value.len > value.max ||
-	                   (value.data != NULL && value.data[value.len] != '\0')))
+	if (rc == 0 &&
+	    (value.len > value.max ||
+	        (value.data != NULL && value.data[value.len] != '\0')))
 		abort();
 	if (rc == -1 && (err.len == 0 || memchr(err.data, '\n', err.len)))
 		abort();

@@ -58,8 +58,7 @@ world_is_listed(void *arg, const char *address)
 	struct world *w = arg;
 	size_t i;
 
-	(void)snprintf(w->last_address, sizeof(w->last_address), "%s",
-	    address);
+	(void)snprintf(w->last_address, sizeof(w->last_address), "%s", address);
 	if (strcasecmp(address, "temp@local.test") == 0)
 		return RESTRICT_ANSWER_TEMPFAIL;
 	for (i = 0; i < MW_NELEM(world_users); i++)
@@ -198,16 +197,16 @@ run_row(const struct row *row, const char *dir,
 
 	if (row->table != NULL) {
 		path = xasprintf("%s/t", dir);
-		assert_int_equal(fs_atomic_write(path, row->table,
-		                     strlen(row->table), 0644),
+		assert_int_equal(
+		    fs_atomic_write(path, row->table, strlen(row->table), 0644),
 		    0);
 		free(path);
 	}
 	text = subst_dir(row->items, dir);
 	make_list(text, &items);
 	buf_init(&err, 4096);
-	l = restrict_list_new(row->param != NULL ? row->param
-	                                         : "smtpd_recipient_restrictions",
+	l = restrict_list_new(
+	    row->param != NULL ? row->param : "smtpd_recipient_restrictions",
 	    &items, &err);
 	if (l == NULL)
 		fail_msg("%s: %s", row->label, buf_cstr(&err));

@@ -41,8 +41,8 @@ run(enum maptable_type type, const char *text, size_t len,
 	} else {
 		rc = maptable_data_lookup(d, key, &value, &err);
 		if (rc == 0)
-			assert_int_equal(buf_append_str(&out, buf_cstr(&value)),
-			    0);
+			assert_int_equal(
+			    buf_append_str(&out, buf_cstr(&value)), 0);
 		else if (rc == 1)
 			assert_int_equal(buf_append_str(&out, "-"), 0);
 		else
@@ -133,13 +133,13 @@ test_maptable_text_nul_is_error(void **state)
 	char *got;
 
 	(void)state;
-	got = run(MAPTABLE_TEXTHASH, "k v\0w\n", 6, &maptable_limits_default,
-	    "k");
+	got = run(
+	    MAPTABLE_TEXTHASH, "k v\0w\n", 6, &maptable_limits_default, "k");
 	assert_string_equal(got, "E t:1: control byte 0x00");
 	free(got);
 	/* a NUL in a comment line is ignored with the comment */
-	got = run(MAPTABLE_TEXTHASH, "# \0\nk v\n", 8, &maptable_limits_default,
-	    "k");
+	got = run(
+	    MAPTABLE_TEXTHASH, "# \0\nk v\n", 8, &maptable_limits_default, "k");
 	assert_string_equal(got, "v");
 	free(got);
 }
@@ -335,7 +335,8 @@ test_maptable_regexp_backtracking_is_bounded(void **state)
 	key[40] = 'b';
 	key[41] = '\0';
 	got = run(MAPTABLE_PCRE, t, strlen(t), &maptable_limits_default, key);
-	assert_string_equal(got, "! t:1: matching failed: match limit exceeded");
+	assert_string_equal(
+	    got, "! t:1: matching failed: match limit exceeded");
 	free(got);
 }
 
@@ -377,10 +378,11 @@ make_entries(enum maptable_type type, size_t n)
 			                     i / 256, i % 256, i),
 			    0);
 		else if (type == MAPTABLE_REGEXP)
-			assert_int_equal(buf_printf(&b, "/^k%zu$/ v%zu\n", i, i),
-			    0);
+			assert_int_equal(
+			    buf_printf(&b, "/^k%zu$/ v%zu\n", i, i), 0);
 		else
-			assert_int_equal(buf_printf(&b, "k%zu v%zu\n", i, i), 0);
+			assert_int_equal(
+			    buf_printf(&b, "k%zu v%zu\n", i, i), 0);
 	}
 	if (b.data == NULL)
 		assert_int_equal(buf_append_str(&b, ""), 0);
@@ -406,7 +408,8 @@ test_maptable_entries_limit(void **state)
 			if (n <= 10)
 				assert_string_equal(got, "v8");
 			else
-				assert_non_null(strstr(got, "t:11: more than 10"));
+				assert_non_null(
+				    strstr(got, "t:11: more than 10"));
 			free(got);
 			free(text);
 		}
@@ -440,7 +443,8 @@ test_maptable_line_limit(void **state)
 					    buf_append_char(&text, 'x'), 0);
 			}
 			assert_int_equal(buf_append_char(&text, '\n'), 0);
-			got = run(MAPTABLE_HASH, text.data, text.len, &lim, "k");
+			got =
+			    run(MAPTABLE_HASH, text.data, text.len, &lim, "k");
 			(void)snprintf(want, sizeof(want),
 			    "E t:%d: logical line longer than 100 bytes",
 			    cont ? 2 : 1);
@@ -514,8 +518,8 @@ test_maptable_spec_parse(void **state)
 	for (i = 0; i < MW_NELEM(rows); i++) {
 		buf_reset(&err);
 		if (!rows[i].ok) {
-			assert_int_equal(maptable_spec_parse(rows[i].spec,
-			                     &type, &path, &err),
+			assert_int_equal(maptable_spec_parse(
+			                     rows[i].spec, &type, &path, &err),
 			    -1);
 			assert_true(err.len > 0);
 			continue;

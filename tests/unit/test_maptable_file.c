@@ -4,9 +4,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
-#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,8 +92,8 @@ lookup(struct fixture *f, struct maptable *m, const char *key)
 }
 
 static void
-assert_lookup(struct fixture *f, struct maptable *m, const char *key,
-    const char *want)
+assert_lookup(
+    struct fixture *f, struct maptable *m, const char *key, const char *want)
 {
 	char *got = lookup(f, m, key);
 
@@ -236,8 +236,8 @@ test_maptable_open_errors(void **state)
 	for (i = 0; i < MW_NELEM(types); i++) {
 		spec = xasprintf("%s:%s", types[i], f->path);
 		assert_null(maptable_open(spec, &f->err));
-		want = xasprintf("cannot read %s: No such file or directory",
-		    f->path);
+		want = xasprintf(
+		    "cannot read %s: No such file or directory", f->path);
 		assert_string_equal(buf_cstr(&f->err), want);
 		free(want);
 		free(spec);
@@ -272,8 +272,8 @@ test_maptable_foreign_db(void **state)
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 	assert_null(maptable_open(f->path, &f->err));
-	assert_non_null(strstr(buf_cstr(&f->err),
-	    "is not a table that mailwright map wrote"));
+	assert_non_null(strstr(
+	    buf_cstr(&f->err), "is not a table that mailwright map wrote"));
 }
 
 static void
@@ -288,8 +288,8 @@ test_maptable_compile_keeps_db_on_error(void **state)
 	assert_int_equal(maptable_compile(f->path, &count, NULL, &f->err), 0);
 	write_file(f->path, "k new\nbroken\n");
 	assert_int_equal(maptable_compile(f->path, &count, NULL, &f->err), -1);
-	want = xasprintf("%s:2: expected format: key whitespace value",
-	    f->path);
+	want =
+	    xasprintf("%s:2: expected format: key whitespace value", f->path);
 	assert_string_equal(buf_cstr(&f->err), want);
 	free(want);
 	set_mtime(f->path, -100);
@@ -340,8 +340,8 @@ test_maptable_reloads_changed_file(void **state)
 		assert_lookup(f, m, "k", "one");
 		write_file(f->path, "k two, longer\n");
 		if (i == 1)
-			assert_int_equal(maptable_compile(f->path, &count, NULL,
-			                     &f->err),
+			assert_int_equal(
+			    maptable_compile(f->path, &count, NULL, &f->err),
 			    0);
 		await_lookup(f, m, "k", "two, longer", false);
 		/* a syntax error makes lookups fail, not answer "not found" */

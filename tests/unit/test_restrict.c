@@ -292,7 +292,8 @@ test_restrict_hostname_limits(void **state)
 		memset(name, 'a', len);
 		(void)snprintf(name + len, sizeof(name) - len, ".example");
 		r.helo = name;
-		got = run_row(&r, f->dir, NULL, &(struct world){ { 0 }, { 0 } });
+		got =
+		    run_row(&r, f->dir, NULL, &(struct world){ { 0 }, { 0 } });
 		if (len <= 63)
 			assert_string_equal(got, "DUNNO");
 		else
@@ -307,7 +308,8 @@ test_restrict_hostname_limits(void **state)
 			name[len - 1] = 'a';
 		name[len] = '\0';
 		r.helo = name;
-		got = run_row(&r, f->dir, NULL, &(struct world){ { 0 }, { 0 } });
+		got =
+		    run_row(&r, f->dir, NULL, &(struct world){ { 0 }, { 0 } });
 		if (len <= 255)
 			assert_string_equal(got, "DUNNO");
 		else
@@ -329,8 +331,8 @@ test_restrict_text_is_bounded(void **state)
 	(void)snprintf(rcpt + 1000, sizeof(rcpt) - 1000, "@remote.example");
 	r.rcpt = rcpt;
 	got = run_row(&r, f->dir, NULL, &(struct world){ { 0 }, { 0 } });
-	assert_int_equal(strlen(got), strlen("REJECT 554 5.7.1 ") +
-	        RESTRICT_TEXT_MAX);
+	assert_int_equal(
+	    strlen(got), strlen("REJECT 554 5.7.1 ") + RESTRICT_TEXT_MAX);
 	assert_int_equal(strncmp(got, "REJECT 554 5.7.1 <aaaa", 22), 0);
 	free(got);
 }

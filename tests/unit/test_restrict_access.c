@@ -17,19 +17,19 @@
 
 #include "restrict_test.h"
 
-#define CLIENT	"smtpd_client_restrictions"
-#define CCA	"check_client_access texthash:@D/t"
-#define CHA	"check_helo_access texthash:@D/t"
-#define CSA	"check_sender_access texthash:@D/t"
-#define CRA	"check_recipient_access texthash:@D/t"
+#define CLIENT       "smtpd_client_restrictions"
+#define CCA          "check_client_access texthash:@D/t"
+#define CHA          "check_helo_access texthash:@D/t"
+#define CSA          "check_sender_access texthash:@D/t"
+#define CRA          "check_recipient_access texthash:@D/t"
 #define REJ(c, w, t) "REJECT 554 5.7.1 <" w ">: " c " rejected: " t
 
 static const char client_table[] = "mx.bad.example REJECT bad name\n"
-				   "bad.example    REJECT parent\n"
-				   "192.0.2        REJECT net 192.0.2\n"
-				   "198.51.100.7   OK\n"
-				   "2001:db8       REJECT v6 net\n"
-				   "dunno.example  DUNNO\n";
+                                   "bad.example    REJECT parent\n"
+                                   "192.0.2        REJECT net 192.0.2\n"
+                                   "198.51.100.7   OK\n"
+                                   "2001:db8       REJECT v6 net\n"
+                                   "dunno.example  DUNNO\n";
 
 // clang-format off
 static const struct row client_rows[] = {
@@ -233,8 +233,9 @@ static void
 test_restrict_access_client_dsn(void **state)
 {
 	struct fixture *f = *state;
-	const struct row r = { "dsn", CLIENT, CCA, "192.0.2.10 REJECT 5.1.1 x\n",
-		NULL, NONE, NULL, NULL, NULL, NULL, 0, NULL };
+	const struct row r = { "dsn", CLIENT, CCA,
+		"192.0.2.10 REJECT 5.1.1 x\n", NULL, NONE, NULL, NULL, NULL,
+		NULL, 0, NULL };
 	char *got = run_row(&r, f->dir, NULL, &(struct world){ { 0 }, { 0 } });
 
 	assert_string_equal(got,
@@ -256,8 +257,8 @@ test_restrict_access_broken_table(void **state)
 	char *path = xasprintf("%s/t", f->dir), *spec;
 	int i;
 
-	assert_int_equal(fs_atomic_write(path, "x@a.example OK\n", 15, 0644),
-	    0);
+	assert_int_equal(
+	    fs_atomic_write(path, "x@a.example OK\n", 15, 0644), 0);
 	spec = xasprintf("check_recipient_access texthash:%s", path);
 	make_list(spec, &items);
 	buf_init(&err, 4096);
@@ -267,8 +268,9 @@ test_restrict_access_broken_table(void **state)
 	ctx.recipient = "x@a.example";
 	restrict_reply_init(&reply);
 	assert_int_equal(restrict_list_eval(l, &ctx, &reply), RESTRICT_PERMIT);
-	assert_non_null(strstr(reply.restriction, "check_recipient_access "
-	                                          "texthash:"));
+	assert_non_null(strstr(reply.restriction,
+	    "check_recipient_access "
+	    "texthash:"));
 	assert_int_equal(unlink(path), 0);
 	/* the table notices within a second; give up after 500 polls */
 	for (i = 0; i < 500; i++) {
@@ -317,9 +319,9 @@ test_restrict_access_login_maps(void **state)
 	struct buf err;
 	char *path = xasprintf("%s/logins", f->dir), *spec;
 	const char *text = "alice@maps.example alice\n"
-			   "@catchall.example carol\n"
-			   "boss@catchall.example dave\n"
-			   "bob bob2\n";
+	                   "@catchall.example carol\n"
+	                   "boss@catchall.example dave\n"
+	                   "bob bob2\n";
 
 	assert_int_equal(fs_atomic_write(path, text, strlen(text), 0644), 0);
 	spec = xasprintf("texthash:%s", path);
