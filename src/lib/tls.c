@@ -105,6 +105,9 @@ tls_ctx_new(const struct conf *conf, const char *cert, const char *key,
 		    (long)conf->smtpd_tls_session_cache_timeout);
 		(void)SSL_CTX_set_session_id_context(ctx, sid_ctx,
 		    sizeof(sid_ctx) - 1);
+		/* RFC 8446 4.6.1: one ticket per connection is enough for a
+		 * mail client (OpenSSL sends two by default). */
+		(void)SSL_CTX_set_num_tickets(ctx, 1);
 	} else {
 		(void)SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 		(void)SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);

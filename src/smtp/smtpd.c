@@ -4,6 +4,8 @@
  * (recipient lookups, queue commits), and a graceful stop on SIGTERM.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <signal.h>
@@ -47,6 +49,15 @@ smtpd_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 
 	(void)lev;
 	(void)evutil_make_socket_closeonexec(fd);
+	/* Replies leave whole from the output buffer; Nagle would hold the
+	 * second TLS record of a flight (tickets, then a reply) for the
+	 * client's delayed ACK, 40 ms a round. */
+	{
+		int one = 1;
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	}
 	smtp_session_new(l->srv, l->kind, fd, sa, (socklen_t)salen);
 }
 
