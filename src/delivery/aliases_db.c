@@ -10,9 +10,7 @@
 #include "delivery/aliases_db.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,11 +23,19 @@
 #include "delivery/aliases_file.h"
 #include "lib/buf.h"
 #include "lib/fs.h"
+#include "lib/kvdb.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/xalloc.h"
 
-#define ALIASES_DB_VERSION 1
+static const struct kvdb_format aliases_db_format = {
+	.table = "aliases",
+	.key_col = "name",
+	.value_col = "targets",
+	.application_id = 0, /* files from before kvdb.c have none */
+	.version = 1,
+	.without_rowid = false,
+};
 
 /* The largest aliases file we read: 64 MiB (Debian's is 300 bytes; a big
  * site's is a few MiB). */
@@ -51,8 +57,7 @@ struct aliases_db {
 	struct stat loaded; /* identity of the file the mode was loaded from */
 	struct stat warned; /* the text file we last warned about */
 	bool have_warned;
-	sqlite3 *db;
-	sqlite3_stmt *get;
+	struct kvdb *kv;
 	struct aliases text;
 	char *broken; /* the reason, in ALIASES_DB_BROKEN */
 };
@@ -97,102 +102,52 @@ aliases_db_map_path(const char *spec, struct buf *err)
 	return NULL;
 }
 
-static char *
-aliases_db_dirname(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return xstrdup(".");
-	if (slash == path)
-		return xstrdup("/");
-	return xstrndup(path, (size_t)(slash - path));
-}
-
-/* Writes the parsed aliases into a new SQLite file tmp. 0 or -1. */
+/* The entries of path.db: each alias with its targets joined by ", "
+ * (aliases_targets_parse reads them back). 0, or -1 with one line in err. */
 static int
-aliases_db_write(const char *tmp, const struct aliases *a, struct buf *err)
+aliases_db_entries(const char *path, const struct aliases *a,
+    struct kvdb_entry **v_out, char ***joined_out, struct buf *err)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	struct buf joined;
+	struct kvdb_entry *v;
+	char **joined;
+	struct buf b;
 	size_t i, j;
-	int fd, ret = -1, rc = 0;
+	int rc = 0;
 
-	/* 0644 whatever the umask: aliases are not secret, and the services
-	 * read the file as mail_owner (Postfix's aliases.db is 0644 too) */
-	fd = open(
-	    tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1 || fchmod(fd, 0644) == -1) {
-		aliases_db_seterr(
-		    err, "cannot create %s: %s", tmp, strerror(errno));
-		if (fd != -1)
-			(void)close(fd);
-		return -1;
-	}
-	(void)close(fd);
-	buf_init(&joined, aliases_db_file_max);
-	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-		goto fail;
-	/* a new file renamed into place needs no journal; FULL syncs it at
-	 * COMMIT (and we fsync once more before the rename) */
-	if (sqlite3_exec(db,
-	        "PRAGMA journal_mode = OFF;"
-	        "PRAGMA synchronous = FULL;"
-	        "BEGIN;"
-	        "CREATE TABLE aliases (name TEXT NOT NULL PRIMARY KEY,"
-	        " targets TEXT NOT NULL);"
-	        "PRAGMA user_version = 1;",
-	        NULL, NULL, NULL) != SQLITE_OK)
-		goto fail;
-	if (sqlite3_prepare_v2(db,
-	        "INSERT INTO aliases (name, targets) "
-	        "VALUES (?1, ?2)",
-	        -1, &st, NULL) != SQLITE_OK)
-		goto fail;
+	v = xcalloc(a->n > 0 ? a->n : 1, sizeof(*v));
+	joined = xcalloc(a->n > 0 ? a->n : 1, sizeof(*joined));
+	buf_init(&b, aliases_db_file_max);
 	for (i = 0; i < a->n; i++) {
-		buf_reset(&joined);
+		buf_reset(&b);
 		for (j = 0; j < a->v[i].ntargets; j++)
 			rc |= buf_printf(
-			    &joined, "%s%s", j ? ", " : "", a->v[i].targets[j]);
+			    &b, "%s%s", j ? ", " : "", a->v[i].targets[j]);
 		if (rc == -1) {
 			errno = ENOBUFS;
-			aliases_db_seterr(err, "%s: alias too large", tmp);
-			goto out;
+			aliases_db_seterr(err, "%s.db: alias too large", path);
+			buf_free(&b);
+			aliases_db_targets_free(joined, i);
+			free(v);
+			return -1;
 		}
-		if (sqlite3_bind_text(st, 1, a->v[i].name, -1, SQLITE_STATIC) !=
-		        SQLITE_OK ||
-		    sqlite3_bind_text(st, 2, joined.data, (int)joined.len,
-		        SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_step(st) != SQLITE_DONE)
-			goto fail;
-		sqlite3_reset(st);
+		joined[i] = xstrdup(buf_cstr(&b));
+		v[i].key = a->v[i].name;
+		v[i].value = joined[i];
 	}
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		goto fail;
-	ret = 0;
-	goto out;
-fail:
-	aliases_db_seterr(err, "%s: %s", tmp,
-	    db != NULL ? sqlite3_errmsg(db) : "out of memory");
-	errno = EIO;
-out:
-	sqlite3_finalize(st);
-	if (sqlite3_close(db) != SQLITE_OK && ret == 0) {
-		aliases_db_seterr(err, "%s: close failed", tmp);
-		ret = -1;
-	}
-	buf_free(&joined);
-	return ret;
+	buf_free(&b);
+	*v_out = v;
+	*joined_out = joined;
+	return 0;
 }
 
 int
 aliases_db_compile(const char *path, size_t *count_out, struct buf *err)
 {
 	struct aliases a = { NULL, 0 };
+	struct kvdb_entry *v = NULL;
 	struct buf text;
-	char *db_path = NULL, *tmp = NULL, *dir = NULL;
-	int fd, ret = -1, saved;
+	char *db_path = NULL, **joined = NULL;
+	int ret = -1, saved;
 
 	buf_init(&text, aliases_db_file_max);
 	if (fs_read_file(path, &text) == -1) {
@@ -211,38 +166,24 @@ aliases_db_compile(const char *path, size_t *count_out, struct buf *err)
 	if (aliases_file_parse(text.data != NULL ? text.data : "", text.len,
 	        path, &aliases_limits_default, &a, err) == -1)
 		goto out;
+	if (aliases_db_entries(path, &a, &v, &joined, err) == -1)
+		goto out;
 	db_path = xasprintf("%s.db", path);
-	tmp = xasprintf("%s.db.tmp.%ld", path, (long)getpid());
-	dir = aliases_db_dirname(path);
-	(void)unlink(tmp); /* left by a crash of a process with our pid */
-	if (aliases_db_write(tmp, &a, err) == -1)
+	/* 0644: aliases are not secret, and the services read the file as
+	 * mail_owner (Postfix's aliases.db is 0644 too) */
+	if (kvdb_write(db_path, &aliases_db_format, v, a.n, 0644, NULL, err) ==
+	    -1)
 		goto out;
-	fd = open(tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1 || fsync(fd) == -1) {
-		aliases_db_seterr(
-		    err, "cannot fsync %s: %s", tmp, strerror(errno));
-		if (fd != -1)
-			(void)close(fd);
-		goto out;
-	}
-	(void)close(fd);
-	if (rename(tmp, db_path) == -1 || /* commit point */
-	    fsync_dir(dir) == -1) {
-		aliases_db_seterr(
-		    err, "cannot install %s: %s", db_path, strerror(errno));
-		goto out;
-	}
 	*count_out = a.n;
 	ret = 0;
 out:
 	saved = errno;
-	if (ret == -1 && tmp != NULL)
-		(void)unlink(tmp);
+	if (joined != NULL)
+		aliases_db_targets_free(joined, a.n);
+	free(v);
 	aliases_free(&a);
 	buf_free(&text);
 	free(db_path);
-	free(tmp);
-	free(dir);
 	errno = saved;
 	return ret;
 }
@@ -263,10 +204,7 @@ aliases_db_open(const char *path)
 static void
 aliases_db_unload(struct aliases_db *d)
 {
-	sqlite3_finalize(d->get);
-	d->get = NULL;
-	(void)sqlite3_close(d->db);
-	d->db = NULL;
+	kvdb_free(&d->kv);
 	aliases_free(&d->text);
 	free(d->broken);
 	d->broken = NULL;
@@ -286,24 +224,6 @@ aliases_db_free(struct aliases_db **dp)
 	free(d->db_path);
 	free(d);
 	*dp = NULL;
-}
-
-static bool
-aliases_db_same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-/* True when a's mtime is the same as or later than b's. */
-static bool
-aliases_db_not_older(const struct stat *a, const struct stat *b)
-{
-	if (a->st_mtim.tv_sec != b->st_mtim.tv_sec)
-		return a->st_mtim.tv_sec > b->st_mtim.tv_sec;
-	return a->st_mtim.tv_nsec >= b->st_mtim.tv_nsec;
 }
 
 static void aliases_db_set_broken(struct aliases_db *d, const char *fmt, ...)
@@ -328,39 +248,24 @@ aliases_db_set_broken(struct aliases_db *d, const char *fmt, ...)
 static void
 aliases_db_load_db(struct aliases_db *d, const struct stat *sb)
 {
-	sqlite3_stmt *st = NULL;
-	int version = -1;
+	struct buf err;
+	long version;
+	int rc;
 
 	aliases_db_unload(d);
-	if (sqlite3_open_v2(d->db_path, &d->db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK)
-		goto fail;
-	if (sqlite3_prepare_v2(d->db, "PRAGMA user_version", -1, &st, NULL) !=
-	    SQLITE_OK)
-		goto fail;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (version != ALIASES_DB_VERSION) {
+	buf_init(&err, 4096);
+	rc = kvdb_open(d->db_path, &aliases_db_format, &d->kv, &version, &err);
+	if (rc == 1)
 		aliases_db_set_broken(d,
 		    "alias database %s has an unknown "
-		    "format (version %d): run mailwright newaliases",
+		    "format (version %ld): run mailwright newaliases",
 		    d->db_path, version);
-		d->loaded = *sb;
-		return;
-	}
-	if (sqlite3_prepare_v2(d->db,
-	        "SELECT targets FROM aliases WHERE "
-	        "name = ?1",
-	        -1, &d->get, NULL) != SQLITE_OK)
-		goto fail;
-	d->mode = ALIASES_DB_DB;
+	else if (rc == -1)
+		aliases_db_set_broken(d, "%s", buf_cstr(&err));
+	else
+		d->mode = ALIASES_DB_DB;
 	d->loaded = *sb;
-	return;
-fail:
-	aliases_db_set_broken(d, "alias database %s: %s", d->db_path,
-	    d->db != NULL ? sqlite3_errmsg(d->db) : "out of memory");
-	d->loaded = *sb;
+	buf_free(&err);
 }
 
 static void
@@ -412,21 +317,20 @@ aliases_db_refresh(struct aliases_db *d)
 		    d->path, strerror(errno));
 		return;
 	}
-	if (stat(d->db_path, &ds) == 0 && aliases_db_not_older(&ds, &ts)) {
+	if (stat(d->db_path, &ds) == 0 && kvdb_is_current(&ds, &ts)) {
 		if (d->mode != ALIASES_DB_DB ||
-		    !aliases_db_same_file(&ds, &d->loaded))
+		    !kvdb_same_file(&ds, &d->loaded))
 			aliases_db_load_db(d, &ds);
 		return;
 	}
-	if (!d->have_warned || !aliases_db_same_file(&ts, &d->warned)) {
+	if (!d->have_warned || !kvdb_same_file(&ts, &d->warned)) {
 		log_warn("alias database %s is out of date: run mailwright "
 		         "newaliases",
 		    d->db_path);
 		d->warned = ts;
 		d->have_warned = true;
 	}
-	if (d->mode != ALIASES_DB_TEXT ||
-	    !aliases_db_same_file(&ts, &d->loaded))
+	if (d->mode != ALIASES_DB_TEXT || !kvdb_same_file(&ts, &d->loaded))
 		aliases_db_load_text(d, &ts);
 }
 
@@ -434,36 +338,21 @@ static int
 aliases_db_lookup_db(struct aliases_db *d, const char *key, char ***targets_out,
     size_t *n_out, struct buf *err)
 {
-	const char *v;
-	int rc, ret = -1;
+	struct buf v;
+	int ret;
 
-	sqlite3_reset(d->get);
-	if (sqlite3_bind_text(d->get, 1, key, -1, SQLITE_STATIC) != SQLITE_OK)
-		goto fail;
-	rc = sqlite3_step(d->get);
-	if (rc == SQLITE_DONE) {
-		ret = 1;
-		goto out;
-	}
-	if (rc != SQLITE_ROW)
-		goto fail;
-	v = (const char *)sqlite3_column_text(d->get, 0);
-	if (v == NULL ||
-	    aliases_targets_parse(v, strlen(v), &aliases_limits_default,
+	buf_init(&v, aliases_db_file_max);
+	ret = kvdb_lookup(d->kv, key, &v, err);
+	if (ret == 0 &&
+	    aliases_targets_parse(buf_cstr(&v), v.len, &aliases_limits_default,
 	        targets_out, n_out, err) == -1) {
 		aliases_db_seterr(err,
 		    "alias database %s: alias \"%s\" does "
 		    "not parse: run mailwright newaliases",
 		    d->db_path, log_sanitize_str(key));
-		goto out;
+		ret = -1;
 	}
-	ret = 0;
-	goto out;
-fail:
-	aliases_db_seterr(
-	    err, "alias database %s: %s", d->db_path, sqlite3_errmsg(d->db));
-out:
-	sqlite3_reset(d->get);
+	buf_free(&v);
 	return ret;
 }
 

@@ -67,7 +67,7 @@ fsync_dir(const char *path)
 	return ret;
 }
 
-static char *
+char *
 fs_dirname(const char *path)
 {
 	const char *slash = strrchr(path, '/');

@@ -38,5 +38,7 @@ int fs_rm_rf(const char *path);
  */
 bool fs_component_ok(const char *s);
 bool fs_exists(const char *path);
+/* The directory part of path ("." or "/" at the ends), malloc'd. */
+char *fs_dirname(const char *path);
 
 #endif

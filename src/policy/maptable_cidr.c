@@ -159,25 +159,19 @@ maptable_cidr_add(struct maptable_cidr *c)
 	return &c->v[c->n++];
 }
 
-/* Parses one logical line into c; 0 or -1. */
+/* Parses one logical line into c (a maptable_rules_line_fn); 0 or -1. */
 static int
-maptable_cidr_line(struct maptable_cidr *c, struct maptable_nest *nest,
-    const char *s, size_t len, const char *name, size_t line, struct buf *err)
+maptable_cidr_line(void *arg, struct maptable_nest *nest, const char *s,
+    size_t len, const char *name, size_t line, struct buf *err)
 {
+	struct maptable_cidr *c = arg;
 	struct maptable_cidr_rule *rule;
 	size_t k, p, e, open;
 
-	if ((k = maptable_keyword(s, "endif")) > 0) {
-		if (k != len) {
-			maptable_seterr(
-			    err, "%s:%zu: text after endif", name, line);
-			return -1;
-		}
-		if (maptable_nest_pop(nest, &open) == -1) {
-			maptable_seterr(
-			    err, "%s:%zu: endif without if", name, line);
-			return -1;
-		}
+	switch (maptable_nest_endif(nest, s, len, &open, name, line, err)) {
+	case -1:
+		return -1;
+	case 1:
 		c->v[open].skip = c->n;
 		maptable_cidr_add(c)->kind = MAPTABLE_CIDR_ENDIF;
 		return 0;
@@ -193,16 +187,9 @@ maptable_cidr_line(struct maptable_cidr *c, struct maptable_nest *nest,
 	for (p = e; p < len && maptable_is_ws(s[p]); p++)
 		;
 	if (k > 0) {
-		if (p != len) {
-			maptable_seterr(err,
-			    "%s:%zu: text after the pattern of an "
-			    "if",
-			    name, line);
-			return -1;
-		}
 		rule->kind = MAPTABLE_CIDR_IF;
-		maptable_nest_push(nest, c->n - 1, line);
-		return 0;
+		return maptable_nest_if(
+		    nest, c->n - 1, p != len, name, line, err);
 	}
 	if (p == len) {
 		maptable_seterr(err,
@@ -222,38 +209,9 @@ maptable_cidr_parse(const char *data, size_t len, const char *name,
     const struct maptable_limits *lim, struct buf *err)
 {
 	struct maptable_cidr *c = xcalloc(1, sizeof(*c));
-	struct maptable_nest nest = { NULL, NULL, 0, 0 };
-	struct maptable_reader r;
-	int rc;
 
-	if (len > lim->file_max) {
-		maptable_seterr(
-		    err, "%s is larger than %zu bytes", name, lim->file_max);
-		free(c);
-		return NULL;
-	}
-	maptable_reader_init(&r, data, len, name, lim);
-	while ((rc = maptable_reader_next(&r, err)) == 1) {
-		if (c->n == lim->entries_max) {
-			maptable_seterr(err, "%s:%zu: more than %zu rules",
-			    name, r.line_no, lim->entries_max);
-			rc = -1;
-			break;
-		}
-		if (maptable_cidr_line(c, &nest, r.line.data, r.line.len, name,
-		        r.line_no, err) == -1) {
-			rc = -1;
-			break;
-		}
-	}
-	if (rc == 0 && nest.n > 0) {
-		maptable_seterr(err, "%s:%zu: if without endif", name,
-		    nest.lines[nest.n - 1]);
-		rc = -1;
-	}
-	maptable_nest_free(&nest);
-	maptable_reader_free(&r);
-	if (rc == -1)
+	if (maptable_rules_parse(
+	        data, len, name, lim, maptable_cidr_line, c, err) == -1)
 		maptable_cidr_free(&c);
 	return c;
 }

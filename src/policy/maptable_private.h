@@ -65,6 +65,33 @@ void maptable_nest_push(struct maptable_nest *s, size_t rule, size_t line);
 /* The innermost open if, or -1 when none is open. */
 int maptable_nest_pop(struct maptable_nest *s, size_t *rule_out);
 void maptable_nest_free(struct maptable_nest *s);
+/*
+ * When line s[0..len) is "endif": pops its if into *rule_out and returns
+ * 1; 0 when it is another line; -1 with "name:line: ..." in err (text
+ * after endif, an endif without if).
+ */
+int maptable_nest_endif(struct maptable_nest *s, const char *line_s, size_t len,
+    size_t *rule_out, const char *name, size_t line, struct buf *err);
+/* Opens the if at index rule, whose pattern is all the line holds unless
+ * text_after; 0 or -1 with "name:line: ..." in err. */
+int maptable_nest_if(struct maptable_nest *s, size_t rule, bool text_after,
+    const char *name, size_t line, struct buf *err);
+
+/*
+ * Parses one logical line of a rules table into arg; 0 or -1 with
+ * "name:line: ..." in err. Each line adds exactly one rule (if and endif
+ * lines too).
+ */
+typedef int maptable_rules_line_fn(void *arg, struct maptable_nest *nest,
+    const char *s, size_t len, const char *name, size_t line, struct buf *err);
+/*
+ * The parse loop of cidr and regexp tables: feeds each logical line of
+ * data to line_fn, at most lim->entries_max of them, then checks that
+ * every if has its endif. 0, or -1 with one line in err.
+ */
+int maptable_rules_parse(const char *data, size_t len, const char *name,
+    const struct maptable_limits *lim, maptable_rules_line_fn *line_fn,
+    void *arg, struct buf *err);
 
 /* hash:/texthash: text, sorted by key; keys unique and lowercased. */
 struct maptable_entry {

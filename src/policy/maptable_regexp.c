@@ -289,26 +289,20 @@ maptable_re_pattern(struct maptable_regexp *re, struct maptable_re_rule *rule,
 	return 0;
 }
 
-/* Parses one logical line into re; 0 or -1. */
+/* Parses one logical line into re (a maptable_rules_line_fn); 0 or -1. */
 static int
-maptable_re_line(struct maptable_regexp *re, struct maptable_nest *nest,
-    const char *s, size_t len, const char *name, size_t line, struct buf *err)
+maptable_re_line(void *arg, struct maptable_nest *nest, const char *s,
+    size_t len, const char *name, size_t line, struct buf *err)
 {
+	struct maptable_regexp *re = arg;
 	struct maptable_re_rule *rule;
 	uint32_t groups;
 	size_t k, p, open;
 
-	if ((k = maptable_keyword(s, "endif")) > 0) {
-		if (k != len) {
-			maptable_seterr(
-			    err, "%s:%zu: text after endif", name, line);
-			return -1;
-		}
-		if (maptable_nest_pop(nest, &open) == -1) {
-			maptable_seterr(
-			    err, "%s:%zu: endif without if", name, line);
-			return -1;
-		}
+	switch (maptable_nest_endif(nest, s, len, &open, name, line, err)) {
+	case -1:
+		return -1;
+	case 1:
 		re->v[open].skip = re->n;
 		maptable_re_add(re, line)->kind = MAPTABLE_RE_ENDIF;
 		return 0;
@@ -322,16 +316,9 @@ maptable_re_line(struct maptable_regexp *re, struct maptable_nest *nest,
 	for (; p < len && maptable_is_ws(s[p]); p++)
 		;
 	if (k > 0) {
-		if (p != len) {
-			maptable_seterr(err,
-			    "%s:%zu: text after the pattern of an "
-			    "if",
-			    name, line);
-			return -1;
-		}
 		rule->kind = MAPTABLE_RE_IF;
-		maptable_nest_push(nest, re->n - 1, line);
-		return 0;
+		return maptable_nest_if(
+		    nest, re->n - 1, p != len, name, line, err);
 	}
 	if (p == len) {
 		maptable_seterr(err,
@@ -356,15 +343,7 @@ maptable_regexp_parse(bool pcre, const char *data, size_t len, const char *name,
     const struct maptable_limits *lim, struct buf *err)
 {
 	struct maptable_regexp *re;
-	struct maptable_nest nest = { NULL, NULL, 0, 0 };
-	struct maptable_reader r;
-	int rc;
 
-	if (len > lim->file_max) {
-		maptable_seterr(
-		    err, "%s is larger than %zu bytes", name, lim->file_max);
-		return NULL;
-	}
 	re = xcalloc(1, sizeof(*re));
 	re->pcre = pcre;
 	re->name = xstrdup(name);
@@ -374,28 +353,8 @@ maptable_regexp_parse(bool pcre, const char *data, size_t len, const char *name,
 		log_panic("pcre2_match_context_create: out of memory");
 	(void)pcre2_set_match_limit(re->mctx, MAPTABLE_RE_MATCH_LIMIT);
 	(void)pcre2_set_depth_limit(re->mctx, MAPTABLE_RE_DEPTH_LIMIT);
-	maptable_reader_init(&r, data, len, name, lim);
-	while ((rc = maptable_reader_next(&r, err)) == 1) {
-		if (re->n == lim->entries_max) {
-			maptable_seterr(err, "%s:%zu: more than %zu rules",
-			    name, r.line_no, lim->entries_max);
-			rc = -1;
-			break;
-		}
-		if (maptable_re_line(re, &nest, r.line.data, r.line.len, name,
-		        r.line_no, err) == -1) {
-			rc = -1;
-			break;
-		}
-	}
-	if (rc == 0 && nest.n > 0) {
-		maptable_seterr(err, "%s:%zu: if without endif", name,
-		    nest.lines[nest.n - 1]);
-		rc = -1;
-	}
-	maptable_nest_free(&nest);
-	maptable_reader_free(&r);
-	if (rc == -1)
+	if (maptable_rules_parse(
+	        data, len, name, lim, maptable_re_line, re, err) == -1)
 		maptable_regexp_free(&re);
 	return re;
 }

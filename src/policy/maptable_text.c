@@ -1,6 +1,7 @@
 /*
  * The text side of lookup tables: the logical-line reader every table
- * format uses, and the parser of postmap(1)'s "key value" format (hash:
+ * format uses, the if..endif nesting and parse loop of cidr and regexp
+ * tables, and the parser of postmap(1)'s "key value" format (hash:
  * and texthash:). Pure functions: no I/O, no globals.
  *
  * As postmap: the key is the first word, folded to lowercase; the value is
@@ -95,6 +96,80 @@ maptable_nest_free(struct maptable_nest *s)
 	free(s->open);
 	free(s->lines);
 	memset(s, 0, sizeof(*s));
+}
+
+int
+maptable_nest_endif(struct maptable_nest *s, const char *line_s, size_t len,
+    size_t *rule_out, const char *name, size_t line, struct buf *err)
+{
+	size_t k;
+
+	if ((k = maptable_keyword(line_s, "endif")) == 0)
+		return 0;
+	if (k != len) {
+		maptable_seterr(err, "%s:%zu: text after endif", name, line);
+		return -1;
+	}
+	if (maptable_nest_pop(s, rule_out) == -1) {
+		maptable_seterr(err, "%s:%zu: endif without if", name, line);
+		return -1;
+	}
+	return 1;
+}
+
+int
+maptable_nest_if(struct maptable_nest *s, size_t rule, bool text_after,
+    const char *name, size_t line, struct buf *err)
+{
+	if (text_after) {
+		maptable_seterr(err,
+		    "%s:%zu: text after the pattern of an "
+		    "if",
+		    name, line);
+		return -1;
+	}
+	maptable_nest_push(s, rule, line);
+	return 0;
+}
+
+int
+maptable_rules_parse(const char *data, size_t len, const char *name,
+    const struct maptable_limits *lim, maptable_rules_line_fn *line_fn,
+    void *arg, struct buf *err)
+{
+	struct maptable_nest nest = { NULL, NULL, 0, 0 };
+	struct maptable_reader r;
+	size_t n = 0;
+	int rc;
+
+	if (len > lim->file_max) {
+		maptable_seterr(
+		    err, "%s is larger than %zu bytes", name, lim->file_max);
+		return -1;
+	}
+	maptable_reader_init(&r, data, len, name, lim);
+	while ((rc = maptable_reader_next(&r, err)) == 1) {
+		if (n == lim->entries_max) {
+			maptable_seterr(err, "%s:%zu: more than %zu rules",
+			    name, r.line_no, lim->entries_max);
+			rc = -1;
+			break;
+		}
+		if (line_fn(arg, &nest, r.line.data, r.line.len, name,
+		        r.line_no, err) == -1) {
+			rc = -1;
+			break;
+		}
+		n++;
+	}
+	if (rc == 0 && nest.n > 0) {
+		maptable_seterr(err, "%s:%zu: if without endif", name,
+		    nest.lines[nest.n - 1]);
+		rc = -1;
+	}
+	maptable_nest_free(&nest);
+	maptable_reader_free(&r);
+	return rc == -1 ? -1 : 0;
 }
 
 void
