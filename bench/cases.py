@@ -4,6 +4,7 @@ The target comes from the environment, so the same command measures
 mailwright and the reference Postfix + Dovecot stack:
 
   MT_HOST, MT_SMTP_PORT, MT_DOMAIN, MT_USERS   as in refstack/env.sh
+  MT_SUBMISSION_PORT, MT_SMTPS_PORT   for the TLS + AUTH cases (issue #4)
   BENCH_MAILDIR_ROOT   Maildirs are <root>/<domain>/<local>/Maildir/new
   BENCH_PIDS           root pids of the server's process trees
   BENCH_SCALE          multiplies message and session counts (default 1)
@@ -12,17 +13,25 @@ mailwright and the reference Postfix + Dovecot stack:
 Cases (--cases, in the order given): "idle" (PSS per idle SMTP session);
 "s1", "s10", "s50" (2 KiB messages at 1, 10 and 50 sessions) and "big"
 (100 KiB messages at 10 sessions), each after a short untimed warm-up.
+Submission (issue #4): "sub10", "sub50" (STARTTLS on the submission port)
+and "smtps10" (implicit TLS), 2 KiB messages sent by smtp-tls-source, a new
+connection, TLS handshake and AUTH PLAIN per message, the first user of
+MT_USERS authenticating and the others receiving; "idletls" (PSS per idle
+submission session after STARTTLS and AUTH).
 Throughput is end to end: from the start of smtp-source until the last
 message is a file in a new/ directory. Results are merged into the JSON
 document --out (see report.py), so that run.sh can restart the server
 between cases.
 """
 import argparse
+import base64
+import concurrent.futures
 import json
 import os
 import resource
 import selectors
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -32,6 +41,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proctree  # noqa: E402
 
 SMTP_SOURCE = os.environ.get("BENCH_SMTP_SOURCE", "/usr/sbin/smtp-source")
+SMTP_TLS_SOURCE = os.environ.get(
+    "BENCH_SMTP_TLS_SOURCE",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build",
+                 "bench", "smtp-tls-source"))
 FROM = os.environ.get("BENCH_FROM", "bench@example.org")
 HELO = "client.example"
 POLL = 0.025        # seconds between Maildir counts after the last 250
@@ -45,6 +58,14 @@ CASES = [
     ("big", 102400, 1000, 10),
 ]
 IDLE_SESSIONS = 1000
+# id, message count at scale 1, parallel sessions, "starttls" or "smtps";
+# 2 KiB messages, to the users of MT_USERS but the first (issue #4)
+TLS_CASES = [
+    ("sub10", 5000, 10, "starttls"),
+    ("sub50", 5000, 50, "starttls"),
+    ("smtps10", 5000, 10, "smtps"),
+]
+IDLE_TLS_SESSIONS = 500
 
 
 def log(msg):
@@ -61,6 +82,12 @@ class Target:
                       env.get("MT_USERS", "").split(",") if u]
         if not self.rcpts:
             raise SystemExit("bench: MT_USERS names no user")
+        # Submission: the first user logs in, the others receive.
+        self.login = [u.split(":", 1) for u in
+                      env.get("MT_USERS", "").split(",") if ":" in u][:1]
+        self.sub_rcpts = self.rcpts[1:] or self.rcpts
+        self.ports = {"starttls": int(env.get("MT_SUBMISSION_PORT") or 0),
+                      "smtps": int(env.get("MT_SMTPS_PORT") or 0)}
         self.root = env["BENCH_MAILDIR_ROOT"]
         self.pids = [int(p) for p in env.get("BENCH_PIDS", "").split()]
         if not self.pids:
@@ -108,6 +135,17 @@ def smtp_source_argv(t, rcpt, sessions, count, size):
     return [SMTP_SOURCE, "-4", "-s", str(sessions), "-m", str(count),
             "-l", str(size), "-M", HELO, "-f", FROM, "-t", rcpt,
             f"inet:{t.host}:{t.port}"]
+
+
+def smtp_tls_source_argv(t, rcpt, sessions, count, size, mode):
+    if not t.login or not t.ports[mode]:
+        raise SystemExit(f"bench: a {mode} case needs a password in MT_USERS "
+                         f"and MT_{'SUBMISSION' if mode == 'starttls' else 'SMTPS'}_PORT")
+    user, password = t.login[0]
+    return [SMTP_TLS_SOURCE] + (["-S"] if mode == "smtps" else []) + [
+        "-s", str(sessions), "-m", str(count), "-l", str(size),
+        "-u", user, "-p", password, "-f", user, "-t", rcpt,
+        f"{t.host}:{t.ports[mode]}"]
 
 
 def own_cpu_seconds():
@@ -176,12 +214,14 @@ def cpu_settled(t):
     return prev
 
 
-def run_throughput(t, cid, size, count, sessions):
+def run_throughput(t, cid, size, count, sessions, mode=None):
+    """mode None: smtp-source on the SMTP port; "starttls" or "smtps":
+    smtp-tls-source on the submission or smtps port."""
     res = {"id": cid, "size": size, "count": count, "sessions": sessions,
            "error": None}
     base = t.delivered()
     target = base + count
-    plan = split_plan(sessions, count, t.rcpts)
+    plan = split_plan(sessions, count, t.sub_rcpts if mode else t.rcpts)
     errf = tempfile.TemporaryFile()
     if cid != "warm-up":
         res["other_cpus_before"] = wait_quiet(t, cid)
@@ -190,14 +230,17 @@ def run_throughput(t, cid, size, count, sessions):
     cpu0 = proctree.tree_cpu_seconds(t.pids)
     t0 = time.monotonic()
     for group in plan:
-        procs = [subprocess.Popen(smtp_source_argv(t, r, s, m, size),
-                                  stdout=subprocess.DEVNULL, stderr=errf)
-                 for r, s, m in group]
+        procs = [subprocess.Popen(
+            smtp_tls_source_argv(t, r, s, m, size, mode) if mode else
+            smtp_source_argv(t, r, s, m, size),
+            stdout=errf if mode else subprocess.DEVNULL, stderr=errf)
+            for r, s, m in group]
         rcs = [p.wait() for p in procs]
         if any(rcs):
             errf.seek(0)
             msg = errf.read().decode(errors="replace").strip()
-            res["error"] = f"smtp-source exit {rcs}: {msg[-300:]}"
+            res["error"] = (f"{'smtp-tls-source' if mode else 'smtp-source'}"
+                            f" exit {rcs}: {msg[-300:]}")
             log(f"{cid}: {res['error']}")
             return res
     t_accept = time.monotonic()
@@ -315,6 +358,86 @@ def run_idle(t, n):
     return res
 
 
+def _tls_reply(sock, want, what):
+    """Reads one complete reply from a blocking socket; raises unless its
+    code is want."""
+    buf = b""
+    while True:
+        data = sock.recv(4096)
+        if not data:
+            raise RuntimeError(f"{what}: connection closed: {buf[-200:]!r}")
+        buf += data
+        code, done = _reply_done(buf)
+        if done:
+            if code != want:
+                raise RuntimeError(f"{what}: {buf[-200:]!r}")
+            return
+
+
+def open_tls_session(t, ctx):
+    """One submission session: banner, EHLO, STARTTLS, TLS handshake,
+    EHLO, AUTH PLAIN (RFC 3207, RFC 4954), left open and idle."""
+    user, password = t.login[0]
+    s = socket.create_connection((t.host, t.ports["starttls"]), timeout=120)
+    try:
+        _tls_reply(s, b"220", "banner")
+        s.sendall(b"EHLO bench.example\r\n")
+        _tls_reply(s, b"250", "EHLO")
+        s.sendall(b"STARTTLS\r\n")
+        _tls_reply(s, b"220", "STARTTLS")
+        s = ctx.wrap_socket(s)
+        s.sendall(b"EHLO bench.example\r\n")
+        _tls_reply(s, b"250", "EHLO after STARTTLS")
+        plain = base64.b64encode(f"\0{user}\0{password}".encode())
+        s.sendall(b"AUTH PLAIN " + plain + b"\r\n")
+        _tls_reply(s, b"235", "AUTH PLAIN")
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+def run_idle_tls(t, n):
+    """PSS per idle submission session after STARTTLS and AUTH: sessions
+    are opened by 50 threads at a time, then all idle together."""
+    res = {"id": "idletls", "sessions": n, "error": None}
+    if not t.login or not t.ports["starttls"]:
+        res["error"] = "needs MT_SUBMISSION_PORT and a password in MT_USERS"
+        log(f"idletls: {res['error']}")
+        return res
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    before, procs0 = proctree.tree_pss_kib(t.pids)
+    socks = []
+    try:
+        with concurrent.futures.ThreadPoolExecutor(50) as ex:
+            futs = [ex.submit(open_tls_session, t, ctx) for _ in range(n)]
+            for f in futs:
+                try:
+                    socks.append(f.result())
+                except (RuntimeError, OSError) as e:
+                    if res["error"] is None:
+                        res["error"] = f"session {len(socks)}: {e}"
+        if res["error"] is not None:
+            raise RuntimeError(res["error"])
+        time.sleep(2.0)  # let process spawning and allocation finish
+        after, procs1 = proctree.tree_pss_kib(t.pids)
+        res.update({"pss_before_kib": before, "pss_after_kib": after,
+                    "procs_before": procs0, "procs_after": procs1,
+                    "kib_per_session": (after - before) / n})
+        log(f"idletls: {n} sessions: PSS {before} -> {after} KiB "
+            f"({res['kib_per_session']:.1f} KiB/session), "
+            f"processes {procs0} -> {procs1}")
+    except (RuntimeError, OSError) as e:
+        res["error"] = str(e)
+        log(f"idletls: {e}")
+    finally:
+        for s in socks:
+            s.close()
+    return res
+
+
 def merge_run(prev, res, key):
     """Adds run res to the case prev (None: the first run). A case is the
     run with the median key among its successful runs, with every run
@@ -346,12 +469,31 @@ def main():
     except FileNotFoundError:
         out = {"label": a.label, "scale": scale, "maildir_root": t.root,
                "note": a.note, "cases": [], "idle": None}
+    out.setdefault("idletls", None)
     known = {c[0]: c for c in CASES}
+    known_tls = {c[0]: c for c in TLS_CASES}
     failed = False
     for cid in a.cases.split(","):
         if cid == "idle":
             res = run_idle(t, max(10, int(IDLE_SESSIONS * scale)))
             out["idle"] = merge_run(out["idle"], res, "kib_per_session")
+            failed |= res["error"] is not None
+            continue
+        if cid == "idletls":
+            res = run_idle_tls(t, max(10, int(IDLE_TLS_SESSIONS * scale)))
+            out["idletls"] = merge_run(out["idletls"], res,
+                                       "kib_per_session")
+            failed |= res["error"] is not None
+            continue
+        if cid in known_tls:
+            _, count, sessions, mode = known_tls[cid]
+            run_throughput(t, "warm-up", 2048, 60, 10, mode)
+            res = run_throughput(t, cid, 2048,
+                                 max(sessions, int(count * scale)),
+                                 sessions, mode)
+            old = [c for c in out["cases"] if c["id"] == cid]
+            out["cases"] = [c for c in out["cases"] if c["id"] != cid] + [
+                merge_run(old[0] if old else None, res, "msgs_per_s")]
             failed |= res["error"] is not None
             continue
         if cid not in known:

@@ -4,7 +4,9 @@ With one result file it prints that target's table; with two (mailwright
 first, the reference second) it prints them side by side, with the ratio
 mailwright / reference and the targets of issue #3: at least 3x the
 reference's throughput at 10 and 50 sessions, never slower at 1 session,
-at most 1/10 of its memory per idle SMTP session.
+at most 1/10 of its memory per idle SMTP session; and of issue #4: at least
+3x its submission throughput with TLS + AUTH, at most 1/10 of its memory per
+idle TLS session after AUTH.
 """
 import argparse
 import json
@@ -18,9 +20,13 @@ TITLES = {
     "s10": "2 KiB, 10 sessions",
     "s50": "2 KiB, 50 sessions",
     "big": "100 KiB, 10 sessions",
+    "sub10": "submission STARTTLS + AUTH, 10 sessions",
+    "sub50": "submission STARTTLS + AUTH, 50 sessions",
+    "smtps10": "smtps implicit TLS + AUTH, 10 sessions",
 }
 # minimum throughput ratio mailwright / reference, per case
-THROUGHPUT_TARGET = {"s1": 1.0, "s10": 3.0, "s50": 3.0}
+THROUGHPUT_TARGET = {"s1": 1.0, "s10": 3.0, "s50": 3.0,
+                     "sub10": 3.0, "sub50": 3.0, "smtps10": 3.0}
 MEMORY_TARGET = 0.1  # maximum ratio per idle session
 
 
@@ -144,7 +150,7 @@ def one_table(res):
         f"### {res['label']}",
         "",
         "| case | messages | msgs/s | server CPU ms/msg | accepted after s "
-        "| in Maildirs after s | smtp-source CPU ms/msg | other load, CPUs |",
+        "| in Maildirs after s | client CPU ms/msg | other load, CPUs |",
         "|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     if res.get("note"):
@@ -161,9 +167,16 @@ def one_table(res):
             f"| {fmt(c['deliver_s'], 2)} "
             f"| {fmt(c['client_cpu_ms_per_msg'], 2)} "
             f"| {fmt(c.get('other_cpus'), 2)} |")
-    i = res.get("idle")
+    for key, what in (("idle", "SMTP sessions"),
+                      ("idletls", "TLS sessions after AUTH")):
+        lines += idle_table(res.get(key), what)
+    return lines
+
+
+def idle_table(i, what):
+    lines = []
     if i:
-        lines += ["", "| idle SMTP sessions | PSS before KiB | PSS after KiB "
+        lines += ["", f"| idle {what} | PSS before KiB | PSS after KiB "
                   "| processes before → after | KiB per session |",
                   "|--:|--:|--:|--:|--:|"]
         if i.get("error"):
@@ -206,18 +219,23 @@ def side_by_side(mw, ref):
             f"| {TITLES[cid]} | {fmt(a)} | {fmt(b)} | {fmt(tp, 2)}× "
             f"| {verdict(tp, THROUGHPUT_TARGET.get(cid), True)} "
             f"| {fmt(ca, 2)} | {fmt(cb, 2)} | {fmt(ratio(ca, cb), 2)}× |")
-    mi, ri = mw.get("idle"), ref.get("idle")
-    if mi or ri:
+    for key, what, after in (
+            ("idle", "SMTP", "banner + EHLO"),
+            ("idletls", "TLS",
+             "banner, EHLO, STARTTLS, EHLO, AUTH PLAIN (submission)")):
+        mi, ri = mw.get(key), ref.get(key)
+        if not mi and not ri:
+            continue
         a = None if not mi or mi.get("error") else mi["kib_per_session"]
         b = None if not ri or ri.get("error") else ri["kib_per_session"]
         n = (mi or ri)["sessions"]
         mr = ratio(a, b)
         lines += [
             "",
-            f"| PSS per idle SMTP session ({n:,} open) | {mw['label']} KiB "
+            f"| PSS per idle {what} session ({n:,} open) | {mw['label']} KiB "
             f"| {ref['label']} KiB | ratio | target |",
             "|---|--:|--:|--:|---|",
-            f"| after banner + EHLO | {fmt(a)} | {fmt(b)} | {fmt(mr, 3)}× "
+            f"| after {after} | {fmt(a)} | {fmt(b)} | {fmt(mr, 3)}× "
             f"| {verdict(mr, MEMORY_TARGET, False)} |",
         ]
     return lines
@@ -238,10 +256,11 @@ def main():
     lines.append(f"- BENCH_SCALE={res[0]['scale']:g}; messages per case: "
                  + ", ".join(f"{v:,} ({TITLES[k]})"
                              for k, v in counts.items()))
-    lines.append("- smtp-source, a new connection per message; throughput "
-                 "counts until the last message is a file in new/")
-    n = max(len(c.get("runs", [])) for r in res for c in r["cases"] +
-            ([r["idle"]] if r.get("idle") else []))
+    lines.append("- smtp-source (TLS cases: smtp-tls-source), a new "
+                 "connection per message; throughput counts until the last "
+                 "message is a file in new/")
+    n = max([len(c.get("runs", [])) for r in res for c in r["cases"] +
+             [r[k] for k in ("idle", "idletls") if r.get(k)]] or [1])
     if n > 1:
         lines.append(f"- each figure is the run with the median msgs/s (or "
                      f"KiB) of up to {n} runs; the range is in the details")

@@ -1,6 +1,7 @@
 #!/bin/bash
 # `make bench`: end-to-end SMTP throughput, server CPU per message and memory
-# per idle SMTP session (issue #3), for mailwright, the reference Postfix +
+# per idle SMTP session (issue #3), the same for submission with STARTTLS or
+# implicit TLS and AUTH (issue #4), for mailwright, the reference Postfix +
 # Dovecot stack, or both in one sitting. Builds nothing: `make bench` has
 # already built build/mailwright. See docs/PERFORMANCE.md for the method.
 #
@@ -9,10 +10,13 @@
 #   BENCH_TARGET=both bench/run.sh  both, then a side-by-side table
 #   MT_SMTP_PORT=... bench/run.sh   an already running server, described by
 #       MT_HOST, MT_SMTP_PORT, MT_DOMAIN, MT_USERS and BENCH_MAILDIR_ROOT (or
-#       REF_MAILDIR_ROOT), BENCH_PIDS (or REF_PIDS): its root pids
+#       REF_MAILDIR_ROOT), BENCH_PIDS (or REF_PIDS): its root pids, and for
+#       the TLS cases MT_SUBMISSION_PORT and MT_SMTPS_PORT
 #
 # BENCH_SCALE=0.1 runs a tenth of the messages and idle sessions; BENCH_CASES
-# picks cases (idle,s1,s10,s50,big); BENCH_REPEAT=3 runs each three times and
+# picks cases (idle,s1,s10,s50,big, and the TLS + AUTH cases of issue #4,
+# sub10,sub50,smtps10,idletls, driven by build/bench/smtp-tls-source);
+# BENCH_REPEAT=3 runs each three times and
 # reports the median; MAILWRIGHT_BIN overrides the binary;
 # BENCH_KEEP=1 keeps the temporary mailwright instance. The Markdown table goes
 # to stdout and to bench/results/<date>.md, the raw figures beside it (.json).
@@ -24,6 +28,7 @@ PY=/usr/bin/python3
 MW=${MAILWRIGHT_BIN:-$TOP/build/mailwright}
 REFSTACK=${REFSTACK:-$(cd "$TOP/../shared/refstack" 2>/dev/null && pwd || true)}
 SMTP_SOURCE=${BENCH_SMTP_SOURCE:-/usr/sbin/smtp-source}
+export BENCH_SMTP_TLS_SOURCE=${BENCH_SMTP_TLS_SOURCE:-$TOP/build/bench/smtp-tls-source}
 STAMP=$(date +%Y-%m-%d-%H%M%S)
 RESULTS=$HERE/results
 
@@ -51,6 +56,8 @@ WORK=$(mktemp -d /tmp/mw-bench.XXXXXX)
 chmod 755 "$WORK"
 MW_PID=""
 MW_PORT=""
+MW_SUB_PORT=""
+MW_SMTPS_PORT=""
 REF_STARTED=0
 
 log() { echo "bench: $*" >&2; }
@@ -127,7 +134,12 @@ open(path, "w").write("\n".join(out) + "\n")
 EOF
 }
 
-CASES=${BENCH_CASES:-idle,s1,s10,s50,big}
+CASES=${BENCH_CASES:-idle,s1,s10,s50,big,sub10,sub50,smtps10,idletls}
+case ,$CASES, in
+*,sub*|*,smtps*)
+	[ -x "$BENCH_SMTP_TLS_SOURCE" ] || {
+		log "$BENCH_SMTP_TLS_SOURCE missing: run make build"; exit 1; } ;;
+esac
 # BENCH_REPEAT=N runs the whole list N times over (round robin, so that a
 # change in the machine's load spreads over all cases); the report takes
 # each case's median run.
@@ -139,18 +151,28 @@ run_cases() { # label out.json cases note
 }
 
 # A fresh instance with user1..3@example.test, serving SMTP only, on a free
-# loopback port; sets MW_PID and MW_PORT. The instance lives in $1.
+# loopback port; sets MW_PID and MW_PORT. The instance lives in $1. With $2
+# = tls it also serves submission and smtps (the certificate of init) on
+# free ports MW_SUB_PORT and MW_SMTPS_PORT.
 start_mailwright() {
-	local dir=$1 cf i
+	local dir=$1 cf i sub= smtps=
 	rm -rf "$dir"
 	"$MW" init "$dir" --domain example.test >"$WORK/init.log" 2>&1 || {
 		cat "$WORK/init.log" >&2; return 1; }
 	cf=$dir/mailwright.cf
 	MW_PORT=$(free_port)
+	MW_SUB_PORT=""
+	MW_SMTPS_PORT=""
+	if [ "${2:-}" = tls ]; then
+		MW_SUB_PORT=$(free_port)
+		MW_SMTPS_PORT=$(free_port)
+		sub=127.0.0.1:$MW_SUB_PORT
+		smtps=127.0.0.1:$MW_SMTPS_PORT
+	fi
 	# Like the reference stack, lift the per-client connection limit so
 	# that 1,000 sessions from 127.0.0.1 fit.
-	set_param "$cf" "smtpd_listen=127.0.0.1:$MW_PORT" submission_listen= \
-	    smtps_listen= imap_listen= imaps_listen= pop3_listen= pop3s_listen= \
+	set_param "$cf" "smtpd_listen=127.0.0.1:$MW_PORT" "submission_listen=$sub" \
+	    "smtps_listen=$smtps" imap_listen= imaps_listen= pop3_listen= pop3s_listen= \
 	    smtpd_client_connection_count_limit=0
 	for i in 1 2 3; do
 		echo "secret-$i" | "$MW" -c "$cf" user add "user$i@example.test" \
@@ -164,18 +186,30 @@ start_mailwright() {
 		stop_mailwright
 		return 1
 	fi
+	if [ -n "$MW_SUB_PORT" ] && ! { wait_port 127.0.0.1 "$MW_SUB_PORT" "$MW_PID" &&
+	    wait_port 127.0.0.1 "$MW_SMTPS_PORT" "$MW_PID"; }; then
+		log "mailwright did not start serving submission and smtps; its log:"
+		tail -20 "$WORK/serve.log" >&2
+		stop_mailwright
+		return 1
+	fi
 }
 
 # Every case gets a new instance: empty Maildirs, no processes left over
 # from the case before, so that the order of the cases does not matter.
 bench_mailwright() {
-	local c dir rc=0
+	local c dir rc=0 n=0
 	[ -x "$MW" ] || { log "$MW missing: run make bench (or make build)"; return 1; }
 	for c in ${RUNS//,/ }; do
-		dir=$WORK/instance
-		start_mailwright "$dir" || return 1
+		n=$((n + 1))
+		dir=$WORK/instance-$n-$c
+		case $c in
+		sub*|smtps*|idletls) start_mailwright "$dir" tls || return 1 ;;
+		*) start_mailwright "$dir" || return 1 ;;
+		esac
 		log "mailwright: case $c on 127.0.0.1:$MW_PORT, master pid $MW_PID"
 		MT_HOST=127.0.0.1 MT_SMTP_PORT=$MW_PORT MT_DOMAIN=example.test \
+		MT_SUBMISSION_PORT=$MW_SUB_PORT MT_SMTPS_PORT=$MW_SMTPS_PORT \
 		MT_USERS="user1@example.test:secret-1,user2@example.test:secret-2,user3@example.test:secret-3" \
 		BENCH_MAILDIR_ROOT=$dir/mail BENCH_PIDS=$MW_PID \
 		    run_cases mailwright "$WORK/mailwright.json" "$c" \
