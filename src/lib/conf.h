@@ -88,6 +88,12 @@ struct conf {
 	struct conf_list submission_relay_restrictions;
 	bool smtpd_delay_reject;
 	struct conf_list smtpd_sender_login_maps;
+	uint64_t unknown_address_reject_code;
+	uint64_t unknown_hostname_reject_code;
+
+	/* DNS */
+	struct conf_list dns_servers;
+	uint64_t dns_timeout; /* seconds */
 
 	/* addresses */
 	char *recipient_delimiter; /* set of delimiter characters; "" = off */

@@ -137,6 +137,16 @@ const struct conf_param conf_params[] = {
 	    "Evaluate client, HELO and sender restrictions at RCPT TO, as Postfix does by default." },
 	{ "smtpd_sender_login_maps", CONF_LIST, "", 0, 0, CONF_FIELD(smtpd_sender_login_maps),
 	    "Tables of sender address -> owning logins for reject_sender_login_mismatch; empty: the accounts database (users and their aliases)." },
+	{ "unknown_address_reject_code", CONF_UINT, "450", 400, 599, CONF_FIELD(unknown_address_reject_code),
+	    "The reply code of reject_unknown_sender_domain and reject_unknown_recipient_domain when the domain is not in DNS (450: ask again later, as Postfix)." },
+	{ "unknown_hostname_reject_code", CONF_UINT, "450", 400, 599, CONF_FIELD(unknown_hostname_reject_code),
+	    "The reply code of reject_unknown_helo_hostname when the HELO name has no address or MX record in DNS." },
+
+	/* DNS */
+	{ "dns_servers", CONF_LIST, "", 0, 0, CONF_FIELD(dns_servers),
+	    "The name servers asked, address or address:port ([v6]:port); empty: those of /etc/resolv.conf." },
+	{ "dns_timeout", CONF_TIME, "10s", 1, 120, CONF_FIELD(dns_timeout),
+	    "How long one DNS lookup may take before it counts as a temporary failure." },
 
 	/* addresses */
 	{ "recipient_delimiter", CONF_STRING, "+", 0, 0, CONF_FIELD(recipient_delimiter),

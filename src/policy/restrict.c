@@ -28,8 +28,9 @@
 #include "policy/maptable.h"
 #include "policy/restrict_private.h"
 
-#define RESTRICT_NEEDS_DNS "needs DNS, coming with outbound delivery"
 #define RESTRICT_NOT_YET   "is not supported yet"
+/* DNS lists and lookups beyond reject_unknown_*: not yet either */
+#define RESTRICT_NEEDS_DNS RESTRICT_NOT_YET
 
 // clang-format off
 static const struct restrict_def restrict_defs[] = {
@@ -57,15 +58,16 @@ static const struct restrict_def restrict_defs[] = {
 	{ "check_helo_access",         RESTRICT_ID_CHECK_HELO_ACCESS,      RESTRICT_DEF_TABLE, NULL },
 	{ "check_sender_access",       RESTRICT_ID_CHECK_SENDER_ACCESS,    RESTRICT_DEF_TABLE, NULL },
 	{ "check_recipient_access",    RESTRICT_ID_CHECK_RECIPIENT_ACCESS, RESTRICT_DEF_TABLE, NULL },
+	{ "reject_unknown_sender_domain",    RESTRICT_ID_REJECT_UNKNOWN_SENDER_DOMAIN,    RESTRICT_DEF_DNS, NULL },
+	{ "reject_unknown_recipient_domain", RESTRICT_ID_REJECT_UNKNOWN_RECIPIENT_DOMAIN, RESTRICT_DEF_DNS, NULL },
+	{ "reject_unknown_helo_hostname",    RESTRICT_ID_REJECT_UNKNOWN_HELO_HOSTNAME,    RESTRICT_DEF_DNS, NULL },
+	{ "reject_unknown_hostname",         RESTRICT_ID_REJECT_UNKNOWN_HELO_HOSTNAME,    RESTRICT_DEF_DNS, NULL },
+	{ "defer_if_permit",                 RESTRICT_ID_DEFER_IF_PERMIT,                 0, NULL },
 	/* Postfix's, refused at start-up rather than silently ignored */
-	{ "reject_unknown_sender_domain",    RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
-	{ "reject_unknown_recipient_domain", RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
 	{ "reject_unknown_client_hostname",  RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
 	{ "reject_unknown_client",           RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
 	{ "reject_unknown_reverse_client_hostname", RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
 	{ "reject_unknown_forward_client_hostname", RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
-	{ "reject_unknown_helo_hostname",    RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
-	{ "reject_unknown_hostname",         RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
 	{ "reject_unverified_sender",        RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
 	{ "reject_unverified_recipient",     RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
 	{ "reject_rbl_client",               RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
@@ -97,7 +99,6 @@ static const struct restrict_def restrict_defs[] = {
 	{ "reject_unauth_pipelining",        RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "reject_multi_recipient_bounce",   RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "reject_plaintext_session",        RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
-	{ "defer_if_permit",                 RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "defer_if_reject",                 RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "warn_if_reject",                  RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "sleep",                           RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
@@ -197,21 +198,48 @@ restrict_reply_init(struct restrict_reply *r)
 {
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->text, RESTRICT_TEXT_MAX);
+	buf_init(&r->dip_text, RESTRICT_TEXT_MAX);
 }
 
 void
 restrict_reply_free(struct restrict_reply *r)
 {
 	buf_free(&r->text);
+	buf_free(&r->dip_text);
+}
+
+void
+restrict_reply_begin(struct restrict_reply *r)
+{
+	r->dip_code = 0;
+	r->dip_enh[0] = '\0';
+	buf_reset(&r->dip_text);
+	r->dip_restriction = NULL;
 }
 
 enum restrict_verdict
-restrict_reply_set(struct restrict_eval *ev, enum restrict_verdict verdict,
-    int code, const char *enh, const char *fmt, ...)
+restrict_reply_end(struct restrict_reply *r, enum restrict_verdict v)
+{
+	if ((v != RESTRICT_DUNNO && v != RESTRICT_PERMIT) || r->dip_code == 0)
+		return v;
+	r->code = r->dip_code;
+	memcpy(r->enh, r->dip_enh, sizeof(r->enh));
+	buf_reset(&r->text);
+	MW_ASSERT(buf_append(&r->text, r->dip_text.data != NULL
+	                                   ? r->dip_text.data
+	                                   : "",
+	              r->dip_text.len) == 0);
+	r->restriction = r->dip_restriction;
+	r->disconnect = false;
+	return RESTRICT_DEFER;
+}
+
+static enum restrict_verdict
+restrict_reply_vset(struct restrict_eval *ev, enum restrict_verdict verdict,
+    int code, const char *enh, const char *fmt, va_list ap)
 {
 	struct restrict_reply *out = ev->out;
 	struct buf tmp;
-	va_list ap;
 	size_t i, n;
 
 	MW_ASSERT(code >= 400 && code <= 599);
@@ -220,10 +248,8 @@ restrict_reply_set(struct restrict_eval *ev, enum restrict_verdict verdict,
 	/* RFC 3463 2: the class digit says what the reply code says */
 	out->enh[0] = (char)('0' + code / 100);
 	buf_init(&tmp, 4 * RESTRICT_TEXT_MAX);
-	va_start(ap, fmt);
 	if (buf_vprintf(&tmp, fmt, ap) == -1)
 		buf_reset(&tmp);
-	va_end(ap);
 	n = tmp.len < RESTRICT_TEXT_MAX ? tmp.len : RESTRICT_TEXT_MAX;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)tmp.data[i];
@@ -238,6 +264,43 @@ restrict_reply_set(struct restrict_eval *ev, enum restrict_verdict verdict,
 	    buf_append(&out->text, tmp.data != NULL ? tmp.data : "", n) == 0);
 	buf_free(&tmp);
 	return verdict;
+}
+
+enum restrict_verdict
+restrict_reply_set(struct restrict_eval *ev, enum restrict_verdict verdict,
+    int code, const char *enh, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verdict = restrict_reply_vset(ev, verdict, code, enh, fmt, ap);
+	va_end(ap);
+	return verdict;
+}
+
+enum restrict_verdict
+restrict_defer_if_permit(struct restrict_eval *ev, int code, const char *enh,
+    const char *fmt, ...)
+{
+	struct restrict_reply *out = ev->out;
+	struct buf keep;
+	va_list ap;
+
+	if (out->dip_code != 0)
+		return RESTRICT_DUNNO; /* the first one stands */
+	va_start(ap, fmt);
+	(void)restrict_reply_vset(ev, RESTRICT_DEFER, code, enh, fmt, ap);
+	va_end(ap);
+	out->dip_code = out->code;
+	memcpy(out->dip_enh, out->enh, sizeof(out->dip_enh));
+	keep = out->dip_text; /* swap: the reply text becomes the kept one */
+	out->dip_text = out->text;
+	out->text = keep;
+	buf_reset(&out->text);
+	out->dip_restriction = ev->label;
+	out->code = 0;
+	out->enh[0] = '\0';
+	return RESTRICT_DUNNO;
 }
 
 enum restrict_verdict
@@ -366,6 +429,17 @@ restrict_list_empty(const struct restrict_list *l)
 }
 
 bool
+restrict_list_needs_dns(const struct restrict_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].def->flags & RESTRICT_DEF_DNS)
+			return true;
+	return false;
+}
+
+bool
 restrict_list_guards_relay(const struct restrict_list *l)
 {
 	size_t i;
@@ -461,6 +535,7 @@ restrict_list_eval(const struct restrict_list *l,
 	}
 	for (i = 0; i < l->n && v == RESTRICT_DUNNO; i++) {
 		it = &l->v[i];
+		ev.label = it->label;
 		if (it->def->flags & RESTRICT_DEF_TABLE)
 			v = restrict_check_access(&ev, it);
 		else

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "dns/dns.h"
 #include "lib/buf.h"
 #include "lib/mw.h"
 
@@ -67,6 +68,10 @@ typedef enum restrict_answer restrict_is_listed_recipient_fn(
  * (separated by commas or white space), NO when nobody owns it. */
 typedef enum restrict_answer restrict_sender_owners_fn(
     void *arg, const char *sender, struct buf *logins_out);
+/* domain in DNS as a mail host (dns_mailhost_lookup: its MX first, or
+ * its addresses first when host is true); may block up to dns_timeout. */
+typedef enum dns_mailhost restrict_mailhost_fn(
+    void *arg, const char *domain, bool host);
 
 /*
  * What a restriction may look at. Strings are borrowed; NULL means "not
@@ -91,6 +96,10 @@ struct restrict_ctx {
 	restrict_is_local_domain_fn *is_local_domain;
 	restrict_is_listed_recipient_fn *is_listed_recipient;
 	restrict_sender_owners_fn *sender_owners;
+	/* NULL: restrictions that need DNS decide nothing */
+	restrict_mailhost_fn *mailhost;
+	int unknown_address_code;  /* 0: 450 */
+	int unknown_hostname_code; /* 0: 450 */
 	void *arg; /* passed to the callbacks */
 };
 
@@ -108,10 +117,27 @@ struct restrict_reply {
 	/* the restriction that decided, e.g. "reject_unauth_destination"
 	 * or "check_client_access hash:/etc/x"; borrowed from the list */
 	const char *restriction;
+	/* A deferral waiting for the end of the command (Postfix's
+	 * defer_if_permit): if no later restriction rejects or defers,
+	 * restrict_reply_end() answers with it. dip_code 0: none. Kept
+	 * across the lists of one command. */
+	int dip_code;
+	char dip_enh[16];
+	struct buf dip_text;
+	const char *dip_restriction;
 };
 
 void restrict_reply_init(struct restrict_reply *r);
 void restrict_reply_free(struct restrict_reply *r);
+/* Forgets a waiting deferral: call before the first list of a command. */
+void restrict_reply_begin(struct restrict_reply *r);
+/*
+ * v is the verdict after the last list of a command: when it is DUNNO or
+ * PERMIT and a deferral waits, the reply becomes that deferral and DEFER
+ * is returned; otherwise v.
+ */
+enum restrict_verdict restrict_reply_end(
+    struct restrict_reply *r, enum restrict_verdict v);
 
 /*
  * Parses items, the value of param_name (which also decides the reply
@@ -121,9 +147,8 @@ void restrict_reply_free(struct restrict_reply *r);
  * check_*_access takes the next item as its table ("type:name") and opens
  * it. Returns the list, or NULL with one line in err:
  * `smtpd_relay_restrictions: unknown restriction "permit_mynetwork" (did
- * you mean "permit_mynetworks"?)`. Restrictions that need DNS
- * (reject_unknown_sender_domain, reject_rbl_client, ...) are refused with
- * a message saying so.
+ * you mean "permit_mynetworks"?)`. Postfix restrictions we lack
+ * (reject_rbl_client, ...) are refused with a message saying so.
  */
 struct restrict_list *restrict_list_new(
     const char *param_name, const struct conf_list *items, struct buf *err);
@@ -137,6 +162,10 @@ bool restrict_list_empty(const struct restrict_list *l);
  * both lack one is an open relay.
  */
 bool restrict_list_guards_relay(const struct restrict_list *l);
+/* True when the list has a restriction that looks names up in DNS
+ * (reject_unknown_sender_domain, ...): the caller must then give
+ * restrict_ctx a mailhost callback. */
+bool restrict_list_needs_dns(const struct restrict_list *l);
 
 /*
  * Evaluates l. out must have been initialised with restrict_reply_init();

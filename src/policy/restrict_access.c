@@ -188,7 +188,16 @@ restrict_access_list(struct restrict_access *a, const char *value)
 		p += k;
 		any = true;
 		def = restrict_def_find(word);
-		if (def == NULL || def->id == RESTRICT_ID_REFUSED ||
+		if (def != NULL && (def->flags & RESTRICT_DEF_DNS) != 0 &&
+		    a->ev->ctx->mailhost == NULL) {
+			/* the server has a resolver only when a list names
+			 * a DNS restriction */
+			log_warn("%s: value \"%s\": \"%s\" needs DNS: name "
+			         "it in a restriction list too",
+			    a->item->label, log_sanitize_str(value),
+			    log_sanitize_str(word));
+			v = restrict_access_config_error(a);
+		} else if (def == NULL || def->id == RESTRICT_ID_REFUSED ||
 		    (def->flags & RESTRICT_DEF_TABLE) != 0) {
 			log_warn("%s: value \"%s\": \"%s\" is not an action "
 			         "or a restriction without a table",

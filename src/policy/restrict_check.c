@@ -475,6 +475,15 @@ restrict_check_simple(struct restrict_eval *ev, enum restrict_id id,
 	case RESTRICT_ID_REJECT_KNOWN_SENDER_LOGIN_MISMATCH:
 	case RESTRICT_ID_REJECT_UNAUTH_SENDER_LOGIN_MISMATCH:
 		return restrict_check_login(ev, id);
+	case RESTRICT_ID_REJECT_UNKNOWN_SENDER_DOMAIN:
+	case RESTRICT_ID_REJECT_UNKNOWN_RECIPIENT_DOMAIN:
+	case RESTRICT_ID_REJECT_UNKNOWN_HELO_HOSTNAME:
+		return restrict_check_dns(ev, id, reply_name, reply_class);
+	case RESTRICT_ID_DEFER_IF_PERMIT:
+		/* Postfix defer_code 450 */
+		return restrict_defer_if_permit(ev, 450, "4.7.1",
+		    "<%s>: %s rejected: defer_if_permit requested",
+		    reply_name, reply_class);
 	case RESTRICT_ID_CHECK_CLIENT_ACCESS:
 	case RESTRICT_ID_CHECK_HELO_ACCESS:
 	case RESTRICT_ID_CHECK_SENDER_ACCESS:

@@ -39,10 +39,15 @@ enum restrict_id {
 	RESTRICT_ID_CHECK_HELO_ACCESS,
 	RESTRICT_ID_CHECK_SENDER_ACCESS,
 	RESTRICT_ID_CHECK_RECIPIENT_ACCESS,
+	RESTRICT_ID_REJECT_UNKNOWN_SENDER_DOMAIN,
+	RESTRICT_ID_REJECT_UNKNOWN_RECIPIENT_DOMAIN,
+	RESTRICT_ID_REJECT_UNKNOWN_HELO_HOSTNAME,
+	RESTRICT_ID_DEFER_IF_PERMIT,
 	RESTRICT_ID_REFUSED, /* a Postfix name we do not implement */
 };
 
 #define RESTRICT_DEF_TABLE 0x1 /* the next item is its table */
+#define RESTRICT_DEF_DNS   0x2 /* looks names up in DNS */
 
 struct restrict_def {
 	const char *name;
@@ -73,6 +78,7 @@ struct restrict_eval {
 	struct restrict_reply *out;
 	char addr[INET6_ADDRSTRLEN]; /* the client's address, "" if none */
 	struct buf namaddr;          /* "name[addr]" */
+	const char *label;           /* the restriction being evaluated */
 };
 
 /*
@@ -83,6 +89,13 @@ struct restrict_eval {
 enum restrict_verdict restrict_reply_set(struct restrict_eval *ev,
     enum restrict_verdict verdict, int code, const char *enh, const char *fmt,
     ...) MW_PRINTF(5, 6);
+/*
+ * Postfix's DEFER_IF_PERMIT: keeps the reply (formatted as by
+ * restrict_reply_set) as the command's answer in case nothing later
+ * rejects, unless one is kept already, and returns DUNNO.
+ */
+enum restrict_verdict restrict_defer_if_permit(struct restrict_eval *ev,
+    int code, const char *enh, const char *fmt, ...) MW_PRINTF(4, 5);
 /* 451 4.3.0 "<name>: Temporary lookup failure" (Postfix
  * reject_dict_retry). */
 enum restrict_verdict restrict_reply_tempfail(
@@ -94,6 +107,11 @@ enum restrict_verdict restrict_reply_tempfail(
  * restriction is an access table's value).
  */
 enum restrict_verdict restrict_check_simple(struct restrict_eval *ev,
+    enum restrict_id id, const char *reply_name, const char *reply_class);
+
+/* reject_unknown_sender_domain, reject_unknown_recipient_domain,
+ * reject_unknown_helo_hostname (restrict_dns.c). */
+enum restrict_verdict restrict_check_dns(struct restrict_eval *ev,
     enum restrict_id id, const char *reply_name, const char *reply_class);
 
 /* check_client/helo/sender/recipient_access with item's table. */

@@ -282,7 +282,7 @@ smtp_cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 	j->body_8bit = params.body != SMTP_BODY_7BIT;
 	restrict_reply_init(&j->reply);
 	smtp_session_hold(s);
-	worker_submit(s->srv->workers, mail_job_run, mail_job_done, j);
+	worker_submit(s->srv->policy_workers, mail_job_run, mail_job_done, j);
 }
 
 /* A recipient check running on a worker thread. */
@@ -419,7 +419,7 @@ smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 	else
 		j->address = smtp_path_address(&path);
 	smtp_session_hold(s);
-	worker_submit(s->srv->workers, rcpt_job_run, rcpt_job_done, j);
+	worker_submit(s->srv->policy_workers, rcpt_job_run, rcpt_job_done, j);
 }
 
 /* smtpd_data_restrictions at DATA or at the first BDAT. */
@@ -488,7 +488,7 @@ smtp_data_policy(struct smtp_session *s, bool bdat, uint64_t size,
 	j->last = last;
 	restrict_reply_init(&j->reply);
 	smtp_session_hold(s);
-	worker_submit(s->srv->workers, data_job_run, data_job_done, j);
+	worker_submit(s->srv->policy_workers, data_job_run, data_job_done, j);
 }
 
 static void

@@ -13,6 +13,7 @@
 
 #include "auth/accounts.h"
 #include "delivery/resolve.h"
+#include "dns/dns.h"
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -152,6 +153,28 @@ out:
 	return ans;
 }
 
+static enum dns_mailhost
+policy_mailhost(void *arg, const char *domain, bool host)
+{
+	struct smtpd *srv = arg;
+
+	return dns_mailhost_lookup(srv->dns, domain, host);
+}
+
+bool
+smtp_policy_needs_dns(const struct smtpd *srv)
+{
+	const struct smtp_policy *p = srv->policy;
+
+	return restrict_list_needs_dns(p->client) ||
+	    restrict_list_needs_dns(p->helo) ||
+	    restrict_list_needs_dns(p->sender) ||
+	    restrict_list_needs_dns(p->relay) ||
+	    restrict_list_needs_dns(p->submission_relay) ||
+	    restrict_list_needs_dns(p->recipient) ||
+	    restrict_list_needs_dns(p->data);
+}
+
 int
 smtp_policy_eval(struct smtp_session *s, int stage, const char *sender,
     const char *recipient, struct restrict_reply *out)
@@ -202,13 +225,20 @@ smtp_policy_eval(struct smtp_session *s, int stage, const char *sender,
 	ctx.is_local_domain = policy_is_local_domain;
 	ctx.is_listed_recipient = policy_is_listed_recipient;
 	ctx.sender_owners = policy_sender_owners;
+	if (s->srv->dns != NULL)
+		ctx.mailhost = policy_mailhost;
+	ctx.unknown_address_code =
+	    (int)s->srv->conf->unknown_address_reject_code;
+	ctx.unknown_hostname_code =
+	    (int)s->srv->conf->unknown_hostname_reject_code;
 	ctx.arg = s->srv;
+	restrict_reply_begin(out);
 	for (i = 0; i < n; i++) {
 		v = restrict_list_eval(lists[i], &ctx, out);
 		if (v == RESTRICT_REJECT || v == RESTRICT_DEFER)
 			return v;
 	}
-	return RESTRICT_DUNNO;
+	return restrict_reply_end(out, RESTRICT_DUNNO);
 }
 
 bool

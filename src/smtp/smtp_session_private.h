@@ -22,6 +22,7 @@ struct conf;
 struct event_base;
 struct queue_msg;
 struct resolver;
+struct dns_resolver;
 struct worker_pool;
 struct smtp_client_count;
 struct tls_server;
@@ -42,6 +43,11 @@ struct smtpd {
 	const struct conf *conf;
 	struct event_base *base;
 	struct worker_pool *workers;
+	/* restriction checks (MAIL, RCPT, DATA): workers, or a pool of
+	 * their own when they may wait for DNS, so that a slow name server
+	 * never holds up the commits and logins queued on workers */
+	struct worker_pool *policy_workers;
+	struct dns_resolver *dns; /* NULL: no restriction needs DNS */
 	struct resolver *resolver;
 	struct cidr_list *mynetworks;
 	struct smtp_parse_limits plimits;
@@ -178,6 +184,8 @@ int smtp_policy_eval(struct smtp_session *s, int stage, const char *sender,
     const char *recipient, struct restrict_reply *out);
 /* Whether stage has anything to evaluate (else skip the job). */
 bool smtp_policy_needed(const struct smtp_session *s, int stage);
+/* True when a restriction looks names up in DNS. */
+bool smtp_policy_needs_dns(const struct smtpd *srv);
 
 /* Command dispatch: handles one complete command line. */
 void smtp_cmd_dispatch(struct smtp_session *s, const char *line, size_t len);

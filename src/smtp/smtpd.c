@@ -18,6 +18,7 @@
 #include "auth/auth_penalty.h"
 #include "auth/auth_verify.h"
 #include "delivery/resolve.h"
+#include "dns/dns.h"
 #include "lib/buf.h"
 #include "lib/cidr.h"
 #include "lib/conf.h"
@@ -123,6 +124,15 @@ smtpd_config_check(const struct conf *conf, struct buf *err)
 	memset(&srv, 0, sizeof(srv));
 	srv.conf = conf;
 	ret = smtp_policy_init(&srv, err);
+	if (ret == 0 && smtp_policy_needs_dns(&srv) &&
+	    dns_servers_check(&conf->dns_servers, err) == -1) {
+		char *why = xstrdup(buf_cstr(err));
+
+		buf_reset(err);
+		(void)!buf_printf(err, "%s: %s", conf->config_file, why);
+		free(why);
+		ret = -1;
+	}
 	smtp_policy_free(&srv);
 	return ret;
 }
@@ -177,6 +187,17 @@ smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 	buf_free(&err);
 	srv.clients = smtp_clients_new();
 	srv.workers = worker_pool_new(srv.base, conf->smtpd_worker_threads);
+	srv.policy_workers = srv.workers;
+	if (smtp_policy_needs_dns(&srv)) {
+		buf_init(&err, 512);
+		srv.dns = dns_resolver_new(&conf->dns_servers,
+		    (unsigned)conf->dns_timeout * 1000, &err);
+		if (srv.dns == NULL)
+			log_fatal("%s: %s", conf->config_file, buf_cstr(&err));
+		buf_free(&err);
+		srv.policy_workers =
+		    worker_pool_new(srv.base, conf->smtpd_worker_threads);
+	}
 	/* RFC 5321 4.5.3.1: path 256, local part 64 (we allow up to 256,
 	 * as Postfix does), domain 255 */
 	srv.plimits.path_max = 256 + 64;
@@ -211,6 +232,9 @@ smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 	/* Sessions still open after the grace period are simply dropped;
 	 * their mail transactions were never acknowledged. Jobs finish
 	 * first: an acknowledged commit must complete. */
+	if (srv.policy_workers != srv.workers)
+		worker_pool_free(&srv.policy_workers);
 	worker_pool_free(&srv.workers);
+	dns_resolver_free(&srv.dns);
 	return 0;
 }

@@ -85,6 +85,28 @@ world_sender_owners(void *arg, const char *sender, struct buf *logins_out)
 	return RESTRICT_ANSWER_NO;
 }
 
+/* DNS as world_mailhost sees it: nx.example and nohost.example do not
+ * exist, nullmx.example has "MX 0 .", bad.example a malformed MX,
+ * fail.example fails; any other name is found. */
+static enum dns_mailhost
+world_mailhost(void *arg, const char *domain, bool host)
+{
+	(void)arg;
+	(void)host;
+	if (strcmp(domain, "nx.example") == 0 ||
+	    strcmp(domain, "nohost.example") == 0)
+		return DNS_MAILHOST_NOTFOUND;
+	if (strcmp(domain, "nullmx.example") == 0)
+		return DNS_MAILHOST_NULLMX;
+	if (strcmp(domain, "bad.example") == 0)
+		return DNS_MAILHOST_INVALID;
+	if (strcmp(domain, "fail.example") == 0)
+		return DNS_MAILHOST_TEMPFAIL;
+	if (strcmp(domain, "local.test") == 0 || domain[0] == '[')
+		fail_msg("DNS asked about %s", domain);
+	return DNS_MAILHOST_FOUND;
+}
+
 struct row {
 	const char *label;
 	const char *param; /* NULL: smtpd_recipient_restrictions */
@@ -228,9 +250,13 @@ run_row(const struct row *row, const char *dir,
 	ctx.is_local_domain = world_is_local_domain;
 	ctx.is_listed_recipient = world_is_listed;
 	ctx.sender_owners = world_sender_owners;
+	ctx.mailhost = world_mailhost;
 	ctx.arg = w;
 	restrict_reply_init(&reply);
-	got = render(restrict_list_eval(l, &ctx, &reply), &reply);
+	restrict_reply_begin(&reply);
+	got = render(restrict_reply_end(&reply,
+	                 restrict_list_eval(l, &ctx, &reply)),
+	    &reply);
 	restrict_reply_free(&reply);
 	restrict_list_free(&l);
 	assert_null(l);

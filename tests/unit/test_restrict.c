@@ -84,6 +84,56 @@ static const struct row simple_rows[] = {
 	{ "reject_unlisted_sender remote", NULL, "reject_unlisted_sender", NULL, NULL, NULL, NULL, "x@remote.example", NULL, NULL, 0, "DUNNO" },
 };
 
+#define SR "smtpd_sender_restrictions"
+#define HR "smtpd_helo_restrictions"
+static const struct row dns_rows[] = {
+	{ "sender domain found", SR, "reject_unknown_sender_domain", NULL, NULL, NULL, NULL, "s@mx.example", NULL, NULL, 0, "DUNNO" },
+	{ "sender domain not found", SR, "reject_unknown_sender_domain", NULL, NULL, NULL, NULL, "s@nx.example", NULL, NULL, 0,
+	  "DEFER 450 4.1.8 <s@nx.example>: Sender address rejected: Domain not found" },
+	{ "sender domain null MX", SR, "reject_unknown_sender_domain", NULL, NULL, NULL, NULL, "s@nullmx.example", NULL, NULL, 0,
+	  "REJECT 550 5.7.27 <s@nullmx.example>: Sender address rejected: Domain nullmx.example does not accept mail (nullMX)" },
+	{ "sender domain malformed MX", SR, "reject_unknown_sender_domain", NULL, NULL, NULL, NULL, "s@bad.example", NULL, NULL, 0,
+	  "DEFER 450 4.1.8 <s@bad.example>: Sender address rejected: Malformed DNS server reply" },
+	{ "sender domain DNS failure", SR, "reject_unknown_sender_domain", NULL, NULL, NULL, NULL, "s@fail.example", NULL, NULL, 0,
+	  "DEFER 450 4.1.8 <s@fail.example>: Sender address rejected: Domain not found" },
+	{ "DNS failure, then permit", SR, "reject_unknown_sender_domain permit", NULL, NULL, NULL, NULL, "s@fail.example", NULL, NULL, 0,
+	  "DEFER 450 4.1.8 <s@fail.example>: Sender address rejected: Domain not found" },
+	{ "DNS failure, then reject", SR, "reject_unknown_sender_domain reject", NULL, NULL, NULL, NULL, "s@fail.example", NULL, NULL, 0,
+	  "REJECT 554 5.7.1 <s@fail.example>: Sender address rejected: Access denied" },
+	{ "sender domain upper case, trailing dot", SR, "reject_unknown_sender_domain", NULL, NULL, NULL, NULL, "s@NX.Example.", NULL, NULL, 0,
+	  "DEFER 450 4.1.8 <s@NX.Example.>: Sender address rejected: Domain not found" },
+	{ "local sender domain not looked up", SR, "reject_unknown_sender_domain", NULL, NULL, NULL, NULL, "user@local.test", NULL, NULL, 0, "DUNNO" },
+	{ "literal sender domain not looked up", SR, "reject_unknown_sender_domain", NULL, NULL, NULL, NULL, "s@[192.0.2.1]", NULL, NULL, 0, "DUNNO" },
+	{ "null sender", SR, "reject_unknown_sender_domain", NULL, NULL, NULL, NULL, "", NULL, NULL, 0, "DUNNO" },
+	{ "no domain", SR, "reject_unknown_sender_domain", NULL, NULL, NULL, NULL, "postmaster", NULL, NULL, 0, "DUNNO" },
+	{ "local domain lookup fails", SR, "reject_unknown_sender_domain", NULL, NULL, NULL, NULL, "s@tempfail.test", NULL, NULL, 0,
+	  "DEFER 451 4.3.0 <s@tempfail.test>: Temporary lookup failure" },
+	{ "recipient domain not found", NULL, "reject_unknown_recipient_domain", NULL, NULL, NULL, NULL, NULL, "x@nx.example", NULL, 0,
+	  "DEFER 450 4.1.2 <x@nx.example>: Recipient address rejected: Domain not found" },
+	{ "recipient domain null MX", NULL, "reject_unknown_recipient_domain", NULL, NULL, NULL, NULL, NULL, "x@nullmx.example", NULL, 0,
+	  "REJECT 556 5.1.10 <x@nullmx.example>: Recipient address rejected: Domain nullmx.example does not accept mail (nullMX)" },
+	{ "recipient domain local", NULL, "reject_unknown_recipient_domain", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, "DUNNO" },
+	{ "recipient domain found", NULL, "reject_unknown_recipient_domain", NULL, NULL, NULL, NULL, NULL, "x@mx.example", NULL, 0, "DUNNO" },
+	{ "helo found", HR, "reject_unknown_helo_hostname", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, "DUNNO" },
+	{ "helo not found", HR, "reject_unknown_helo_hostname", NULL, NULL, NULL, "nohost.example", NULL, NULL, NULL, 0,
+	  "DEFER 450 4.7.1 <nohost.example>: Helo command rejected: Host not found" },
+	{ "helo old name", HR, "reject_unknown_hostname", NULL, NULL, NULL, "nohost.example", NULL, NULL, NULL, 0,
+	  "DEFER 450 4.7.1 <nohost.example>: Helo command rejected: Host not found" },
+	{ "helo null MX exists", HR, "reject_unknown_helo_hostname", NULL, NULL, NULL, "nullmx.example", NULL, NULL, NULL, 0, "DUNNO" },
+	{ "helo DNS failure", HR, "reject_unknown_helo_hostname", NULL, NULL, NULL, "fail.example", NULL, NULL, NULL, 0,
+	  "DEFER 450 4.7.1 <fail.example>: Helo command rejected: Host not found" },
+	{ "helo literal", HR, "reject_unknown_helo_hostname", NULL, NULL, NULL, "[192.0.2.1]", NULL, NULL, NULL, 0, "DUNNO" },
+	{ "no helo", HR, "reject_unknown_helo_hostname", NULL, NULL, NULL, NONE, NULL, NULL, NULL, 0, "DUNNO" },
+	{ "defer_if_permit", NULL, "defer_if_permit", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,
+	  "DEFER 450 4.7.1 <user@local.test>: Recipient address rejected: defer_if_permit requested" },
+	{ "defer_if_permit, then permit", NULL, "defer_if_permit permit", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,
+	  "DEFER 450 4.7.1 <user@local.test>: Recipient address rejected: defer_if_permit requested" },
+	{ "defer_if_permit, then reject", NULL, "defer_if_permit reject_unlisted_recipient", NULL, NULL, NULL, NULL, NULL, "nobody@local.test", NULL, 0,
+	  "REJECT 550 5.1.1 <nobody@local.test>: Recipient address rejected: User unknown in local recipient table" },
+	{ "the first deferral stands", SR, "reject_unknown_sender_domain defer_if_permit", NULL, NULL, NULL, NULL, "s@fail.example", NULL, NULL, 0,
+	  "DEFER 450 4.1.8 <s@fail.example>: Sender address rejected: Domain not found" },
+};
+
 static const struct row helo_rows[] = {
 	{ "fqdn helo", NULL, "reject_non_fqdn_helo_hostname", NULL, NULL, NULL, "mx.example.org", NULL, NULL, NULL, 0, "DUNNO" },
 	{ "fqdn helo trailing dot", NULL, "reject_non_fqdn_helo_hostname", NULL, NULL, NULL, "mx.example.org.", NULL, NULL, NULL, 0, "DUNNO" },
@@ -225,6 +275,12 @@ test_restrict_simple_rows(void **state)
 }
 
 static void
+test_restrict_dns_rows(void **state)
+{
+	run_rows(dns_rows, MW_NELEM(dns_rows), *state, NULL);
+}
+
+static void
 test_restrict_helo_rows(void **state)
 {
 	struct fixture *f = *state;
@@ -350,10 +406,8 @@ test_restrict_list_errors(void **state)
 		  RR ": unknown restriction \"reject_unauth_destinaton\" (did you mean \"reject_unauth_destination\"?)" },
 		{ RR, "frobnicate",
 		  RR ": unknown restriction \"frobnicate\"" },
-		{ "smtpd_sender_restrictions", "reject_unknown_sender_domain",
-		  "smtpd_sender_restrictions: reject_unknown_sender_domain needs DNS, coming with outbound delivery (remove it for now)" },
 		{ "smtpd_client_restrictions", "reject_rbl_client zen.spamhaus.org",
-		  "smtpd_client_restrictions: reject_rbl_client needs DNS, coming with outbound delivery (remove it for now)" },
+		  "smtpd_client_restrictions: reject_rbl_client is not supported yet (remove it for now)" },
 		{ RR, "check_policy_service unix:private/policy",
 		  RR ": check_policy_service is not supported yet (remove it for now)" },
 		{ "smtpd_client_restrictions", "check_client_access",
@@ -465,6 +519,7 @@ main(void)
 #define T(n) cmocka_unit_test_setup_teardown(n, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_restrict_simple_rows),
+		T(test_restrict_dns_rows),
 		T(test_restrict_helo_rows),
 		T(test_restrict_fqdn_rows),
 		T(test_restrict_login_rows),

@@ -174,7 +174,7 @@ static const struct row action_rows[] = {
 	ACTROW("empty restriction list", ",", "PERMIT"),
 	ACTROW("table restriction refused", "check_client_access hash:/x", "DEFER 451 4.3.5 " XR("Server configuration error")),
 	ACTROW("unknown restriction", "reject_everything", "DEFER 451 4.3.5 " XR("Server configuration error")),
-	ACTROW("DNS restriction", "reject_unknown_sender_domain", "DEFER 451 4.3.5 " XR("Server configuration error")),
+	ACTROW("DNS restriction", "reject_unknown_recipient_domain", "DUNNO"),
 	ACTROW("HOLD unsupported", "HOLD", "DEFER 451 4.3.5 " XR("Server configuration error")),
 	ACTROW("DISCARD unsupported", "DISCARD", "DEFER 451 4.3.5 " XR("Server configuration error")),
 	ACTROW("DEFER_IF_PERMIT unsupported", "DEFER_IF_PERMIT x", "DEFER 451 4.3.5 " XR("Server configuration error")),
