@@ -1,7 +1,8 @@
 """TLS on the SMTP listeners: STARTTLS (RFC 3207) on smtp and submission,
 implicit TLS (RFC 8314) on smtps, the STARTTLS injection case
 (CVE-2011-0411), protocol floor, session resumption, the Received: header,
-and the start-up error for a missing certificate."""
+SNI, the certificate re-read on SIGHUP and the start-up error for a missing
+certificate."""
 
 import os
 import smtplib
@@ -228,3 +229,41 @@ def test_sni_chooses_the_domain_certificate(make_instance):
 
     assert "mail.other.test" in subject("mail.other.test")
     assert "mail.example.test" in subject("mail.example.test")
+
+
+def test_sighup_rereads_the_certificate(make_instance):
+    inst = make_instance(users=False)
+
+    def subject():
+        with socket.create_connection(("127.0.0.1", inst.smtps_port),
+                                      30) as raw:
+            with client_ctx().wrap_socket(raw) as t:
+                der = t.getpeercert(binary_form=True)
+        out = subprocess.run(["openssl", "x509", "-inform", "DER",
+                              "-noout", "-subject"], input=der,
+                             capture_output=True, check=True)
+        return out.stdout.decode()
+
+    assert "mail.example.test" in subject()
+    # a renewed certificate, written over the old files (as certbot's
+    # deploy hooks do), then SIGHUP
+    tls = inst.dir / "tls"
+    new_key, new_cert = tls / "new-key.pem", tls / "new-cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                    "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "2", "-subj", "/CN=renewed.example.test",
+                    "-keyout", str(new_key), "-out", str(new_cert)],
+                   check=True, capture_output=True)
+    for p in (new_key, new_cert):
+        os.chmod(p, 0o644)  # mail_owner reads them when tests run as root
+    os.replace(new_key, inst.get_param("smtpd_tls_key_file"))
+    os.replace(new_cert, inst.get_param("smtpd_tls_cert_file"))
+    inst.reload()
+
+    def renewed():
+        try:
+            return "renewed.example.test" in subject()
+        except (OSError, ssl.SSLError):
+            return False  # a session cut short by the restart
+
+    wait_for(renewed, 30, what="the renewed certificate")
