@@ -70,6 +70,13 @@ smtp_auth_end(struct smtp_session *s)
 	buf_wipe(&s->line);
 }
 
+void
+smtp_auth_abort(struct smtp_session *s)
+{
+	if (s->sasl != NULL)
+		smtp_auth_end(s);
+}
+
 static void
 smtp_auth_on_delay(evutil_socket_t fd, short what, void *arg)
 {

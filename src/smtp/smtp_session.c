@@ -23,6 +23,7 @@
 #include "lib/cidr.h"
 #include "lib/conf.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
 #include "queue/queue_file.h"
@@ -515,6 +516,20 @@ smtp_session_feed_body(struct smtp_session *s, struct evbuffer *in)
 	return true;
 }
 
+/* A command line over its limit; an AUTH exchange it belongs to ends
+ * (RFC 4954 4: 500 5.5.6). */
+static void
+smtp_session_line_too_long(struct smtp_session *s, bool auth)
+{
+	if (auth) {
+		smtp_auth_abort(s);
+		smtp_reply(s, 500, "5.5.6",
+		    "Authentication Exchange line is too long");
+	} else
+		smtp_reply(s, 500, "5.5.2", "Error: line too long");
+	smtp_session_error(s);
+}
+
 /*
  * Reads one command line. RFC 5321 2.3.8: lines end in CRLF; like Postfix
  * we also accept a bare LF at the end of a command. A line longer than
@@ -525,20 +540,24 @@ static bool
 smtp_session_read_line(struct smtp_session *s, struct evbuffer *in)
 {
 	size_t limit = s->srv->conf->smtpd_line_limit, eol_len, len;
-
-	if (s->sasl != NULL && limit < SMTP_AUTH_LINE_MAX)
-		limit = SMTP_AUTH_LINE_MAX;
 	struct evbuffer_ptr eol;
+	char head[5];
+	bool auth = s->sasl != NULL;
+
+	/* RFC 4954 4: the AUTH command and the lines of its exchange may be
+	 * up to 12288 octets long */
+	if (!auth && evbuffer_copyout(in, head, sizeof(head)) == sizeof(head))
+		auth = ascii_eq_n(head, "AUTH ", sizeof(head));
+	if (auth && limit < SMTP_AUTH_LINE_MAX)
+		limit = SMTP_AUTH_LINE_MAX;
 
 	eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
 	if (eol.pos == -1) {
 		len = evbuffer_get_length(in);
 		if (len > limit || s->skipping_line) {
 			/* RFC 5321 4.5.3.1.4: at least 512; ours is configurable */
-			if (!s->skipping_line) {
-				smtp_reply(s, 500, "5.5.2", "Error: line too long");
-				smtp_session_error(s);
-			}
+			if (!s->skipping_line)
+				smtp_session_line_too_long(s, auth);
 			s->skipping_line = true;
 			(void)evbuffer_drain(in, len);
 		}
@@ -546,10 +565,8 @@ smtp_session_read_line(struct smtp_session *s, struct evbuffer *in)
 	}
 	len = (size_t)eol.pos;
 	if (s->skipping_line || len > limit) {
-		if (!s->skipping_line) {
-			smtp_reply(s, 500, "5.5.2", "Error: line too long");
-			smtp_session_error(s);
-		}
+		if (!s->skipping_line)
+			smtp_session_line_too_long(s, auth);
 		s->skipping_line = false;
 		(void)evbuffer_drain(in, len + eol_len);
 		return true;

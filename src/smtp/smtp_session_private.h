@@ -174,6 +174,8 @@ void smtp_auth_mechanisms(const struct smtp_session *s, struct buf *out);
 void smtp_cmd_auth(struct smtp_session *s, const struct smtp_cmd *cmd);
 /* A response line during an AUTH exchange (s->sasl != NULL). */
 void smtp_auth_line(struct smtp_session *s, const char *line, size_t len);
+/* Ends an AUTH exchange in progress, if any, without a reply. */
+void smtp_auth_abort(struct smtp_session *s);
 
 /* Restriction lists (smtp_policy.c). The stage is a restrict_stage. */
 int smtp_policy_init(struct smtpd *srv, struct buf *err);

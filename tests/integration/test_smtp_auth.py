@@ -179,6 +179,23 @@ def test_plain_without_nul_separators_gets_501(inst):
         assert code == 501, (code, msg)
 
 
+def test_auth_lines_up_to_12288_octets_then_500_5_5_6(inst):
+    # RFC 4954 4: AUTH lines may be 12288 octets, longer than other
+    # commands (smtpd_line_limit, 2048 by default)
+    with submission(inst) as c:
+        code, msg = c.docmd("AUTH", "PLAIN " + "A" * 8000)
+        assert code == 501 and msg.startswith(b"5.5.2"), (code, msg)
+        code, msg = c.docmd("AUTH", "PLAIN " + "A" * 13000)
+        assert code == 500 and msg.startswith(b"5.5.6"), (code, msg)
+        assert c.noop()[0] == 250
+        # a continuation line too long ends the exchange
+        assert c.docmd("AUTH", "LOGIN")[0] == 334
+        code, msg = c.docmd("A" * 13000)
+        assert code == 500 and msg.startswith(b"5.5.6"), (code, msg)
+        assert c.noop()[0] == 250
+        c.login(USER, PASSWORD)
+
+
 def test_unknown_mechanism_gets_504_5_5_4(inst):
     with submission(inst) as c:
         code, msg = c.docmd("AUTH", "CRAM-MD5")
