@@ -69,7 +69,8 @@ struct conf {
 	bool smtpd_tls_received_header;
 
 	/* SMTP AUTH */
-	bool smtpd_sasl_auth_enable;
+	bool smtpd_sasl_auth_enable;      /* the MX listener */
+	bool submission_sasl_auth_enable; /* submission and smtps */
 	bool smtpd_sasl_authenticated_header;
 	struct conf_list smtpd_sasl_mechanisms;
 	uint64_t smtpd_auth_failure_limit;  /* failures per window, then ban */

@@ -101,8 +101,10 @@ const struct conf_param conf_params[] = {
 	    "Record the TLS version and cipher in the Received: header." },
 
 	/* SMTP AUTH */
-	{ "smtpd_sasl_auth_enable", CONF_BOOL, "yes", 0, 0, CONF_FIELD(smtpd_sasl_auth_enable),
-	    "Offer SMTP AUTH (RFC 4954) with the users of the accounts database." },
+	{ "smtpd_sasl_auth_enable", CONF_BOOL, "no", 0, 0, CONF_FIELD(smtpd_sasl_auth_enable),
+	    "Offer SMTP AUTH (RFC 4954) on the smtpd_listen (MX) listener; no, as in Postfix: users submit on submission and smtps." },
+	{ "submission_sasl_auth_enable", CONF_BOOL, "yes", 0, 0, CONF_FIELD(submission_sasl_auth_enable),
+	    "Offer SMTP AUTH with the users of the accounts database on the submission and smtps listeners." },
 	{ "smtpd_sasl_authenticated_header", CONF_BOOL, "no", 0, 0, CONF_FIELD(smtpd_sasl_authenticated_header),
 	    "Name the authenticated user in the Received: header." },
 	{ "smtpd_sasl_mechanisms", CONF_LIST, "PLAIN, LOGIN", 0, 0, CONF_FIELD(smtpd_sasl_mechanisms),

@@ -36,7 +36,11 @@ smtp_auth_offered(const struct smtp_session *s)
 {
 	const struct conf *conf = s->srv->conf;
 
-	return conf->smtpd_sasl_auth_enable && s->srv->verifier != NULL &&
+	bool enabled = s->kind == LISTENER_SMTP
+	    ? conf->smtpd_sasl_auth_enable
+	    : conf->submission_sasl_auth_enable;
+
+	return enabled && s->srv->verifier != NULL &&
 	    s->sasl_username == NULL &&
 	    (s->tls || !conf->smtpd_tls_auth_only);
 }

@@ -175,7 +175,7 @@ smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 	srv.accounts = accounts_open(conf->accounts_database, false, &err);
 	if (srv.accounts == NULL)
 		log_fatal("%s", buf_cstr(&err));
-	if (conf->smtpd_sasl_auth_enable)
+	if (conf->smtpd_sasl_auth_enable || conf->submission_sasl_auth_enable)
 		srv.verifier = auth_verifier_new(srv.accounts,
 		    conf->smtpd_auth_cache_size);
 	buf_reset(&err);

@@ -55,6 +55,29 @@ def test_auth_is_not_offered_without_tls(inst):
         assert c.noop()[0] == 250
 
 
+def test_mx_offers_no_auth_even_over_tls(inst):
+    # Postfix's default: users submit on submission and smtps
+    with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as c:
+        c.starttls(context=client_ctx())
+        c.ehlo("client.test")
+        assert not c.has_extn("auth")
+        code, msg = c.docmd("AUTH", "PLAIN " + b64("\0%s\0%s" % (USER, PASSWORD)))
+        assert code == 503 and msg.startswith(b"5.5.1"), (code, msg)
+
+
+def test_smtpd_sasl_auth_enable_offers_auth_on_the_mx(make_instance):
+    inst = make_instance(params={"smtpd_sasl_auth_enable": "yes"})
+    with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as c:
+        c.ehlo("client.test")
+        assert not c.has_extn("auth")  # smtpd_tls_auth_only
+        c.starttls(context=client_ctx())
+        c.ehlo("client.test")
+        assert c.has_extn("auth")
+        c.login(USER, PASSWORD)
+        assert c.mail(USER)[0] == 250
+        assert c.rcpt("someone@example.org")[0] == 250  # relays
+
+
 def test_auth_is_offered_after_starttls(inst):
     with submission(inst) as c:
         mechs = c.esmtp_features["auth"].upper().split()
