@@ -22,56 +22,9 @@
 #include "lib/fs.h"
 #include "lib/xalloc.h"
 
-struct fixture {
-	char dir[64];
-	char *path, *db_path;
-	struct buf err;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof(*f));
-
-	(void)snprintf(f->dir, sizeof(f->dir), "/tmp/test_aliases_db.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->path = xasprintf("%s/aliases", f->dir);
-	f->db_path = xasprintf("%s/aliases.db", f->dir);
-	buf_init(&f->err, 4096);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	(void)fs_rm_rf(f->dir);
-	free(f->path);
-	free(f->db_path);
-	buf_free(&f->err);
-	free(f);
-	return 0;
-}
-
-static void
-write_file(const char *path, const char *text)
-{
-	assert_int_equal(fs_atomic_write(path, text, strlen(text), 0644), 0);
-}
-
-/* Sets path's mtime to now + delta seconds. */
-static void
-set_mtime(const char *path, long delta)
-{
-	struct timespec ts[2];
-
-	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts[0]), 0);
-	ts[0].tv_sec += delta;
-	ts[1] = ts[0];
-	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
-}
+#define TABLE_FILE_TEST_NAME "test_aliases_db"
+#define TABLE_FILE_TEST_FILE "aliases"
+#include "table_file_test.h"
 
 /* The targets of name joined with "|", "-" when absent, "!" on error. */
 static char *

@@ -65,44 +65,48 @@ classify(size_t n, const unsigned char *const *data, const int *len)
 	return dns_mx_classify(&a);
 }
 
+/* MX rdata: a preference, then the exchange in wire form; the length is
+ * sizeof - 1 (the string's own NUL is not part of it) */
+#define RR(lit) { (const unsigned char *)(lit), (int)sizeof(lit) - 1 }
+#define MX_HOST RR("\0\12\4mail\7example\0") /* 10 mail.example. */
+#define MX_NULL RR("\0\0\0")                   /* 0 . */
+
+struct rr {
+	const unsigned char *data;
+	int len;
+};
+
 static void
 test_dns_mx_classify(void **state)
 {
-	/* 10 mail.example. */
-	static const unsigned char host[] = { 0, 10, 4, 'm', 'a', 'i', 'l', 7,
-		'e', 'x', 'a', 'm', 'p', 'l', 'e', 0 };
-	static const unsigned char null[] = { 0, 0, 0 }; /* 0 . */
-	static const unsigned char short_rr[] = { 0, 10 };
-	static const unsigned char overrun[] = { 0, 10, 9, 'm', 'a', 0 };
-	static const unsigned char trailing[] = { 0, 10, 1, 'm', 0, 0 };
-	static const unsigned char pointer[] = { 0, 10, 0xc0, 12 };
+	static const struct {
+		const char *label;
+		struct rr rr[2];
+		enum dns_mailhost want;
+	} rows[] = {
+		{ "a host", { MX_HOST }, DNS_MAILHOST_FOUND },
+		{ "null MX (RFC 7505)", { MX_NULL }, DNS_MAILHOST_NULLMX },
+		{ "null MX beside a host", { MX_NULL, MX_HOST }, DNS_MAILHOST_FOUND },
+		{ "too short", { RR("\0\12") }, DNS_MAILHOST_INVALID },
+		{ "label past the end", { RR("\0\12\11ma\0") }, DNS_MAILHOST_INVALID },
+		{ "bytes after the name", { RR("\0\12\1m\0\0") }, DNS_MAILHOST_INVALID },
+		{ "compression pointer", { RR("\0\12\300\14") }, DNS_MAILHOST_INVALID },
+		{ "no records", { { NULL, 0 } }, DNS_MAILHOST_INVALID },
+	};
 	const unsigned char *d[2];
 	int l[2];
+	size_t i, n;
 
 	(void)state;
-	d[0] = host;
-	l[0] = sizeof(host);
-	assert_int_equal(classify(1, d, l), DNS_MAILHOST_FOUND);
-	d[0] = null;
-	l[0] = sizeof(null);
-	assert_int_equal(classify(1, d, l), DNS_MAILHOST_NULLMX);
-	/* a null MX beside a real one: the real one counts */
-	d[1] = host;
-	l[1] = sizeof(host);
-	assert_int_equal(classify(2, d, l), DNS_MAILHOST_FOUND);
-	d[0] = short_rr;
-	l[0] = sizeof(short_rr);
-	assert_int_equal(classify(1, d, l), DNS_MAILHOST_INVALID);
-	d[0] = overrun;
-	l[0] = sizeof(overrun);
-	assert_int_equal(classify(1, d, l), DNS_MAILHOST_INVALID);
-	d[0] = trailing;
-	l[0] = sizeof(trailing);
-	assert_int_equal(classify(1, d, l), DNS_MAILHOST_INVALID);
-	d[0] = pointer;
-	l[0] = sizeof(pointer);
-	assert_int_equal(classify(1, d, l), DNS_MAILHOST_INVALID);
-	assert_int_equal(classify(0, d, l), DNS_MAILHOST_INVALID);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		for (n = 0; n < 2 && rows[i].rr[n].data != NULL; n++) {
+			d[n] = rows[i].rr[n].data;
+			l[n] = rows[i].rr[n].len;
+		}
+		if (classify(n, d, l) != rows[i].want)
+			fail_msg("%s: got %d", rows[i].label,
+			    (int)classify(n, d, l));
+	}
 }
 
 static void
