@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libevent-dev libssl-dev libsqlite3-dev libsodium-dev libcrypt-dev libpcre2-dev
-libunbound-dev libcmocka-dev python3-pytest swaks libnet-ssleay-perl
+libunbound-dev libidn2-dev libcmocka-dev python3-pytest swaks libnet-ssleay-perl
 libauthen-sasl-perl curl openssl postfix mutt sqlite3"
 need=""
 for p in $PKGS; do

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <idn2.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -380,6 +381,25 @@ dns_mx_classify(const struct dns_answer *a)
 	            : null ? DNS_MAILHOST_NULLMX : DNS_MAILHOST_INVALID;
 }
 
+char *
+dns_name_to_ascii(const char *name)
+{
+	const unsigned char *p;
+	char *out = NULL, *copy;
+
+	for (p = (const unsigned char *)name; *p != '\0' && *p < 0x80; p++)
+		;
+	if (*p == '\0')
+		return xstrdup(name);
+	/* RFC 5890/5891 via IDNA2008 with UTS #46 mapping (lowercasing and
+	 * the like), as browsers and Postfix's midna_domain do */
+	if (idn2_to_ascii_8z(name, &out, IDN2_NONTRANSITIONAL) != IDN2_OK)
+		return NULL;
+	copy = xstrdup(out);
+	idn2_free(out);
+	return copy;
+}
+
 enum dns_mailhost
 dns_mailhost_lookup(
     struct dns_resolver *r, const char *domain, bool address_first)
@@ -390,23 +410,25 @@ dns_mailhost_lookup(
 		DNS_TYPE_MX };
 	const int *types = address_first ? addr_first : mx_first;
 	struct dns_answer a;
-	enum dns_mailhost m;
+	enum dns_mailhost m = DNS_MAILHOST_NOTFOUND;
 	bool tempfail = false;
+	char *name = dns_name_to_ascii(domain);
 	size_t i;
 
+	if (name == NULL)
+		return DNS_MAILHOST_NOTFOUND; /* no such name can exist */
 	for (i = 0; i < 3; i++) {
-		dns_query(r, domain, types[i], &a);
+		dns_query(r, name, types[i], &a);
 		switch (a.status) {
 		case DNS_OK:
 			m = types[i] == DNS_TYPE_MX ? dns_mx_classify(&a)
 			                            : DNS_MAILHOST_FOUND;
 			dns_answer_free(&a);
-			return m;
+			goto out;
 		case DNS_NXDOMAIN:
 		case DNS_INVALID: /* a name that cannot exist */
 			dns_answer_free(&a);
-			return tempfail ? DNS_MAILHOST_TEMPFAIL
-			                : DNS_MAILHOST_NOTFOUND;
+			goto done;
 		case DNS_TEMPFAIL:
 			tempfail = true;
 			break;
@@ -415,7 +437,11 @@ dns_mailhost_lookup(
 		}
 		dns_answer_free(&a);
 	}
-	return tempfail ? DNS_MAILHOST_TEMPFAIL : DNS_MAILHOST_NOTFOUND;
+done:
+	m = tempfail ? DNS_MAILHOST_TEMPFAIL : DNS_MAILHOST_NOTFOUND;
+out:
+	free(name);
+	return m;
 }
 
 const char *

@@ -74,7 +74,12 @@ enum dns_mailhost {
  * does not parse. */
 enum dns_mailhost dns_mx_classify(const struct dns_answer *a);
 
-/* Looks domain up as a mail host: its MX records first unless
+/* name (UTF-8) as DNS knows it: internationalised labels as A-labels
+ * (RFC 5891, "bücher.example" -> "xn--bcher-kva.example"), an ASCII name
+ * as it is. malloc'd; NULL when name is no valid IDN. */
+char *dns_name_to_ascii(const char *name);
+
+/* Looks domain up as a mail host (UTF-8 names converted first): its MX records first unless
  * address_first (HELO names are hosts), then A and AAAA. */
 enum dns_mailhost dns_mailhost_lookup(
     struct dns_resolver *r, const char *domain, bool address_first);

@@ -13,20 +13,12 @@
 #include "lib/parse.h"
 #include "policy/restrict_private.h"
 
-/* Domains that DNS cannot be asked about as they are: address literals,
- * and internationalised names, which would need their A-label form
- * (RFC 5890) first. */
+/* What DNS is not asked about: no domain, or an address literal.
+ * Internationalised names are (the resolver takes their A-labels). */
 static bool
 restrict_dns_skip(const char *domain)
 {
-	size_t n = strlen(domain), i;
-
-	if (n == 0 || domain[0] == '[')
-		return true;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)domain[i] >= 0x80)
-			return true;
-	return false;
+	return domain[0] == '\0' || domain[0] == '[';
 }
 
 /* reject_unknown_sender_domain and reject_unknown_recipient_domain. */

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for what src/dns/dns.c parses itself (libunbound parses
  * DNS messages): MX rdata (dns_mx_classify) and dns_servers entries
- * (dns_servers_check). The first byte picks which; for MX the rest is a
+ * (dns_servers_check), and names to A-labels (dns_name_to_ascii). The
+ * first byte picks which; for MX the rest is a
  * sequence of records, each a length byte and that many bytes of rdata.
  */
 #include <stdint.h>
@@ -34,6 +35,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		text = strndup((const char *)data + 1, size - 1);
 		if (text == NULL)
 			return 0;
+		if (data[0] & 2) {
+			/* an A-label form is ASCII, or there is none */
+			char *ascii = dns_name_to_ascii(text);
+
+			for (char *p = ascii; p != NULL && *p != '\0'; p++)
+				if ((unsigned char)*p >= 0x80)
+					abort();
+			free(ascii);
+			free(text);
+			return 0;
+		}
 		l.items = &text;
 		l.n = 1;
 		buf_init(&err, 1024);

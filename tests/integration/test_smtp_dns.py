@@ -26,6 +26,7 @@ ZONE = {
     "servfail.dns.test": {"SERVFAIL": True},
     "slow.dns.test": {"DROP": True},
     "host.dns.test": {"A": ["192.0.2.27"]},
+    "xn--bcher-kva.dns.test": {"MX": [(10, "mail.dns.test")]},  # bücher
 }
 
 
@@ -52,12 +53,12 @@ def inst(mw_bin, dns):
         yield i
 
 
-def reply(inst, sender, rcpt=LOCAL, helo=HELO):
+def reply(inst, sender, rcpt=LOCAL, helo=HELO, options=()):
     """The reply to RCPT (smtpd_delay_reject: every list answers there),
     after checking that the session goes on."""
     with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=60) as c:
         c.ehlo(helo)
-        code, msg = c.mail(sender)
+        code, msg = c.mail(sender, list(options))
         assert code == 250, (code, msg)
         code, msg = c.rcpt(rcpt)
         assert c.noop()[0] == 250
@@ -76,6 +77,17 @@ def test_sender_domain_not_in_dns_is_deferred(inst, domain):
     code, msg = reply(inst, "someone@" + domain)
     assert (code, msg) == (450, "4.1.8 <someone@%s>: Sender address "
                                 "rejected: Domain not found" % domain)
+
+
+def test_internationalised_sender_domain_is_looked_up_as_a_labels(inst, dns):
+    # RFC 6531 SMTPUTF8; the domain goes to DNS in its A-label form
+    assert reply(inst, "jemand@b\u00fccher.dns.test",
+                 options=["SMTPUTF8"]) == (250, "2.1.5 Ok")
+    assert dns.asked("xn--bcher-kva.dns.test", "MX")
+    code, msg = reply(inst, "jemand@m\u00fcll.dns.test",
+                      options=["SMTPUTF8"])
+    assert code == 450 and "Domain not found" in msg, (code, msg)
+    assert dns.asked("xn--mll-hoa.dns.test")
 
 
 def test_sender_domain_with_null_mx_is_rejected(inst):

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 /* cmocka.h needs the headers above first */
 // clang-format off
@@ -110,6 +111,36 @@ test_dns_mx_classify(void **state)
 }
 
 static void
+test_dns_name_to_ascii(void **state)
+{
+	static const struct {
+		const char *in, *want; /* want NULL: not a valid IDN */
+	} rows[] = {
+		{ "example.org", "example.org" },
+		{ "Example.ORG", "Example.ORG" }, /* ASCII is left alone */
+		{ "b\xc3\xbc" "cher.example", "xn--bcher-kva.example" },
+		{ "B\xc3\x9c" "CHER.example", "xn--bcher-kva.example" },
+		{ "\xe4\xbe\x8b\xe3\x81\x88.jp", "xn--r8jz45g.jp" },
+		{ "bad\xff.example", NULL },  /* not UTF-8 */
+		{ "\xc3\xbc\xe2\x80\x8d.example", NULL }, /* ZWJ out of context */
+	};
+	size_t i;
+	char *got;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		got = dns_name_to_ascii(rows[i].in);
+		if (rows[i].want == NULL ? got != NULL
+		                         : got == NULL ||
+		            strcmp(got, rows[i].want) != 0)
+			fail_msg("%s: got %s, want %s", rows[i].in,
+			    got != NULL ? got : "NULL",
+			    rows[i].want != NULL ? rows[i].want : "NULL");
+		free(got);
+	}
+}
+
+static void
 test_dns_mailhost_str(void **state)
 {
 	(void)state;
@@ -124,6 +155,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dns_servers_syntax),
 		cmocka_unit_test(test_dns_mx_classify),
+		cmocka_unit_test(test_dns_name_to_ascii),
 		cmocka_unit_test(test_dns_mailhost_str),
 	};
 
