@@ -8,10 +8,12 @@ point mailwright's dns_servers at it (RFC 1035 4.1 message format).
 Names not in the zone answer NXDOMAIN; a name without records of the
 asked type answers NODATA (NOERROR, no answer, an SOA in the authority
 section, as negative answers carry: RFC 2308 2). Behaviours by name:
-{"SERVFAIL": True} answers SERVFAIL, {"DROP": True} never answers.
+{"SERVFAIL": True} answers SERVFAIL, {"DROP": True} never answers,
+{"DELAY": (lo, hi), ...} answers after a random lo..hi seconds.
 Every question is recorded in .queries as (name, type name)."""
 
 import ipaddress
+import random
 import socket
 import struct
 import threading
@@ -89,16 +91,28 @@ class DnsServer:
                 data, peer = self.sock.recvfrom(4096)
             except socket.timeout:
                 continue
-            reply = self._answer(data)
-            if reply is not None:
+            reply, delay = self._answer(data)
+            if reply is None:
+                continue
+            if delay:
+                threading.Timer(delay, self._send_late,
+                                (reply, peer)).start()
+            else:
                 self.sock.sendto(reply, peer)
 
+    def _send_late(self, reply, peer):
+        try:
+            self.sock.sendto(reply, peer)
+        except OSError:
+            pass  # stopped meanwhile
+
     def _answer(self, q):
+        """(the reply or None, seconds to wait before sending it)"""
         if len(q) < 12:
-            return None
+            return None, 0
         qid, flags, qdcount = struct.unpack("!HHH", q[:6])
         if flags & 0x8000 or qdcount != 1:
-            return None
+            return None, 0
         pos, labels = 12, []
         while pos < len(q) and q[pos] != 0:
             n = q[pos]
@@ -106,7 +120,7 @@ class DnsServer:
             pos += 1 + n
         pos += 1
         if pos + 4 > len(q):
-            return None
+            return None, 0
         qtype, _qclass = struct.unpack("!HH", q[pos:pos + 4])
         question = q[12:pos + 4]
         name = ".".join(labels).lower()
@@ -116,11 +130,13 @@ class DnsServer:
         if node is None:
             rcode, authority = 3, [_soa()]
         elif node.get("DROP"):
-            return None
+            return None, 0
         elif node.get("SERVFAIL"):
             rcode = 2
         else:
             for rtype, values in node.items():
+                if rtype == "DELAY":
+                    continue
                 for v in values:
                     if rtype == "RAW" and v[0] == qtype:
                         answers.append(_rr(b"\xc0\x0c", qtype, v[1]))
@@ -133,4 +149,7 @@ class DnsServer:
         rflags = 0x8000 | 0x0400 | (flags & 0x0100) | 0x0080 | rcode
         head = struct.pack("!HHHHHH", qid, rflags, 1, len(answers),
                            len(authority), 0)
-        return head + question + b"".join(answers) + b"".join(authority)
+        delay = random.uniform(*node["DELAY"]) if node and "DELAY" in node \
+            else 0
+        return (head + question + b"".join(answers) + b"".join(authority),
+                delay)
