@@ -63,6 +63,7 @@ static const struct restrict_def restrict_defs[] = {
 	{ "reject_unknown_helo_hostname",    RESTRICT_ID_REJECT_UNKNOWN_HELO_HOSTNAME,    RESTRICT_DEF_DNS, NULL },
 	{ "reject_unknown_hostname",         RESTRICT_ID_REJECT_UNKNOWN_HELO_HOSTNAME,    RESTRICT_DEF_DNS, NULL },
 	{ "defer_if_permit",                 RESTRICT_ID_DEFER_IF_PERMIT,                 0, NULL },
+	{ "reject_unauth_pipelining",        RESTRICT_ID_REJECT_UNAUTH_PIPELINING,        0, NULL },
 	/* Postfix's, refused at start-up rather than silently ignored */
 	{ "reject_unknown_client_hostname",  RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
 	{ "reject_unknown_client",           RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
@@ -96,7 +97,6 @@ static const struct restrict_def restrict_defs[] = {
 	{ "check_ccert_access",              RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "permit_tls_clientcerts",          RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "permit_tls_all_clientcerts",      RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
-	{ "reject_unauth_pipelining",        RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "reject_multi_recipient_bounce",   RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "reject_plaintext_session",        RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "defer_if_reject",                 RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },

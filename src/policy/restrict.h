@@ -88,6 +88,7 @@ struct restrict_ctx {
 	const char *recipient;     /* RCPT TO, no <> */
 	const char *sasl_username; /* NULL unless authenticated */
 	bool in_mynetworks;        /* the client matches mynetworks */
+	bool ill_pipelining; /* commands sent ahead where RFC 2920 forbids */
 	const char *recipient_delimiter; /* NULL or "": no extensions */
 	/* smtpd_sender_login_maps (NULL: none), asked before sender_owners */
 	const struct restrict_login_maps *sender_login_maps;

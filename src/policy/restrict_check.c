@@ -479,6 +479,13 @@ restrict_check_simple(struct restrict_eval *ev, enum restrict_id id,
 	case RESTRICT_ID_REJECT_UNKNOWN_RECIPIENT_DOMAIN:
 	case RESTRICT_ID_REJECT_UNKNOWN_HELO_HOSTNAME:
 		return restrict_check_dns(ev, id, reply_name, reply_class);
+	case RESTRICT_ID_REJECT_UNAUTH_PIPELINING:
+		if (!ctx->ill_pipelining)
+			return RESTRICT_DUNNO;
+		return restrict_reply_set(ev, RESTRICT_REJECT, 503, "5.5.0",
+		    "<%s>: %s rejected: Improper use of SMTP command "
+		    "pipelining",
+		    reply_name, reply_class);
 	case RESTRICT_ID_DEFER_IF_PERMIT:
 		/* Postfix defer_code 450 */
 		return restrict_defer_if_permit(ev, 450, "4.7.1",

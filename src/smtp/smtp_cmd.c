@@ -6,6 +6,8 @@
  * Recipient lookups run on the worker pool; the reply is sent from the
  * job's done callback.
  */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -670,6 +672,37 @@ smtp_reply_sequence(struct smtp_session *s, const struct smtp_command *c)
 	smtp_session_error(s);
 }
 
+/*
+ * RFC 2920 3.1: a client may send commands ahead only after EHLO has
+ * offered PIPELINING, and EHLO, DATA, VRFY, EXPN, TURN, QUIT and NOOP
+ * (and STARTTLS, RFC 3207 4.2; HELO, like EHLO) only as the last of a
+ * group. Input already waiting behind such a command marks the session,
+ * as Postfix 2.6+ does, for reject_unauth_pipelining.
+ */
+static void
+smtp_cmd_check_pipelining(struct smtp_session *s, enum smtp_verb verb)
+{
+	if (s->ill_pipelining || s->bev == NULL ||
+	    evbuffer_get_length(bufferevent_get_input(s->bev)) == 0)
+		return;
+	switch (verb) {
+	case SMTP_VERB_EHLO:
+	case SMTP_VERB_HELO:
+	case SMTP_VERB_DATA:
+	case SMTP_VERB_VRFY:
+	case SMTP_VERB_EXPN:
+	case SMTP_VERB_QUIT:
+	case SMTP_VERB_NOOP:
+	case SMTP_VERB_STARTTLS:
+		s->ill_pipelining = true;
+		break;
+	default:
+		if (!s->esmtp)
+			s->ill_pipelining = true;
+		break;
+	}
+}
+
 void
 smtp_cmd_dispatch(struct smtp_session *s, const char *line, size_t len)
 {
@@ -689,6 +722,7 @@ smtp_cmd_dispatch(struct smtp_session *s, const char *line, size_t len)
 		smtp_session_error(s);
 		return;
 	}
+	smtp_cmd_check_pipelining(s, c->verb);
 	if (!(c->allowed & s->state)) {
 		smtp_session_count(s, c->counter, false);
 		smtp_reply_sequence(s, c);

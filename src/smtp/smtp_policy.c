@@ -220,6 +220,7 @@ smtp_policy_eval(struct smtp_session *s, int stage, const char *sender,
 	ctx.recipient = recipient;
 	ctx.sasl_username = s->sasl_username;
 	ctx.in_mynetworks = s->in_mynetworks;
+	ctx.ill_pipelining = s->ill_pipelining;
 	ctx.recipient_delimiter = s->srv->conf->recipient_delimiter;
 	ctx.sender_login_maps = p->login_maps;
 	ctx.is_local_domain = policy_is_local_domain;

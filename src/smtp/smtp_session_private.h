@@ -113,6 +113,9 @@ struct smtp_session {
 	char name[64];  /* "localhost" or "unknown" */
 	char *helo;
 	bool esmtp;
+	/* the client sent commands ahead where RFC 2920 does not allow it
+	 * (smtp_cmd_dispatch); for reject_unauth_pipelining */
+	bool ill_pipelining;
 	bool tls;           /* the connection is encrypted */
 	bool tls_required;  /* level encrypt: no mail before STARTTLS */
 	bool tls_offered;   /* STARTTLS may be used (not yet TLS) */

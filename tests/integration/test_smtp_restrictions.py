@@ -163,3 +163,60 @@ def test_open_relay_configuration_is_refused(make_instance):
                          capture_output=True, timeout=60)
     assert out.returncode != 0
     assert "open relay" in out.stderr.decode()
+
+
+@pytest.fixture(scope="module")
+def pipelining(mw_bin):
+    from smtp_helpers import running_instance
+    with running_instance(mw_bin, {
+            "smtpd_data_restrictions": "reject_unauth_pipelining"}) as i:
+        yield i
+
+
+def talk(inst, chunks):
+    """Sends each chunk in one write and returns the replies' codes (and
+    the last reply's text) read after the last chunk, up to n replies."""
+    import socket
+    with socket.create_connection(("127.0.0.1", inst.smtp_port), 30) as s:
+        f = s.makefile("rb")
+        f.readline()  # banner
+        replies = []
+        for data, n in chunks:
+            s.sendall(data)
+            for _ in range(n):
+                while True:
+                    line = f.readline().decode()
+                    assert line, "connection closed"
+                    if line[3:4] != "-":
+                        break
+                replies.append(line.strip())
+        return replies
+
+
+TX = b"MAIL FROM:<a@example.org>\r\nRCPT TO:<%s>\r\nDATA\r\n" % RCPT.encode()
+DENIED = ("503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP "
+          "command pipelining")
+
+
+def test_pipelining_after_ehlo_is_allowed(pipelining):
+    # RFC 2920: MAIL, RCPT and DATA in one group, after EHLO
+    r = talk(pipelining, [(b"EHLO client.test\r\n", 1), (TX, 3),
+                          (b"x\r\n.\r\nQUIT\r\n", 2)])
+    assert r[1:4] == ["250 2.1.0 Ok", "250 2.1.5 Ok",
+                      "354 End data with <CR><LF>.<CR><LF>"], r
+    assert r[4].startswith("250 2.0.0 Ok: queued as"), r
+
+
+@pytest.mark.parametrize("chunks", [
+    # commands sent ahead after HELO, which offers no PIPELINING
+    [(b"HELO client.test\r\n", 1), (TX, 3)],
+    # EHLO must end a group (RFC 2920 3.1)
+    [(b"EHLO client.test\r\n" + TX, 4)],
+    # the message sent before DATA's 354
+    [(b"EHLO client.test\r\n", 1),
+     (b"MAIL FROM:<a@example.org>\r\n", 1), (b"RCPT TO:<%s>\r\n" %
+                                             RCPT.encode(), 1),
+     (b"DATA\r\nSubject: early\r\n", 1)],
+], ids=["after-helo", "behind-ehlo", "behind-data"])
+def test_improper_pipelining_is_refused_at_data(pipelining, chunks):
+    assert talk(pipelining, chunks)[-1] == DENIED

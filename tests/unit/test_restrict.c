@@ -280,6 +280,39 @@ test_restrict_dns_rows(void **state)
 	run_rows(dns_rows, MW_NELEM(dns_rows), *state, NULL);
 }
 
+/* reject_unauth_pipelining reads a flag of the session, not a row's. */
+static void
+test_restrict_unauth_pipelining(void **state)
+{
+	char *items[] = { "reject_unauth_pipelining" };
+	struct conf_list l = { items, 1 };
+	struct restrict_reply reply;
+	struct restrict_ctx ctx;
+	struct restrict_list *rl;
+	struct buf err;
+	char *got;
+
+	(void)state;
+	buf_init(&err, 1024);
+	rl = restrict_list_new("smtpd_data_restrictions", &l, &err);
+	assert_non_null(rl);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.stage = RESTRICT_STAGE_DATA;
+	restrict_reply_init(&reply);
+	got = render(restrict_list_eval(rl, &ctx, &reply), &reply);
+	assert_string_equal(got, "DUNNO");
+	free(got);
+	ctx.ill_pipelining = true;
+	got = render(restrict_list_eval(rl, &ctx, &reply), &reply);
+	assert_string_equal(got, "REJECT 503 5.5.0 <DATA>: Data command "
+	                         "rejected: Improper use of SMTP command "
+	                         "pipelining");
+	free(got);
+	restrict_reply_free(&reply);
+	restrict_list_free(&rl);
+	buf_free(&err);
+}
+
 static void
 test_restrict_helo_rows(void **state)
 {
@@ -520,6 +553,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_restrict_simple_rows),
 		T(test_restrict_dns_rows),
+		T(test_restrict_unauth_pipelining),
 		T(test_restrict_helo_rows),
 		T(test_restrict_fqdn_rows),
 		T(test_restrict_login_rows),
