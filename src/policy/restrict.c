@@ -64,6 +64,7 @@ static const struct restrict_def restrict_defs[] = {
 	{ "reject_unknown_hostname",         RESTRICT_ID_REJECT_UNKNOWN_HELO_HOSTNAME,    RESTRICT_DEF_DNS, NULL },
 	{ "defer_if_permit",                 RESTRICT_ID_DEFER_IF_PERMIT,                 0, NULL },
 	{ "reject_unauth_pipelining",        RESTRICT_ID_REJECT_UNAUTH_PIPELINING,        0, NULL },
+	{ "warn_if_reject",                  RESTRICT_ID_WARN_IF_REJECT,                  0, NULL },
 	/* Postfix's, refused at start-up rather than silently ignored */
 	{ "reject_unknown_client_hostname",  RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
 	{ "reject_unknown_client",           RESTRICT_ID_REFUSED, 0, RESTRICT_NEEDS_DNS },
@@ -100,7 +101,6 @@ static const struct restrict_def restrict_defs[] = {
 	{ "reject_multi_recipient_bounce",   RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "reject_plaintext_session",        RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "defer_if_reject",                 RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
-	{ "warn_if_reject",                  RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 	{ "sleep",                           RESTRICT_ID_REFUSED, 0, RESTRICT_NOT_YET },
 };
 // clang-format on
@@ -199,6 +199,7 @@ restrict_reply_init(struct restrict_reply *r)
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->text, RESTRICT_TEXT_MAX);
 	buf_init(&r->dip_text, RESTRICT_TEXT_MAX);
+	buf_init(&r->warnings, RESTRICT_WARNINGS_MAX);
 }
 
 void
@@ -206,6 +207,7 @@ restrict_reply_free(struct restrict_reply *r)
 {
 	buf_free(&r->text);
 	buf_free(&r->dip_text);
+	buf_free(&r->warnings);
 }
 
 void
@@ -215,6 +217,7 @@ restrict_reply_begin(struct restrict_reply *r)
 	r->dip_enh[0] = '\0';
 	buf_reset(&r->dip_text);
 	r->dip_restriction = NULL;
+	buf_reset(&r->warnings);
 }
 
 enum restrict_verdict
@@ -494,6 +497,7 @@ restrict_list_eval(const struct restrict_list *l,
 	const struct restrict_item *it;
 	const char *rname = "", *rclass = RESTRICT_CLASS_RECIPIENT;
 	enum restrict_verdict v = RESTRICT_DUNNO;
+	bool warn = false; /* the previous item was warn_if_reject */
 	size_t i;
 
 	out->code = 0;
@@ -535,12 +539,27 @@ restrict_list_eval(const struct restrict_list *l,
 	}
 	for (i = 0; i < l->n && v == RESTRICT_DUNNO; i++) {
 		it = &l->v[i];
+		if (it->def->id == RESTRICT_ID_WARN_IF_REJECT) {
+			warn = true;
+			continue;
+		}
 		ev.label = it->label;
 		if (it->def->flags & RESTRICT_DEF_TABLE)
 			v = restrict_check_access(&ev, it);
 		else
 			v = restrict_check_simple(
 			    &ev, it->def->id, rname, rclass);
+		if (warn && (v == RESTRICT_REJECT || v == RESTRICT_DEFER)) {
+			/* Postfix: log "reject_warning" and go on */
+			(void)!buf_printf(&out->warnings, "%d %s %s\n",
+			    out->code, out->enh, buf_cstr(&out->text));
+			out->code = 0;
+			out->enh[0] = '\0';
+			buf_reset(&out->text);
+			out->disconnect = false;
+			v = RESTRICT_DUNNO;
+		}
+		warn = false;
 		if (v != RESTRICT_DUNNO)
 			out->restriction = it->label;
 	}

@@ -104,6 +104,9 @@ struct restrict_ctx {
 	void *arg; /* passed to the callbacks */
 };
 
+/* The most warn_if_reject warnings kept for one command, in bytes. */
+#define RESTRICT_WARNINGS_MAX (16 * 512)
+
 /* The longest reply text: RFC 5321 4.5.3.1.5 allows 512 octets a reply
  * line, code, enhanced code and CRLF included. */
 #define RESTRICT_TEXT_MAX 480
@@ -126,6 +129,11 @@ struct restrict_reply {
 	char dip_enh[16];
 	struct buf dip_text;
 	const char *dip_restriction;
+	/* What warn_if_reject turned into warnings during the command: one
+	 * line each, "450 4.1.8 <x@y>: Sender address rejected: ...\n", for
+	 * the caller's "reject_warning" log lines. Kept across the lists of
+	 * one command, like the deferral above. */
+	struct buf warnings;
 };
 
 void restrict_reply_init(struct restrict_reply *r);

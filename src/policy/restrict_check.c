@@ -479,6 +479,8 @@ restrict_check_simple(struct restrict_eval *ev, enum restrict_id id,
 	case RESTRICT_ID_REJECT_UNKNOWN_RECIPIENT_DOMAIN:
 	case RESTRICT_ID_REJECT_UNKNOWN_HELO_HOSTNAME:
 		return restrict_check_dns(ev, id, reply_name, reply_class);
+	case RESTRICT_ID_WARN_IF_REJECT:
+		return RESTRICT_DUNNO; /* restrict_list_eval's business */
 	case RESTRICT_ID_REJECT_UNAUTH_PIPELINING:
 		if (!ctx->ill_pipelining)
 			return RESTRICT_DUNNO;

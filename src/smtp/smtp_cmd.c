@@ -55,6 +55,27 @@ smtp_log_reject(struct smtp_session *s, const char *cmd, const char *rcpt,
 static void smtp_reply_restriction(struct smtp_session *s, const char *cmd,
     const char *rcpt, const struct restrict_reply *r);
 
+/* What warn_if_reject kept from refusing, as Postfix logs it. */
+static void
+smtp_log_warnings(struct smtp_session *s, const char *cmd, const char *rcpt,
+    const struct restrict_reply *r)
+{
+	const char *p = r->warnings.data, *nl;
+
+	if (r->warnings.len == 0)
+		return;
+	for (; (nl = memchr(p, '\n', (size_t)(r->warnings.data +
+	                                    r->warnings.len - p))) != NULL;
+	     p = nl + 1)
+		log_info("%s: reject_warning: %s from %s: %.*s; from=<%s> "
+			 "to=<%s> proto=%s helo=<%s>",
+		    smtp_session_logid(s), cmd, smtp_session_peer(s),
+		    (int)(nl - p), p,
+		    s->tx != NULL ? log_sanitize_str(s->tx->sender) : "",
+		    log_sanitize_str(rcpt), smtp_proto(s),
+		    s->helo != NULL ? log_sanitize_str(s->helo) : "");
+}
+
 static void
 smtp_reply_parse_err(struct smtp_session *s, const struct smtp_parse_err *e)
 {
@@ -222,6 +243,7 @@ mail_job_done(void *arg)
 	struct smtp_session *s = j->s;
 
 	if (smtp_session_release(s) && s->bev != NULL) {
+		smtp_log_warnings(s, "MAIL", "", &j->reply);
 		if (j->verdict == RESTRICT_REJECT || j->verdict == RESTRICT_DEFER)
 			smtp_reply_restriction(s, "MAIL", "", &j->reply);
 		else {
@@ -342,6 +364,7 @@ rcpt_job_done(void *arg)
 	if (!smtp_session_release(s) || s->bev == NULL || s->tx == NULL)
 		goto out;
 	tx = s->tx;
+	smtp_log_warnings(s, "RCPT", j->address, &j->reply);
 	if (j->verdict == RESTRICT_REJECT || j->verdict == RESTRICT_DEFER) {
 		smtp_reply_restriction(s, "RCPT", j->address, &j->reply);
 		goto resume;
@@ -459,6 +482,7 @@ data_job_done(void *arg)
 	struct smtp_session *s = j->s;
 
 	if (smtp_session_release(s) && s->bev != NULL && s->tx != NULL) {
+		smtp_log_warnings(s, j->bdat ? "BDAT" : "DATA", "", &j->reply);
 		if (j->verdict == RESTRICT_REJECT ||
 		    j->verdict == RESTRICT_DEFER) {
 			if (j->bdat)

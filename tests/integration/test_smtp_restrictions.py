@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import USERS
+from conftest import USERS, wait_for
 
 RCPT = "user1@example.test"
 
@@ -220,3 +220,18 @@ def test_pipelining_after_ehlo_is_allowed(pipelining):
 ], ids=["after-helo", "behind-ehlo", "behind-data"])
 def test_improper_pipelining_is_refused_at_data(pipelining, chunks):
     assert talk(pipelining, chunks)[-1] == DENIED
+
+
+def test_warn_if_reject_logs_instead_of_refusing(make_instance):
+    inst = make_instance(start=False)
+    rcpts = table(inst, "rcpts", "%s REJECT not yet\n" % RCPT)
+    inst.set_params({"smtpd_recipient_restrictions":
+                     "warn_if_reject check_recipient_access texthash:" +
+                     rcpts})
+    inst.start()
+    assert rcpt_reply(inst, "client.test", "a@example.org") == \
+        ("RCPT", 250, b"2.1.5 Ok")
+    want = ("reject_warning: RCPT from localhost[127.0.0.1]: 554 5.7.1 "
+            "<%s>: Recipient address rejected: not yet; from=<a@example.org> "
+            "to=<%s> proto=ESMTP helo=<client.test>" % (RCPT, RCPT))
+    wait_for(lambda: want in inst.log_text(), 10, what="the warning")

@@ -130,6 +130,11 @@ static const struct row dns_rows[] = {
 	  "DEFER 450 4.7.1 <user@local.test>: Recipient address rejected: defer_if_permit requested" },
 	{ "defer_if_permit, then reject", NULL, "defer_if_permit reject_unlisted_recipient", NULL, NULL, NULL, NULL, NULL, "nobody@local.test", NULL, 0,
 	  "REJECT 550 5.1.1 <nobody@local.test>: Recipient address rejected: User unknown in local recipient table" },
+	{ "warn_if_reject", NULL, "warn_if_reject reject", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, "DUNNO" },
+	{ "warn_if_reject, one restriction only", NULL, "warn_if_reject reject_unlisted_recipient reject", NULL, NULL, NULL, NULL, NULL, "nobody@local.test", NULL, 0,
+	  "REJECT 554 5.7.1 <nobody@local.test>: Recipient address rejected: Access denied" },
+	{ "warn_if_reject, no decision kept", NULL, "warn_if_reject permit_mynetworks reject", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,
+	  "REJECT 554 5.7.1 <user@local.test>: Recipient address rejected: Access denied" },
 	{ "the first deferral stands", SR, "reject_unknown_sender_domain defer_if_permit", NULL, NULL, NULL, NULL, "s@fail.example", NULL, NULL, 0,
 	  "DEFER 450 4.1.8 <s@fail.example>: Sender address rejected: Domain not found" },
 };
@@ -278,6 +283,42 @@ static void
 test_restrict_dns_rows(void **state)
 {
 	run_rows(dns_rows, MW_NELEM(dns_rows), *state, NULL);
+}
+
+/* warn_if_reject keeps what the next restriction would have said. */
+static void
+test_restrict_warn_if_reject_text(void **state)
+{
+	char *items[] = { "warn_if_reject", "reject_non_fqdn_sender",
+		"warn_if_reject", "defer", "permit" };
+	struct conf_list l = { items, 5 };
+	struct restrict_reply reply;
+	struct restrict_ctx ctx;
+	struct restrict_list *rl;
+	struct buf err;
+	char *got;
+
+	(void)state;
+	buf_init(&err, 1024);
+	rl = restrict_list_new("smtpd_sender_restrictions", &l, &err);
+	assert_non_null(rl);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.stage = RESTRICT_STAGE_SENDER;
+	ctx.sender = "someone";
+	restrict_reply_init(&reply);
+	restrict_reply_begin(&reply);
+	got = render(restrict_list_eval(rl, &ctx, &reply), &reply);
+	assert_string_equal(got, "PERMIT");
+	free(got);
+	assert_string_equal(buf_cstr(&reply.warnings),
+	    "504 5.5.2 <someone>: Sender address rejected: need "
+	    "fully-qualified address\n"
+	    "450 4.3.2 <someone>: Sender address rejected: Try again later\n");
+	restrict_reply_begin(&reply); /* the next command starts afresh */
+	assert_int_equal(reply.warnings.len, 0);
+	restrict_reply_free(&reply);
+	restrict_list_free(&rl);
+	buf_free(&err);
 }
 
 /* reject_unauth_pipelining reads a flag of the session, not a row's. */
@@ -554,6 +595,7 @@ main(void)
 		T(test_restrict_simple_rows),
 		T(test_restrict_dns_rows),
 		T(test_restrict_unauth_pipelining),
+		T(test_restrict_warn_if_reject_text),
 		T(test_restrict_helo_rows),
 		T(test_restrict_fqdn_rows),
 		T(test_restrict_login_rows),
