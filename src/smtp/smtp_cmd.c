@@ -32,50 +32,6 @@ struct smtp_command {
 	smtp_cmd_fn *fn;
 };
 
-static const char *
-smtp_proto(const struct smtp_session *s)
-{
-	return s->esmtp ? "ESMTP" : "SMTP";
-}
-
-/* Logs a refused command in Postfix's shape (for fail2ban et al.). */
-static void
-smtp_log_reject(struct smtp_session *s, const char *cmd, const char *rcpt,
-    int code, const char *enh, const char *text)
-{
-	log_info("%s: reject: %s from %s: %d %s <%s>: %s; from=<%s> to=<%s> "
-		 "proto=%s helo=<%s>",
-	    smtp_session_logid(s), cmd, smtp_session_peer(s), code, enh,
-	    log_sanitize_str(rcpt), text,
-	    s->tx != NULL ? log_sanitize_str(s->tx->sender) : "",
-	    log_sanitize_str(rcpt), smtp_proto(s),
-	    s->helo != NULL ? log_sanitize_str(s->helo) : "");
-}
-
-static void smtp_reply_restriction(struct smtp_session *s, const char *cmd,
-    const char *rcpt, const struct restrict_reply *r);
-
-/* What warn_if_reject kept from refusing, as Postfix logs it. */
-static void
-smtp_log_warnings(struct smtp_session *s, const char *cmd, const char *rcpt,
-    const struct restrict_reply *r)
-{
-	const char *p = r->warnings.data, *nl;
-
-	if (r->warnings.len == 0)
-		return;
-	for (; (nl = memchr(p, '\n', (size_t)(r->warnings.data +
-	                                    r->warnings.len - p))) != NULL;
-	     p = nl + 1)
-		log_info("%s: reject_warning: %s from %s: %.*s; from=<%s> "
-			 "to=<%s> proto=%s helo=<%s>",
-		    smtp_session_logid(s), cmd, smtp_session_peer(s),
-		    (int)(nl - p), p,
-		    s->tx != NULL ? log_sanitize_str(s->tx->sender) : "",
-		    log_sanitize_str(rcpt), smtp_proto(s),
-		    s->helo != NULL ? log_sanitize_str(s->helo) : "");
-}
-
 static void
 smtp_reply_parse_err(struct smtp_session *s, const struct smtp_parse_err *e)
 {
@@ -331,26 +287,6 @@ rcpt_job_run(void *arg)
 	if (j->verdict == RESTRICT_REJECT || j->verdict == RESTRICT_DEFER)
 		return;
 	j->status = resolver_check(j->resolver, j->address);
-}
-
-/* Answers a REJECT or DEFER of the restriction lists. */
-static void
-smtp_reply_restriction(struct smtp_session *s, const char *cmd,
-    const char *rcpt, const struct restrict_reply *r)
-{
-	const char *text = buf_cstr(&r->text);
-
-	smtp_reply(s, r->code, r->enh, "%s", text);
-	log_info("%s: reject: %s from %s: %d %s %s; from=<%s> to=<%s> "
-		 "proto=%s helo=<%s>",
-	    smtp_session_logid(s), cmd, smtp_session_peer(s), r->code, r->enh,
-	    log_sanitize_str(text),
-	    s->tx != NULL ? log_sanitize_str(s->tx->sender) : "",
-	    log_sanitize_str(rcpt), smtp_proto(s),
-	    s->helo != NULL ? log_sanitize_str(s->helo) : "");
-	smtp_session_error(s);
-	if (r->disconnect)
-		smtp_session_close(s, NULL);
 }
 
 static void

@@ -171,6 +171,16 @@ void smtp_session_starttls(struct smtp_session *s);
 /* Appends "TLSv1.3 with cipher ..." for the Received: header. */
 void smtp_session_tls_describe(struct smtp_session *s, struct buf *out);
 
+/* Refusals, answered and logged in Postfix's shape (smtp_reject.c). */
+void smtp_log_reject(struct smtp_session *s, const char *cmd, const char *rcpt,
+    int code, const char *enh, const char *text);
+/* Answers a REJECT or DEFER of the restriction lists, and logs it. */
+void smtp_reply_restriction(struct smtp_session *s, const char *cmd,
+    const char *rcpt, const struct restrict_reply *r);
+/* Logs what warn_if_reject kept from refusing ("reject_warning"). */
+void smtp_log_warnings(struct smtp_session *s, const char *cmd,
+    const char *rcpt, const struct restrict_reply *r);
+
 /* SMTP AUTH (smtp_auth.c). */
 bool smtp_auth_offered(const struct smtp_session *s);
 void smtp_auth_mechanisms(const struct smtp_session *s, struct buf *out);
