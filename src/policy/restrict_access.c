@@ -218,8 +218,7 @@ static enum restrict_verdict
 restrict_access_action(struct restrict_access *a, const char *value)
 {
 	static const char *const unsupported[] = { "HOLD", "DISCARD", "FILTER",
-		"REDIRECT", "BCC", "PREPEND", "DEFER_IF_PERMIT",
-		"DEFER_IF_REJECT", "HANGUP" };
+		"REDIRECT", "BCC", "PREPEND", "DEFER_IF_REJECT", "HANGUP" };
 	size_t len = strcspn(value, " \t"), i;
 	const char *text = value + len;
 	char def[8];
@@ -235,6 +234,17 @@ restrict_access_action(struct restrict_access *a, const char *value)
 	if (RESTRICT_IS("DEFER"))
 		return restrict_access_refuse(
 		    a, RESTRICT_DEFER, 450, "4.7.1", text);
+	if (RESTRICT_IS("DEFER_IF_PERMIT")) {
+		/* access(5): 450 4.7.1 unless nothing later rejects */
+		char enh[16];
+		const char *t = restrict_dsn_split(text, "4.7.1", enh,
+		    sizeof(enh));
+
+		restrict_dsn_fix(enh, sizeof(enh), a->rclass);
+		return restrict_defer_if_permit(a->ev, 450, enh,
+		    "<%s>: %s rejected: %s", a->rname, a->rclass,
+		    t[0] != '\0' ? t : "Access denied");
+	}
 	if (RESTRICT_IS("WARN") || RESTRICT_IS("INFO")) {
 		restrict_access_log(
 		    a, RESTRICT_IS("WARN") ? "warn" : "info", text);
