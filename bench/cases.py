@@ -335,27 +335,33 @@ def open_idle_sessions(t, n, deadline_s=300.0):
     return ready
 
 
-def run_idle(t, n):
-    res = {"id": "idle", "sessions": n, "error": None}
+def measure_idle(t, cid, n, open_sessions):
+    """PSS of the server's tree before and after open_sessions(t, n) has
+    opened n sessions that then idle; the difference per session."""
+    res = {"id": cid, "sessions": n, "error": None}
     before, procs0 = proctree.tree_pss_kib(t.pids)
     socks = []
     try:
-        socks = open_idle_sessions(t, n)
+        socks = open_sessions(t, n)
         time.sleep(2.0)  # let process spawning and allocation finish
         after, procs1 = proctree.tree_pss_kib(t.pids)
         res.update({"pss_before_kib": before, "pss_after_kib": after,
                     "procs_before": procs0, "procs_after": procs1,
                     "kib_per_session": (after - before) / n})
-        log(f"idle: {n} sessions: PSS {before} -> {after} KiB "
+        log(f"{cid}: {n} sessions: PSS {before} -> {after} KiB "
             f"({res['kib_per_session']:.1f} KiB/session), "
             f"processes {procs0} -> {procs1}")
     except (RuntimeError, OSError) as e:
         res["error"] = str(e)
-        log(f"idle: {e}")
+        log(f"{cid}: {e}")
     finally:
         for s in socks:
             s.close()
     return res
+
+
+def run_idle(t, n):
+    return measure_idle(t, "idle", n, open_idle_sessions)
 
 
 def _tls_reply(sock, want, what):
@@ -397,45 +403,35 @@ def open_tls_session(t, ctx):
     return s
 
 
-def run_idle_tls(t, n):
-    """PSS per idle submission session after STARTTLS and AUTH: sessions
-    are opened by 50 threads at a time, then all idle together."""
-    res = {"id": "idletls", "sessions": n, "error": None}
-    if not t.login or not t.ports["starttls"]:
-        res["error"] = "needs MT_SUBMISSION_PORT and a password in MT_USERS"
-        log(f"idletls: {res['error']}")
-        return res
+def open_tls_sessions(t, n):
+    """n submission sessions after STARTTLS and AUTH, opened by 50
+    threads at a time; all of them or an error."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    before, procs0 = proctree.tree_pss_kib(t.pids)
-    socks = []
-    try:
-        with concurrent.futures.ThreadPoolExecutor(50) as ex:
-            futs = [ex.submit(open_tls_session, t, ctx) for _ in range(n)]
-            for f in futs:
-                try:
-                    socks.append(f.result())
-                except (RuntimeError, OSError) as e:
-                    if res["error"] is None:
-                        res["error"] = f"session {len(socks)}: {e}"
-        if res["error"] is not None:
-            raise RuntimeError(res["error"])
-        time.sleep(2.0)  # let process spawning and allocation finish
-        after, procs1 = proctree.tree_pss_kib(t.pids)
-        res.update({"pss_before_kib": before, "pss_after_kib": after,
-                    "procs_before": procs0, "procs_after": procs1,
-                    "kib_per_session": (after - before) / n})
-        log(f"idletls: {n} sessions: PSS {before} -> {after} KiB "
-            f"({res['kib_per_session']:.1f} KiB/session), "
-            f"processes {procs0} -> {procs1}")
-    except (RuntimeError, OSError) as e:
-        res["error"] = str(e)
-        log(f"idletls: {e}")
-    finally:
+    socks, error = [], None
+    with concurrent.futures.ThreadPoolExecutor(50) as ex:
+        futs = [ex.submit(open_tls_session, t, ctx) for _ in range(n)]
+        for f in futs:
+            try:
+                socks.append(f.result())
+            except (RuntimeError, OSError) as e:
+                error = error or f"session {len(socks)}: {e}"
+    if error is not None:
         for s in socks:
             s.close()
-    return res
+        raise RuntimeError(error)
+    return socks
+
+
+def run_idle_tls(t, n):
+    """PSS per idle submission session after STARTTLS and AUTH."""
+    if not t.login or not t.ports["starttls"]:
+        res = {"id": "idletls", "sessions": n, "error":
+               "needs MT_SUBMISSION_PORT and a password in MT_USERS"}
+        log(f"idletls: {res['error']}")
+        return res
+    return measure_idle(t, "idletls", n, open_tls_sessions)
 
 
 def merge_run(prev, res, key):

@@ -285,29 +285,46 @@ test_restrict_dns_rows(void **state)
 	run_rows(dns_rows, MW_NELEM(dns_rows), *state, NULL);
 }
 
+/* Evaluates the list param = items[0..n) in ctx as one command; the
+ * verdict rendered, reply left in *reply (initialised here). */
+static char *
+eval_items(const char *param, char **items, size_t n,
+    const struct restrict_ctx *ctx, struct restrict_reply *reply)
+{
+	struct conf_list l = { items, n };
+	struct restrict_list *rl;
+	struct buf err;
+	char *got;
+
+	buf_init(&err, 1024);
+	rl = restrict_list_new(param, &l, &err);
+	if (rl == NULL)
+		fail_msg("%s: %s", param, buf_cstr(&err));
+	restrict_reply_init(reply);
+	restrict_reply_begin(reply);
+	got = render(restrict_reply_end(reply,
+	                 restrict_list_eval(rl, ctx, reply)),
+	    reply);
+	restrict_list_free(&rl);
+	buf_free(&err);
+	return got;
+}
+
 /* warn_if_reject keeps what the next restriction would have said. */
 static void
 test_restrict_warn_if_reject_text(void **state)
 {
 	char *items[] = { "warn_if_reject", "reject_non_fqdn_sender",
 		"warn_if_reject", "defer", "permit" };
-	struct conf_list l = { items, 5 };
 	struct restrict_reply reply;
 	struct restrict_ctx ctx;
-	struct restrict_list *rl;
-	struct buf err;
 	char *got;
 
 	(void)state;
-	buf_init(&err, 1024);
-	rl = restrict_list_new("smtpd_sender_restrictions", &l, &err);
-	assert_non_null(rl);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.stage = RESTRICT_STAGE_SENDER;
 	ctx.sender = "someone";
-	restrict_reply_init(&reply);
-	restrict_reply_begin(&reply);
-	got = render(restrict_list_eval(rl, &ctx, &reply), &reply);
+	got = eval_items("smtpd_sender_restrictions", items, 5, &ctx, &reply);
 	assert_string_equal(got, "PERMIT");
 	free(got);
 	assert_string_equal(buf_cstr(&reply.warnings),
@@ -317,8 +334,6 @@ test_restrict_warn_if_reject_text(void **state)
 	restrict_reply_begin(&reply); /* the next command starts afresh */
 	assert_int_equal(reply.warnings.len, 0);
 	restrict_reply_free(&reply);
-	restrict_list_free(&rl);
-	buf_free(&err);
 }
 
 /* reject_unauth_pipelining reads a flag of the session, not a row's. */
@@ -326,32 +341,24 @@ static void
 test_restrict_unauth_pipelining(void **state)
 {
 	char *items[] = { "reject_unauth_pipelining" };
-	struct conf_list l = { items, 1 };
 	struct restrict_reply reply;
 	struct restrict_ctx ctx;
-	struct restrict_list *rl;
-	struct buf err;
 	char *got;
 
 	(void)state;
-	buf_init(&err, 1024);
-	rl = restrict_list_new("smtpd_data_restrictions", &l, &err);
-	assert_non_null(rl);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.stage = RESTRICT_STAGE_DATA;
-	restrict_reply_init(&reply);
-	got = render(restrict_list_eval(rl, &ctx, &reply), &reply);
-	assert_string_equal(got, "DUNNO");
-	free(got);
-	ctx.ill_pipelining = true;
-	got = render(restrict_list_eval(rl, &ctx, &reply), &reply);
-	assert_string_equal(got, "REJECT 503 5.5.0 <DATA>: Data command "
-	                         "rejected: Improper use of SMTP command "
-	                         "pipelining");
-	free(got);
-	restrict_reply_free(&reply);
-	restrict_list_free(&rl);
-	buf_free(&err);
+	for (int flag = 0; flag < 2; flag++) {
+		ctx.ill_pipelining = flag != 0;
+		got = eval_items(
+		    "smtpd_data_restrictions", items, 1, &ctx, &reply);
+		assert_string_equal(got, flag == 0
+		        ? "DUNNO"
+		        : "REJECT 503 5.5.0 <DATA>: Data command rejected: "
+		          "Improper use of SMTP command pipelining");
+		free(got);
+		restrict_reply_free(&reply);
+	}
 }
 
 static void
