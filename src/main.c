@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "user",       cli_user,       "user add|del|passwd|list|show: mailboxes" },
 	{ "alias",      cli_alias,      "alias add|del|list: aliases" },
 	{ "newaliases", cli_newaliases, "compile the alias_maps files" },
+	{ "queue",      cli_queue,      "queue flush [-d DOMAIN]: retry deferred mail now" },
 	{ "map",        cli_map,        "map FILE | map -q KEY FILE: compile or query a lookup table" },
 	{ NULL, NULL, NULL },
 };

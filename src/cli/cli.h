@@ -22,5 +22,6 @@ int cli_user(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_alias(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_newaliases(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_map(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_queue(const struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -17,9 +17,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "delivery/delivery_log.h"
 #include "delivery/resolve.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 #include "queue/queue_file.h"
 #include "store/maildir.h"
 
@@ -43,55 +45,27 @@ local_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Formats seconds as Postfix does: at most two decimals, no trailing
- * zeros ("0.2", "0", "1.25"); negative (clock steps) as 0. */
-static const char *
-local_fmt_secs(char *out, size_t outsz, double v)
-{
-	size_t n;
-
-	if (!(v > 0.005))
-		v = 0;
-	(void)snprintf(out, outsz, "%.2f", v);
-	n = strlen(out);
-	while (n > 0 && out[n - 1] == '0')
-		out[--n] = '\0';
-	if (n > 0 && out[n - 1] == '.')
-		out[--n] = '\0';
-	return out;
-}
-
 static void
 local_log(const struct local_request *req, const struct local_outcome *o,
     double t_resolved, double t_done)
 {
 	const struct queue_env *env = queue_file_env(req->qf);
-	const char *orig = env->rcpts[req->rcpt];
-	double arrival = (double)env->arrival + (double)env->arrival_usec / 1e6;
-	char d[32], a[32], b[32], c[32], e[32];
-	struct buf line;
+	struct delivery_log l = {
+		.id = env->id,
+		.to = o->to,
+		.orig_to = env->rcpts[req->rcpt],
+		.relay = o->relay,
+		.dsn = o->dsn,
+		.status = o->status,
+		.text = o->text,
+		.arrival = (double)env->arrival + (double)env->arrival_usec / 1e6,
+		.t_queued = req->t_queued,
+		.t_started = req->t_started,
+		.t_conn = t_resolved,
+		.t_done = t_done,
+	};
 
-	/* One event, one line: built first, logged once. */
-	buf_init(&line, 4096);
-	if (buf_printf(
-	        &line, "%s: to=<%s>", env->id, log_sanitize_str(o->to)) == -1 ||
-	    (strcmp(o->to, orig) != 0 &&
-	        buf_printf(&line, ", orig_to=<%s>", log_sanitize_str(orig)) ==
-	            -1) ||
-	    buf_printf(&line,
-	        ", relay=%s, delay=%s, delays=%s/%s/%s/%s, dsn=%s, "
-	        "status=%s (%s)",
-	        o->relay, local_fmt_secs(d, sizeof(d), t_done - arrival),
-	        local_fmt_secs(a, sizeof(a), req->t_queued - arrival),
-	        local_fmt_secs(b, sizeof(b), req->t_started - req->t_queued),
-	        local_fmt_secs(c, sizeof(c), t_resolved - req->t_started),
-	        local_fmt_secs(e, sizeof(e), t_done - t_resolved), o->dsn,
-	        o->status, log_sanitize_str(o->text)) == -1)
-		log_info("%s: to=<%s>, status=%s", env->id,
-		    log_sanitize_str(o->to), o->status);
-	else
-		log_info("%s", buf_cstr(&line));
-	buf_free(&line);
+	delivery_log_line(&l);
 }
 
 /* Appends "name: <addr>\n" (or without the brackets, as Postfix writes
@@ -203,8 +177,20 @@ local_set_reason(struct buf *reason, const char *text)
 	}
 }
 
+/* Appends a copy of the remote destination d to out. */
+static void
+local_remote_push(struct resolve_list *out, const struct resolve_dest *d)
+{
+	out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
+	out->v[out->n].kind = RESOLVE_REMOTE;
+	out->v[out->n].address = xstrdup(d->address);
+	out->v[out->n].maildir = NULL;
+	out->n++;
+}
+
 enum local_status
-local_deliver(const struct local_request *req, struct buf *reason)
+local_deliver(const struct local_request *req, struct buf *reason,
+    struct resolve_list *remote_out)
 {
 	const struct queue_env *env = queue_file_env(req->qf);
 	const char *rcpt = env->rcpts[req->rcpt];
@@ -229,6 +215,8 @@ local_deliver(const struct local_request *req, struct buf *reason)
 		o.dsn = "5.1.1";
 		o.status = "bounced";
 		o.text = "unknown user";
+		local_set_reason(reason, err.len > 0 ? buf_cstr(&err)
+		                                     : "unknown user");
 		local_log(req, &o, t_resolved, local_now());
 		st = LOCAL_BOUNCED;
 		goto out;
@@ -261,17 +249,18 @@ local_deliver(const struct local_request *req, struct buf *reason)
 				st = LOCAL_DEFERRED;
 			continue;
 		}
+		if (d->kind == RESOLVE_REMOTE && remote_out != NULL) {
+			/* the queue manager sends it (qmgr_remote.c) */
+			local_remote_push(remote_out, d);
+			continue;
+		}
 		o.to = d->address;
 		o.dsn = "4.3.0";
 		o.status = "deferred";
-		if (d->kind == RESOLVE_REMOTE) {
-			/* Kept until outbound delivery exists (#3). */
-			o.relay = "none";
-			o.text = "outbound delivery is not available yet";
-		} else {
-			o.relay = "local";
-			o.text = "recipient lookup gave no maildir";
-		}
+		o.relay = "local";
+		o.text = d->kind == RESOLVE_REMOTE
+		    ? "no outbound delivery for this address"
+		    : "recipient lookup gave no maildir";
 		local_set_reason(reason, o.text);
 		local_log(req, &o, t_resolved, local_now());
 		st = LOCAL_DEFERRED;

@@ -16,6 +16,7 @@
 
 struct buf;
 struct queue_file;
+struct resolve_list;
 struct resolver;
 
 enum local_status {
@@ -37,11 +38,14 @@ struct local_request {
 };
 
 /*
- * Delivers req->rcpt. Returns the recipient's status; for LOCAL_DEFERRED
- * the reason (for the queue's state file) replaces the contents of reason
- * when reason is not NULL.
+ * Delivers req->rcpt to its local mailboxes. Returns the status of those;
+ * for LOCAL_DEFERRED and LOCAL_BOUNCED the reason (for the queue's state
+ * file and bounces) replaces the contents of reason when reason is not
+ * NULL. Destinations outside (an alias that forwards, a non-local
+ * recipient) are appended to remote_out for the SMTP client, not
+ * delivered or logged here; with remote_out NULL they are deferred.
  */
-enum local_status local_deliver(
-    const struct local_request *req, struct buf *reason);
+enum local_status local_deliver(const struct local_request *req,
+    struct buf *reason, struct resolve_list *remote_out);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "lib/conf.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -354,6 +355,61 @@ conf_check_tls_protocols(void *field, struct buf *why)
 	return -1;
 }
 
+/* Postfix's smtp_tls_security_level values that we implement. */
+static int
+conf_check_smtp_tls_level(void *field, struct buf *why)
+{
+	char **v = field;
+
+	if (strcmp(*v, "none") == 0 || strcmp(*v, "may") == 0 ||
+	    strcmp(*v, "encrypt") == 0 || strcmp(*v, "verify") == 0 ||
+	    strcmp(*v, "secure") == 0)
+		return 0;
+	(void)!buf_printf(why,
+	    "\"%s\" is not none, may, encrypt, verify or secure",
+	    log_sanitize_str(*v));
+	return -1;
+}
+
+static int
+conf_check_address_preference(void *field, struct buf *why)
+{
+	char **v = field;
+
+	if (strcmp(*v, "any") == 0 || strcmp(*v, "ipv4") == 0 ||
+	    strcmp(*v, "ipv6") == 0)
+		return 0;
+	(void)!buf_printf(
+	    why, "\"%s\" is not any, ipv4 or ipv6", log_sanitize_str(*v));
+	return -1;
+}
+
+/* An IP address of the given family, or empty. */
+static int
+conf_check_bind(void *field, struct buf *why, int af)
+{
+	char **v = field;
+	unsigned char bin[16];
+
+	if (**v == '\0' || inet_pton(af, *v, bin) == 1)
+		return 0;
+	(void)!buf_printf(why, "\"%s\" is not an %s address",
+	    log_sanitize_str(*v), af == AF_INET ? "IPv4" : "IPv6");
+	return -1;
+}
+
+static int
+conf_check_bind4(void *field, struct buf *why)
+{
+	return conf_check_bind(field, why, AF_INET);
+}
+
+static int
+conf_check_bind6(void *field, struct buf *why)
+{
+	return conf_check_bind(field, why, AF_INET6);
+}
+
 /* Checks beyond the type, by name. */
 // clang-format off
 static const struct {
@@ -383,6 +439,13 @@ static const struct {
 	{ "submission_tls_security_level", conf_check_tls_level },
 	{ "smtpd_tls_mandatory_protocols", conf_check_tls_protocols },
 	{ "tls_server_sni_maps", conf_check_path_or_empty },
+	{ "smtp_tls_security_level", conf_check_smtp_tls_level },
+	{ "smtp_tls_mandatory_protocols", conf_check_tls_protocols },
+	{ "smtp_tls_CAfile",     conf_check_path_or_empty },
+	{ "smtp_address_preference", conf_check_address_preference },
+	{ "smtp_bind_address",   conf_check_bind4 },
+	{ "smtp_bind_address6",  conf_check_bind6 },
+	{ "smtp_helo_name",      conf_check_hostname },
 };
 // clang-format on
 

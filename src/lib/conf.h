@@ -117,6 +117,49 @@ struct conf {
 	uint64_t maximal_backoff_time;
 	uint64_t maximal_queue_lifetime;
 	uint64_t alias_expansion_limit;
+	uint64_t bounce_queue_lifetime;
+	uint64_t delay_warning_time; /* 0: no delay warnings */
+	char *bounce_notice_recipient_2; /* 2bounce_notice_recipient */
+	char *bounce_sender_name;        /* "MAILER-DAEMON" */
+
+	/* routing (Postfix's names and semantics) */
+	struct conf_list relay_domains;
+	struct conf_list transport_maps;
+	char *relayhost;         /* "" or [host]:port / host:port / host */
+	char *default_transport; /* "smtp" */
+
+	/* SMTP client */
+	char *smtp_helo_name;
+	char *smtp_bind_address;  /* "" or an IPv4 address */
+	char *smtp_bind_address6; /* "" or an IPv6 address */
+	uint64_t smtp_tcp_port;   /* the port of MX hosts (25) */
+	char *smtp_address_preference; /* any, ipv4, ipv6 */
+	char *smtp_tls_security_level; /* none, may, encrypt, verify, secure */
+	char *smtp_tls_CAfile;
+	struct conf_list smtp_tls_policy_maps;
+	char *smtp_tls_mandatory_protocols;
+	uint64_t smtp_connect_timeout;
+	uint64_t smtp_helo_timeout;
+	uint64_t smtp_starttls_timeout;
+	uint64_t smtp_mail_timeout;
+	uint64_t smtp_rcpt_timeout;
+	uint64_t smtp_data_init_timeout;
+	uint64_t smtp_data_xfer_timeout;
+	uint64_t smtp_data_done_timeout;
+	uint64_t smtp_rset_timeout;
+	uint64_t smtp_quit_timeout;
+	uint64_t smtp_line_length_limit; /* of a reply line we read */
+	uint64_t smtp_destination_concurrency_limit;
+	uint64_t smtp_initial_destination_concurrency;
+	uint64_t smtp_destination_recipient_limit;
+	uint64_t default_process_limit; /* outbound connections, all together */
+	uint64_t smtp_connection_reuse_count_limit; /* 0: unlimited */
+	uint64_t smtp_connection_reuse_time_limit;
+	uint64_t smtp_mx_address_limit;
+	bool smtp_skip_5xx_greeting;
+	bool smtp_sasl_auth_enable;
+	struct conf_list smtp_sasl_password_maps;
+	bool smtp_sasl_tls_only;
 };
 
 /* Types of the table rows. */

@@ -60,6 +60,10 @@ enum restrict_answer {
  */
 typedef enum restrict_answer restrict_is_local_domain_fn(
     void *arg, const char *domain);
+/* YES when domain is one of relay_domains: mail for it is accepted from
+ * anyone and relayed (reject_unauth_destination lets it pass). */
+typedef enum restrict_answer restrict_is_relay_domain_fn(
+    void *arg, const char *domain);
 /* YES when address (at a local domain, normalised: mailaddr_normalize)
  * has a mailbox or an alias, NO when the user is unknown. */
 typedef enum restrict_answer restrict_is_listed_recipient_fn(
@@ -95,6 +99,7 @@ struct restrict_ctx {
 	/* each may be NULL: no local domains / no recipient checks / nobody
 	 * owns addresses */
 	restrict_is_local_domain_fn *is_local_domain;
+	restrict_is_relay_domain_fn *is_relay_domain;
 	restrict_is_listed_recipient_fn *is_listed_recipient;
 	restrict_sender_owners_fn *sender_owners;
 	/* NULL: restrictions that need DNS decide nothing */

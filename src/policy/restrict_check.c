@@ -186,6 +186,24 @@ restrict_check_destination(struct restrict_eval *ev, enum restrict_id id)
 	case RESTRICT_ANSWER_NO:
 		break;
 	}
+	/* Postfix: relay_domains are authorized destinations too */
+	if (ev->ctx->is_relay_domain != NULL) {
+		const char *at = strrchr(rcpt, '@');
+		char *dom = at != NULL ? xstrdup(at + 1) : NULL;
+		enum restrict_answer rel = RESTRICT_ANSWER_NO;
+
+		if (dom != NULL && dom[0] != '\0') {
+			ascii_lower(dom);
+			rel = ev->ctx->is_relay_domain(ev->ctx->arg, dom);
+		}
+		free(dom);
+		if (rel == RESTRICT_ANSWER_TEMPFAIL)
+			return restrict_reply_tempfail(ev, rcpt);
+		if (rel == RESTRICT_ANSWER_YES)
+			return id == RESTRICT_ID_PERMIT_AUTH_DESTINATION
+			    ? RESTRICT_PERMIT
+			    : RESTRICT_DUNNO;
+	}
 	if (id == RESTRICT_ID_REJECT_UNAUTH_DESTINATION)
 		return restrict_reply_set(ev, RESTRICT_REJECT, 554, "5.7.1",
 		    "<%s>: Relay access denied", rcpt);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "delivery/resolve.h"
+#include "delivery/route.h"
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "lib/log.h"
@@ -110,8 +111,6 @@ qmgr_msg_remove(struct qmgr_msg *m)
 	qmgr_msg_free(m);
 }
 
-static void qmgr_deliver_done(void *arg);
-
 void
 qmgr_msg_start(struct qmgr_msg *m, bool respect_schedule)
 {
@@ -137,8 +136,9 @@ qmgr_maybe_exit(struct qmgr *q)
 		(void)event_base_loopexit(q->base, NULL);
 }
 
-/* Back on the loop: forget the message, or wait for its retry time. */
-static void
+/* Back on the loop: send the remote part, forget the message, or wait
+ * for its retry time. */
+void
 qmgr_deliver_done(void *arg)
 {
 	struct qmgr_job *j = arg;
@@ -146,6 +146,11 @@ qmgr_deliver_done(void *arg)
 	struct qmgr_msg *m = j->m;
 	struct timeval tv;
 
+	if (j->result == QMGR_REMOTE) {
+		/* the job stays counted in njobs until its end has run */
+		qmgr_remote_submit(q, j);
+		return;
+	}
 	q->njobs--;
 	switch (j->result) {
 	case QMGR_DEFERRED:
@@ -164,7 +169,7 @@ forget:
 		qmgr_msg_remove(m);
 		break;
 	}
-	free(j);
+	qmgr_job_free(j);
 	qmgr_maybe_exit(q);
 }
 
@@ -180,12 +185,68 @@ qmgr_on_retry(evutil_socket_t fd, short what, void *arg)
 	qmgr_msg_start(m, false);
 }
 
+struct qmgr_flush_arg {
+	struct qmgr *q;
+	struct qmgr_msg **v;
+	size_t n, cap;
+};
+
+static void
+qmgr_flush_collect(const void *node, VISIT which, void *arg)
+{
+	struct qmgr_msg *m = *(struct qmgr_msg *const *)node;
+	struct qmgr_flush_arg *a = arg;
+
+	if ((which != postorder && which != leaf) ||
+	    m->state != QMGR_MSG_WAITING)
+		return;
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->v = xreallocarray(a->v, a->cap, sizeof(*a->v));
+	}
+	a->v[a->n++] = m;
+}
+
+/* `mailwright queue flush [-d domain]`: forget dead destinations and try
+ * every waiting message now (Postfix's postqueue -f), then scan for the
+ * ones this process does not know. */
+static void
+qmgr_flush(struct qmgr *q, const char *domain)
+{
+	struct qmgr_flush_arg a = { q, NULL, 0, 0 };
+	size_t i;
+
+	log_info("flush%s%s: retrying deferred mail now",
+	    domain[0] != '\0' ? " of " : "", log_sanitize_str(domain));
+	qmgr_remote_flush(q, domain);
+	twalk_r(q->msgs, qmgr_flush_collect, &a);
+	for (i = 0; i < a.n; i++) {
+		(void)evtimer_del(a.v[i]->timer);
+		qmgr_msg_start(a.v[i], false);
+	}
+	free(a.v);
+	qmgr_scan_schedule(q, 0);
+}
+
 /* One poke: checks size, magic and version before it reads the ID. */
 static void
 qmgr_poke_one(struct qmgr *q, const char *p, size_t n)
 {
 	char id[QUEUE_ID_MAX];
 	struct qmgr_msg *m;
+
+	if (n >= QUEUE_POKE_HDR && memcmp(p, QUEUE_FLUSH_MAGIC, 4) == 0 &&
+	    p[4] == QUEUE_POKE_VERSION) {
+		char dom[256];
+		size_t dl = n - QUEUE_POKE_HDR;
+
+		if (dl >= sizeof(dom))
+			dl = sizeof(dom) - 1;
+		memcpy(dom, p + QUEUE_POKE_HDR, dl);
+		dom[dl] = '\0';
+		qmgr_flush(q, dom);
+		return;
+	}
 
 	if (n <= QUEUE_POKE_HDR || n - QUEUE_POKE_HDR >= sizeof(id) ||
 	    memcmp(p, QUEUE_POKE_MAGIC, 4) != 0 || p[4] != QUEUE_POKE_VERSION) {
@@ -270,6 +331,8 @@ qmgr_on_term(evutil_socket_t sig, short what, void *arg)
 	atomic_store(&q->cancel, true);
 	(void)event_del(q->ev_sock);
 	(void)event_del(q->ev_scan);
+	/* connections end now; their recipients are deferred and saved */
+	qmgr_remote_stop(q);
 	qmgr_maybe_exit(q);
 }
 
@@ -382,7 +445,8 @@ qmgr_main(const struct conf *conf)
 	if ((q.resolver = resolver_new(conf, &err)) == NULL)
 		log_fatal(
 		    "cannot open the recipient resolver: %s", buf_cstr(&err));
-	buf_free(&err);
+	if ((q.router = router_new(conf, &err)) == NULL)
+		log_fatal("%s: %s", conf->config_file, buf_cstr(&err));
 	if ((q.base = event_base_new()) == NULL)
 		log_fatal("queue: cannot create the event loop");
 	/* Before the first scan, so that a message committed during it is
@@ -393,6 +457,9 @@ qmgr_main(const struct conf *conf)
 	    conf->queue_delivery_threads > 0
 	        ? (size_t)conf->queue_delivery_threads
 	        : 1);
+	if (qmgr_remote_init(&q, &err) == -1)
+		log_fatal("%s: %s", conf->config_file, buf_cstr(&err));
+	buf_free(&err);
 	qmgr_setup_events(&q);
 	(void)pthread_sigmask(SIG_UNBLOCK, &term, NULL);
 	q.t_start = qmgr_now();
@@ -406,6 +473,8 @@ qmgr_main(const struct conf *conf)
 	q.stopping = true;
 	atomic_store(&q.cancel, true);
 	worker_pool_free(&q.wp);
+	qmgr_remote_free(&q);
+	router_free(&q.router);
 	tdestroy(q.msgs, qmgr_msg_free);
 	path = xasprintf("%s/%s", q.queue_dir, QUEUE_SOCKET);
 	(void)unlink(path);

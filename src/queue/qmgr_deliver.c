@@ -4,6 +4,10 @@
  * (delivery/local.c), then remove the message, or record the deferral and
  * the next retry time, or move an expired message to hold/.
  *
+ * Remote destinations are routed here (route.h) and handed to the loop
+ * (qmgr_remote.c); when their results are in, qmgr_finish_run() ends the
+ * attempt on a worker: bounces (qmgr_bounce.c), the state, removal.
+ *
  * Retry mode (Maildir copies are also looked for in cur/) is used for every
  * attempt except the first one of a message that arrived after this
  * process started: only then can no earlier attempt, by this process or by
@@ -17,7 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "delivery/delivery_log.h"
 #include "delivery/local.h"
+#include "delivery/resolve.h"
+#include "delivery/route.h"
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "lib/fs.h"
@@ -25,6 +32,7 @@
 #include "lib/xalloc.h"
 #include "queue/qmgr_private.h"
 #include "queue/queue_file.h"
+#include "smtp/smtp_client.h"
 
 /* The wait before attempt number attempts+1: minimal_backoff_time,
  * doubled per attempt, at most maximal_backoff_time (as Postfix). */
@@ -107,34 +115,139 @@ qmgr_deliver_remove(struct qmgr_job *j, bool had_state)
 	j->result = QMGR_DONE;
 }
 
-/* Past maximal_queue_lifetime: keep the message in hold/ with its state
- * (returning it to the sender comes with bounces, #3). */
-static void
-qmgr_deliver_expire(struct qmgr_job *j, const struct queue_env *env,
-    const struct qmgr_state *st)
+void
+qmgr_job_bounce(struct qmgr_job *j, size_t rcpt, const char *address,
+    const char *dsn, const char *text, const char *diag, const char *remote)
 {
-	struct qmgr *q = j->q;
-	char *from, *to, *dir;
+	struct qmgr_bounce_item *b;
 
-	from = qmgr_path(q, QUEUE_DIR_ACTIVE, j->id);
-	to = qmgr_path(q, QUEUE_DIR_HOLD, j->id);
-	dir = xasprintf("%s/%s", q->queue_dir, QUEUE_DIR_HOLD);
-	if (qmgr_state_write(q->queue_dir, j->id, st) == -1)
-		log_warn("%s: cannot write the delivery state: %m", j->id);
-	if (rename(from, to) == -1 || fsync_dir(dir) == -1) {
-		log_warn("%s: cannot move the expired message to %s/: %m",
-		    j->id, QUEUE_DIR_HOLD);
-		j->result = QMGR_DEFERRED;
-		j->next_retry = st->next_retry;
-	} else {
-		log_info("%s: from=<%s>, status=expired, kept in %s/ "
-		         "(returning to sender is not available yet)",
-		    j->id, log_sanitize_str(env->sender), QUEUE_DIR_HOLD);
-		j->result = QMGR_HELD;
+	if (j->nbounce == j->capbounce) {
+		j->capbounce = j->capbounce ? j->capbounce * 2 : 4;
+		j->bounces = xreallocarray(
+		    j->bounces, j->capbounce, sizeof(*j->bounces));
 	}
-	free(dir);
-	free(to);
-	free(from);
+	b = &j->bounces[j->nbounce++];
+	memset(b, 0, sizeof(*b));
+	b->rcpt = rcpt;
+	b->address = xstrdup(address);
+	(void)snprintf(b->dsn, sizeof(b->dsn), "%s", dsn);
+	b->text = xstrdup(text != NULL ? text : "");
+	b->diag = diag != NULL && diag[0] != '\0' ? xstrdup(diag) : NULL;
+	b->remote = remote != NULL && remote[0] != '\0' ? xstrdup(remote) : NULL;
+}
+
+void
+qmgr_job_free(struct qmgr_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nrd; i++) {
+		free(j->rd[i].address);
+		free(j->rd[i].text);
+		free(j->rd[i].diag);
+		free(j->rd[i].relay);
+	}
+	free(j->rd);
+	for (i = 0; i < j->nbounce; i++) {
+		free(j->bounces[i].address);
+		free(j->bounces[i].text);
+		free(j->bounces[i].diag);
+		free(j->bounces[i].remote);
+	}
+	free(j->bounces);
+	if (j->st != NULL) {
+		qmgr_state_free(j->st);
+		free(j->st);
+	}
+	free(j->deferred);
+	free(j->reason);
+	queue_file_free(&j->qf);
+	free(j);
+}
+
+static void
+qmgr_job_defer(struct qmgr_job *j, size_t rcpt, const char *why)
+{
+	j->deferred[rcpt] = true;
+	free(j->reason);
+	j->reason = xstrdup(why);
+	qmgr_state_set_why(j->st, rcpt, why);
+}
+
+/* Logs a result decided here, before any connection (relay=none). */
+static void
+qmgr_log_none(const struct qmgr_job *j, size_t rcpt, const char *to,
+    const char *dsn, const char *status, const char *text)
+{
+	const struct queue_env *env = queue_file_env(j->qf);
+	double now = qmgr_now();
+	struct delivery_log l = {
+		.id = j->id,
+		.to = to,
+		.orig_to = env->rcpts[rcpt],
+		.relay = "none",
+		.dsn = dsn,
+		.status = status,
+		.text = text,
+		.arrival = (double)env->arrival + (double)env->arrival_usec / 1e6,
+		.t_queued = j->t_queued,
+		.t_started = j->t_started,
+		.t_conn = now,
+		.t_done = now,
+	};
+
+	delivery_log_line(&l);
+}
+
+/* Routes one remote destination of recipient rcpt. */
+static void
+qmgr_route_one(struct qmgr_job *j, size_t rcpt, const char *address)
+{
+	struct route rt;
+	struct qmgr_rdest *d;
+	struct buf err;
+
+	if (qmgr_state_is_sent(j->st, rcpt, address))
+		return; /* delivered by an earlier attempt */
+	buf_init(&err, 1024);
+	if (router_lookup(j->q->router, address, &rt, &err) == -1) {
+		qmgr_log_none(j, rcpt, address, "4.3.0", "deferred",
+		    buf_cstr(&err));
+		qmgr_job_defer(j, rcpt, buf_cstr(&err));
+		goto out;
+	}
+	switch (rt.transport) {
+	case ROUTE_ERROR:
+		/* transport(5) error: a bounce, Postfix's 5.0.0 */
+		qmgr_log_none(j, rcpt, address, "5.0.0", "bounced", rt.text);
+		qmgr_job_bounce(j, rcpt, address, "5.0.0", rt.text, NULL, NULL);
+		goto out;
+	case ROUTE_RETRY:
+		qmgr_log_none(j, rcpt, address, "4.0.0", "deferred", rt.text);
+		qmgr_job_defer(j, rcpt, rt.text);
+		goto out;
+	case ROUTE_LOCAL:
+		/* TODO(#8): local: for a domain that is not local */
+		qmgr_log_none(j, rcpt, address, "4.3.5", "deferred",
+		    "transport local: is only for local domains here");
+		qmgr_job_defer(j, rcpt, "local: transport for a remote domain");
+		goto out;
+	case ROUTE_SMTP:
+		break;
+	}
+	if (j->nrd == j->caprd) {
+		j->caprd = j->caprd ? j->caprd * 2 : 4;
+		j->rd = xreallocarray(j->rd, j->caprd, sizeof(*j->rd));
+	}
+	d = &j->rd[j->nrd++];
+	memset(d, 0, sizeof(*d));
+	d->rcpt = rcpt;
+	d->address = xstrdup(address);
+	d->route = rt;
+	route_describe(&rt, d->key, sizeof(d->key));
+	d->status = SMTP_RCPT_PENDING;
+out:
+	buf_free(&err);
 }
 
 void
@@ -144,13 +257,12 @@ qmgr_deliver_run(void *arg)
 	struct qmgr *q = j->q;
 	const struct conf *conf = q->conf;
 	const struct queue_env *env;
-	struct queue_file *qf;
 	struct local_request req;
-	struct qmgr_state st;
+	struct resolve_list remote = { NULL, 0 };
 	struct buf err, reason;
-	bool deferred = false;
+	enum local_status ls;
 	uint64_t now;
-	size_t i;
+	size_t i, k;
 
 	if (atomic_load(&q->cancel)) {
 		j->result = QMGR_CANCELLED;
@@ -158,70 +270,153 @@ qmgr_deliver_run(void *arg)
 	}
 	buf_init(&err, 4096);
 	buf_init(&reason, 4096);
-	qmgr_state_init(&st, 0);
-	if ((qf = queue_file_open(q->queue_dir, j->id, &err)) == NULL) {
+	if ((j->qf = queue_file_open(q->queue_dir, j->id, &err)) == NULL) {
 		qmgr_deliver_unreadable(j, errno, &err);
 		goto out;
 	}
-	env = queue_file_env(qf);
-	qmgr_state_free(&st);
-	qmgr_state_init(&st, env->nrcpt);
-	if (qmgr_state_read(q->queue_dir, j->id, &st, &err) == -1) {
+	env = queue_file_env(j->qf);
+	j->st = xcalloc(1, sizeof(*j->st));
+	qmgr_state_init(j->st, env->nrcpt);
+	if (qmgr_state_read(q->queue_dir, j->id, j->st, &err) == -1) {
 		log_warn("%s: %s; delivering every recipient in retry mode",
 		    j->id, buf_cstr(&err));
-		qmgr_state_free(&st);
-		qmgr_state_init(&st, env->nrcpt);
-		st.attempts = 1;
+		qmgr_state_free(j->st);
+		qmgr_state_init(j->st, env->nrcpt);
+		j->st->attempts = 1;
 	}
 	now = (uint64_t)time(NULL);
-	if (j->respect_schedule && st.exists && st.next_retry > now) {
+	if (j->respect_schedule && j->st->exists && j->st->next_retry > now) {
 		j->result = QMGR_WAIT;
-		j->next_retry = st.next_retry;
+		j->next_retry = j->st->next_retry;
 		goto out;
 	}
 	log_info("%s: from=<%s>, size=%llu, nrcpt=%zu (queue active)", j->id,
 	    log_sanitize_str(env->sender), (unsigned long long)env->size,
 	    env->nrcpt);
+	j->deferred = xcalloc(env->nrcpt + 1, sizeof(*j->deferred));
 	memset(&req, 0, sizeof(req));
 	req.resolver = q->resolver;
-	req.qf = qf;
+	req.qf = j->qf;
 	req.hostname = conf->myhostname;
-	req.retry = j->retry_here || st.attempts > 0 ||
+	req.retry = j->retry_here || j->st->attempts > 0 ||
 	    (double)env->arrival + (double)env->arrival_usec / 1e6 <=
 	        q->t_start;
 	req.t_queued = j->t_queued;
+	j->t_started = qmgr_now();
 	for (i = 0; i < env->nrcpt; i++) {
-		if (st.done[i])
+		if (j->st->done[i])
 			continue;
 		req.rcpt = i;
 		req.t_started = qmgr_now();
-		if (local_deliver(&req, &reason) == LOCAL_DEFERRED)
-			deferred = true;
-		else
-			st.done[i] = true;
+		ls = local_deliver(&req, &reason, &remote);
+		if (ls == LOCAL_DEFERRED)
+			qmgr_job_defer(j, i, buf_cstr(&reason));
+		else if (ls == LOCAL_BOUNCED)
+			qmgr_job_bounce(j, i, env->rcpts[i], "5.1.1",
+			    buf_cstr(&reason), NULL, NULL);
+		for (k = 0; k < remote.n; k++)
+			qmgr_route_one(j, i, remote.v[k].address);
+		resolve_list_free(&remote);
 	}
-	if (!deferred) {
-		qmgr_deliver_remove(j, st.exists);
+	if (j->nrd > 0) {
+		j->result = QMGR_REMOTE; /* the loop sends them */
 		goto out;
+	}
+	qmgr_finish_run(j);
+out:
+	buf_free(&reason);
+	buf_free(&err);
+}
+
+/* The lifetime of a message: bounces (null sender) have their own. */
+static uint64_t
+qmgr_lifetime(const struct conf *conf, const struct queue_env *env)
+{
+	return env->sender[0] == '\0' ? conf->bounce_queue_lifetime
+	                              : conf->maximal_queue_lifetime;
+}
+
+void
+qmgr_finish_run(void *arg)
+{
+	struct qmgr_job *j = arg;
+	struct qmgr *q = j->q;
+	const struct conf *conf = q->conf;
+	const struct queue_env *env = queue_file_env(j->qf);
+	struct qmgr_state *st = j->st;
+	struct buf err;
+	bool deferred = false, expired;
+	uint64_t now;
+	size_t i, first_bounce;
+
+	buf_init(&err, 1024);
+	/* the remote results */
+	for (i = 0; i < j->nrd; i++) {
+		struct qmgr_rdest *d = &j->rd[i];
+
+		if (d->status == SMTP_RCPT_SENT)
+			qmgr_state_add_sent(st, d->rcpt, d->address);
+		else if (d->status == SMTP_RCPT_BOUNCED)
+			qmgr_job_bounce(j, d->rcpt, d->address, d->dsn, d->text,
+			    d->diag, d->relay);
+		else
+			qmgr_job_defer(j, d->rcpt,
+			    d->text != NULL ? d->text : "deferred");
 	}
 	now = (uint64_t)time(NULL);
-	st.attempts++;
-	st.next_retry = now + qmgr_backoff(conf, st.attempts);
-	free(st.reason);
-	st.reason = xstrdup(buf_cstr(&reason));
-	if (now >= env->arrival + conf->maximal_queue_lifetime) {
-		qmgr_deliver_expire(j, env, &st);
+	for (i = 0; i < env->nrcpt; i++)
+		if (!st->done[i] && j->deferred[i])
+			deferred = true;
+	expired = deferred && now >= env->arrival + qmgr_lifetime(conf, env);
+	if (expired) {
+		/* RFC 5321 4.5.4.1: give up; the sender learns why */
+		for (i = 0; i < env->nrcpt; i++) {
+			const char *why;
+
+			if (st->done[i] || !j->deferred[i])
+				continue;
+			why = st->why != NULL && st->why[i] != NULL
+			    ? st->why[i]
+			    : j->reason != NULL ? j->reason : "delivery expired";
+			log_info("%s: to=<%s>, relay=none, dsn=4.4.7, "
+			         "status=expired, returned to sender (%s)",
+			    j->id, log_sanitize_str(env->rcpts[i]),
+			    log_sanitize_str(why));
+			qmgr_job_bounce(
+			    j, i, env->rcpts[i], "4.4.7", why, NULL, NULL);
+			j->deferred[i] = false;
+		}
+		deferred = false;
+	}
+	first_bounce = j->nbounce;
+	if (j->nbounce > 0 && qmgr_bounce_send(j, &err) == -1) {
+		/* the sender must learn it: keep those recipients */
+		log_warn("%s: cannot queue the bounce: %s; will retry", j->id,
+		    buf_cstr(&err));
+		for (i = 0; i < j->nbounce; i++)
+			qmgr_job_defer(j, j->bounces[i].rcpt, buf_cstr(&err));
+		deferred = true;
+	}
+	(void)first_bounce;
+	for (i = 0; i < env->nrcpt; i++)
+		if (!st->done[i] && !j->deferred[i]) {
+			st->done[i] = true;
+			qmgr_state_set_why(st, i, NULL);
+		}
+	if (!deferred) {
+		qmgr_deliver_remove(j, st->exists);
 		goto out;
 	}
+	st->attempts++;
+	st->next_retry = now + qmgr_backoff(conf, st->attempts);
+	free(st->reason);
+	st->reason = xstrdup(j->reason != NULL ? j->reason : "deferred");
 	/* Without the state the next attempt redoes the done recipients in
-	 * retry mode: more work, no duplicates. */
-	if (qmgr_state_write(q->queue_dir, j->id, &st) == -1)
+	 * retry mode: more work, no duplicates for local mailboxes. */
+	if (qmgr_state_write(q->queue_dir, j->id, st) == -1)
 		log_warn("%s: cannot write the delivery state: %m", j->id);
 	j->result = QMGR_DEFERRED;
-	j->next_retry = st.next_retry;
+	j->next_retry = st->next_retry;
 out:
-	qmgr_state_free(&st);
-	queue_file_free(&qf);
-	buf_free(&reason);
 	buf_free(&err);
 }

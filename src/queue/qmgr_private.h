@@ -12,14 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "delivery/route.h"
 #include "lib/mw.h"
 #include "queue/queue_file.h"
 
 struct buf;
 struct conf;
+struct dns_resolver;
 struct event;
 struct event_base;
+struct qmgr_remote;
 struct resolver;
+struct router;
 struct timeval;
 struct worker_pool;
 
@@ -29,6 +33,7 @@ struct qmgr {
 	const struct conf *conf;
 	const char *queue_dir;
 	struct resolver *resolver;
+	struct router *router;
 	double t_start;     /* process start: see qmgr_deliver.c */
 	atomic_bool cancel; /* set at SIGTERM: jobs not yet begun skip */
 	/* ---- loop thread only ---- */
@@ -42,6 +47,7 @@ struct qmgr {
 	bool scan_running;
 	bool scan_again;  /* a scan was asked for while one ran */
 	double next_scan; /* when ev_scan fires; 0 when not pending */
+	struct qmgr_remote *remote; /* outbound scheduling: qmgr_remote.c */
 };
 
 enum qmgr_msg_state {
@@ -65,10 +71,36 @@ enum qmgr_result {
 	QMGR_GONE,      /* no such message (or moved to corrupt/) */
 	QMGR_HELD,      /* expired, moved to hold/ */
 	QMGR_CANCELLED, /* shutting down: not started */
+	QMGR_REMOTE,    /* local part done; remote deliveries to schedule */
+};
+
+/* A remote destination of one attempt: where, and what happened. */
+struct qmgr_rdest {
+	size_t rcpt;   /* envelope recipient index */
+	char *address; /* the final address */
+	char key[320]; /* destination: route_describe() */
+	struct route route;
+	int status;    /* enum smtp_rcpt_status */
+	char dsn[16];
+	char *text;    /* for the log and the bounce */
+	char *diag;    /* the remote reply, or NULL */
+	char *relay;   /* host[addr]:port or NULL */
+};
+
+/* A recipient to return to the sender in a DSN. */
+struct qmgr_bounce_item {
+	size_t rcpt;
+	char *address; /* final recipient */
+	char dsn[16];
+	char *text;    /* human explanation */
+	char *diag;    /* remote reply, or NULL */
+	char *remote;  /* remote host name, or NULL */
 };
 
 /* One delivery attempt of one message. The worker reads the inputs and
- * writes the outputs; m is touched only on the loop thread. */
+ * writes the outputs; m is touched only on the loop thread. Between the
+ * phases (local on a worker, remote on the loop, the end on a worker) the
+ * job keeps the queue file open and the state in memory. */
 struct qmgr_job {
 	struct qmgr *q;
 	struct qmgr_msg *m;
@@ -76,9 +108,47 @@ struct qmgr_job {
 	bool respect_schedule; /* from a scan: wait for the state's time */
 	bool retry_here;       /* this process tried it before */
 	double t_queued;
+	double t_started;
 	enum qmgr_result result; /* output */
 	uint64_t next_retry;     /* output for DEFERRED and WAIT */
+	/* the attempt, between phases */
+	struct queue_file *qf;
+	struct qmgr_state *st;
+	bool *deferred; /* per envelope recipient: some destination deferred */
+	char *reason;   /* the last deferral reason */
+	struct qmgr_rdest *rd;
+	size_t nrd, caprd;
+	struct qmgr_bounce_item *bounces;
+	size_t nbounce, capbounce;
+	size_t npending; /* remote deliveries and state writes in flight */
+	bool state_busy; /* a write of the state runs (loop) */
+	bool state_again; /* and another is wanted after it */
 };
+
+/* qmgr_deliver.c: the end of an attempt (worker thread): bounces, the
+ * state file, removal. */
+void qmgr_finish_run(void *job);
+void qmgr_job_free(struct qmgr_job *j);
+void qmgr_job_bounce(struct qmgr_job *j, size_t rcpt, const char *address,
+    const char *dsn, const char *text, const char *diag, const char *remote);
+
+/* qmgr_remote.c: outbound scheduling on the loop. */
+int qmgr_remote_init(struct qmgr *q, struct buf *err) MW_MUST_CHECK;
+void qmgr_remote_free(struct qmgr *q);
+/* Takes the remote destinations of j (result QMGR_REMOTE); when every one
+ * has its result, submits qmgr_finish_run for j. */
+void qmgr_remote_submit(struct qmgr *q, struct qmgr_job *j);
+/* queue flush: forget dead destinations (all, or those of domain). */
+void qmgr_remote_flush(struct qmgr *q, const char *domain);
+/* Shutdown: ends every connection (pending recipients deferred). */
+void qmgr_remote_stop(struct qmgr *q);
+/* Connections open now. */
+size_t qmgr_remote_active(const struct qmgr *q);
+
+/* qmgr_bounce.c: writes a DSN for items of j to the sender (a double
+ * bounce to 2bounce_notice_recipient when the sender is <>), commits it
+ * to the queue and pokes it. 0, or -1 with a reason in err. Worker. */
+int qmgr_bounce_send(struct qmgr_job *j, struct buf *err) MW_MUST_CHECK;
 
 /* Wall-clock time in seconds, with fractions. */
 double qmgr_now(void);
@@ -91,6 +161,8 @@ void qmgr_deliver_run(void *job);
 /* qmgr.c: takes a message (new, or one whose retry time came) and queues
  * a delivery attempt. */
 struct qmgr_msg *qmgr_msg_find(struct qmgr *q, const char *id);
+/* The done callback of delivery and finish jobs (loop thread). */
+void qmgr_deliver_done(void *job);
 struct qmgr_msg *qmgr_msg_add(struct qmgr *q, const char *id);
 void qmgr_msg_start(struct qmgr_msg *m, bool respect_schedule);
 
@@ -101,6 +173,13 @@ void qmgr_scan_schedule(struct qmgr *q, double secs);
 
 /* qmgr_state.c: the delivery state of a deferred message, in
  * <queue_dir>/defer/<id>, replaced atomically. */
+/* A remote destination already delivered, of a recipient not yet done
+ * (an alias with several destinations, some deferred). */
+struct qmgr_sent {
+	size_t rcpt;
+	char *address;
+};
+
 struct qmgr_state {
 	bool exists;         /* read from a file */
 	uint64_t attempts;   /* delivery attempts so far */
@@ -108,7 +187,17 @@ struct qmgr_state {
 	size_t nrcpt;
 	bool *done;   /* per envelope recipient: delivered or dropped */
 	char *reason; /* the last deferral reason (sanitised) */
+	struct qmgr_sent *sent;
+	size_t nsent;
+	char **why; /* per envelope recipient: its last deferral, or NULL */
+	bool warned; /* a delay warning was sent */
 };
+/* Records (rcpt, address) as sent. */
+void qmgr_state_add_sent(struct qmgr_state *st, size_t rcpt,
+    const char *address);
+bool qmgr_state_is_sent(const struct qmgr_state *st, size_t rcpt,
+    const char *address);
+void qmgr_state_set_why(struct qmgr_state *st, size_t rcpt, const char *why);
 
 /* Empty state for nrcpt recipients. */
 void qmgr_state_init(struct qmgr_state *st, size_t nrcpt);

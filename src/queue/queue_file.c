@@ -495,6 +495,41 @@ out:
 	errno = saved;
 }
 
+int
+queue_flush(const char *queue_dir, const char *domain)
+{
+	char msg[QUEUE_POKE_HDR + 256];
+	struct sockaddr_un sun;
+	socklen_t len;
+	size_t dlen = domain != NULL ? strlen(domain) : 0;
+	int fd, dirfd = -1, ret = -1, saved;
+
+	if (dlen >= 256) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(msg, QUEUE_FLUSH_MAGIC, 4);
+	msg[4] = QUEUE_POKE_VERSION;
+	if (dlen > 0)
+		memcpy(msg + QUEUE_POKE_HDR, domain, dlen);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (queue_sock_addr(queue_dir, &sun, &len, &dirfd) == -1)
+		goto out;
+	if (sendto(fd, msg, QUEUE_POKE_HDR + dlen, MSG_NOSIGNAL,
+	        (struct sockaddr *)&sun, len) == -1)
+		goto out;
+	ret = 0;
+out:
+	saved = errno;
+	if (dirfd != -1)
+		(void)close(dirfd);
+	(void)close(fd);
+	errno = saved;
+	return ret;
+}
+
 static int
 queue_file_fail(struct buf *err, const char *path, int e, const char *why)
 {

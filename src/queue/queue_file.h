@@ -66,6 +66,10 @@ void queue_msg_free(struct queue_msg **qm);
  * <queue_dir>/qmgr.sock; non-blocking, best effort: the manager also scans
  * the queue). */
 void queue_poke(const char *queue_dir, const char *id);
+/* Asks the queue manager to retry deferred mail now (all, or for domain
+ * when not NULL): `mailwright queue flush`. 0, or -1 with errno (ENOENT
+ * or ECONNREFUSED: no queue manager runs). Blocking send. */
+int queue_flush(const char *queue_dir, const char *domain) MW_MUST_CHECK;
 
 /* Directories under queue_directory, all mode 0700 (docs/queue.md). */
 #define QUEUE_DIR_INCOMING "incoming" /* being written; never delivered */

@@ -13,6 +13,8 @@
 #define QUEUE_POKE_MAGIC   "MWQP"
 #define QUEUE_POKE_VERSION 1
 #define QUEUE_POKE_HDR     5
+/* A flush request: "MWQF", the version byte, then an optional domain. */
+#define QUEUE_FLUSH_MAGIC "MWQF"
 
 /*
  * Fills sun_out with <queue_dir>/qmgr.sock. When that path does not fit in

@@ -13,6 +13,7 @@
 
 #include "auth/accounts.h"
 #include "delivery/resolve.h"
+#include "delivery/route.h"
 #include "dns/dns.h"
 #include "lib/conf.h"
 #include "lib/log.h"
@@ -95,6 +96,21 @@ policy_is_local_domain(void *arg, const char *domain)
 		return RESTRICT_ANSWER_TEMPFAIL;
 	default:
 		return RESTRICT_ANSWER_YES;
+	}
+}
+
+static enum restrict_answer
+policy_is_relay_domain(void *arg, const char *domain)
+{
+	struct smtpd *srv = arg;
+
+	switch (router_is_relay_domain(srv->router, domain)) {
+	case ROUTE_YES:
+		return RESTRICT_ANSWER_YES;
+	case ROUTE_TEMPFAIL:
+		return RESTRICT_ANSWER_TEMPFAIL;
+	default:
+		return RESTRICT_ANSWER_NO;
 	}
 }
 
@@ -224,6 +240,8 @@ smtp_policy_eval(struct smtp_session *s, int stage, const char *sender,
 	ctx.recipient_delimiter = s->srv->conf->recipient_delimiter;
 	ctx.sender_login_maps = p->login_maps;
 	ctx.is_local_domain = policy_is_local_domain;
+	ctx.is_relay_domain =
+	    s->srv->router != NULL ? policy_is_relay_domain : NULL;
 	ctx.is_listed_recipient = policy_is_listed_recipient;
 	ctx.sender_owners = policy_sender_owners;
 	if (s->srv->dns != NULL)

@@ -22,6 +22,7 @@ struct conf;
 struct event_base;
 struct queue_msg;
 struct resolver;
+struct router;
 struct dns_resolver;
 struct worker_pool;
 struct smtp_client_count;
@@ -49,6 +50,7 @@ struct smtpd {
 	struct worker_pool *policy_workers;
 	struct dns_resolver *dns; /* NULL: no restriction needs DNS */
 	struct resolver *resolver;
+	struct router *router; /* relay_domains */
 	struct cidr_list *mynetworks;
 	struct smtp_parse_limits plimits;
 	struct smtp_client_count *clients; /* connections per client address */

@@ -18,6 +18,7 @@
 #include "auth/auth_penalty.h"
 #include "auth/auth_verify.h"
 #include "delivery/resolve.h"
+#include "delivery/route.h"
 #include "dns/dns.h"
 #include "lib/buf.h"
 #include "lib/cidr.h"
@@ -161,6 +162,9 @@ smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 	srv.resolver = resolver_new(conf, &err);
 	if (srv.resolver == NULL)
 		log_fatal("%s", buf_cstr(&err));
+	srv.router = router_new(conf, &err);
+	if (srv.router == NULL)
+		log_fatal("%s: %s", conf->config_file, buf_cstr(&err));
 	srv.mynetworks = cidr_list_new(&conf->mynetworks, &err);
 	if (srv.mynetworks == NULL)
 		log_fatal("%s: mynetworks: %s", conf->config_file,
@@ -236,5 +240,6 @@ smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 		worker_pool_free(&srv.policy_workers);
 	worker_pool_free(&srv.workers);
 	dns_resolver_free(&srv.dns);
+	router_free(&srv.router);
 	return 0;
 }

@@ -1,0 +1,276 @@
+"""Outbound delivery between two mailwright servers found through DNS
+(outbound_net.py): the tutorials' lisi@sina.test -> wangwu@sohu.test flow
+over STARTTLS, MX preference and fallback, A fallback without MX, null MX
+(RFC 7505), mail loops (RFC 5321 5.1), a destination that is down and
+comes back (deferred, then delivered after `queue flush`), permanent
+refusals returned to the sender as DSNs (RFC 3464), relay_domains and
+transport_maps."""
+
+import email
+import re
+import time
+
+import pytest
+
+from conftest import maildir_messages, wait_for
+from smtp_helpers import queue_dir
+from outbound_net import DEAD_IP, SOHU_IP, OutboundNet
+
+LISI = "lisi@sina.test"
+WANGWU = "wangwu@sohu.test"
+
+ZONE = {
+    # no MX: the A record is the mail host (RFC 5321 5.1)
+    "amx.test": {"A": [SOHU_IP]},
+    # the best MX is down, the second one works
+    "backup.test": {"MX": [(10, "mx1.backup.test"), (20, "mx.sohu.test")]},
+    "mx1.backup.test": {"A": [DEAD_IP]},
+    # an MX host that does not resolve is skipped
+    "skip.test": {"MX": [(5, "nothing.skip.test"), (10, "mx.sohu.test")]},
+    "nullmx.test": {"MX": [(0, ".")]},
+    # mail for it comes back to sina itself
+    "loop.test": {"MX": [(10, "mx.sina.test")]},
+    "down.test": {"MX": [(10, "mx.down.test")]},
+    "mx.down.test": {"A": [DEAD_IP]},
+}
+
+
+def message(subject, frm=LISI, to=WANGWU, body="Hello from sina.\n"):
+    return ("From: %s\r\nTo: %s\r\nSubject: %s\r\n"
+            "Message-ID: <%s@sina.test>\r\n\r\n%s" % (
+                frm, to, subject, subject.replace(" ", "."),
+                body.replace("\n", "\r\n")))
+
+
+def find_in(inst, addr, needle, timeout=60):
+    """Waits for a message containing needle in addr's Maildir."""
+    def found():
+        for m in maildir_messages(inst.maildir(addr)):
+            if needle.encode() in m:
+                return m
+        return None
+    return wait_for(found, timeout, interval=0.1,
+                    what="%r in %s's Maildir" % (needle, addr))
+
+
+@pytest.fixture(scope="module")
+def net(mw_bin):
+    with OutboundNet(mw_bin, ZONE) as n:
+        for d in ("amx.test", "backup.test", "skip.test"):
+            n.sohu.cli("domain", "add", d, check=True)
+            n.sohu.cli("user", "add", "u@" + d, input="pw\n", check=True)
+        yield n
+
+
+def test_lisi_to_wangwu_over_starttls(net):
+    net.sina.submit(LISI, [WANGWU], message("flow one"))
+    m = find_in(net.sohu, WANGWU, "flow one")
+    assert b"Hello from sina." in m
+    # the sending side logs the TLS outcome and the delivery, Postfix-like
+    wait_for(lambda: net.sina.log_lines(
+        "TLS connection established to mx.sohu.test[127.0.0.3]:%d"
+        % net.mx_port), 10, what="the TLS line")
+    sent = wait_for(lambda: [l for l in net.sina.log_lines(
+        "to=<%s>" % WANGWU) if "status=sent" in l], 10)
+    assert re.search(r"relay=mx\.sohu\.test\[127\.0\.0\.3\]:%d, "
+                     r"delay=[0-9.]+, delays=[0-9.]+/[0-9.]+/[0-9.]+/"
+                     r"[0-9.]+, dsn=2\.0\.0, status=sent \(250 "
+                     % net.mx_port, sent[0]), sent[0]
+    # and the receiving side saw a TLS session from sina
+    assert b"ESMTPS" in m or b"TLS" in m, m[:600]
+    assert net.sohu.log_lines("from mx.sina.test") or \
+        net.sohu.log_lines("127.0.0.2")
+
+
+def test_no_mx_falls_back_to_the_address(net):
+    net.sina.submit(LISI, ["u@amx.test"], message("a fallback"))
+    find_in(net.sohu, "u@amx.test", "a fallback")
+
+
+def test_second_mx_when_the_first_is_down(net):
+    net.sina.submit(LISI, ["u@backup.test"], message("backup mx"))
+    find_in(net.sohu, "u@backup.test", "backup mx")
+
+
+def test_mx_host_without_address_is_skipped(net):
+    net.sina.submit(LISI, ["u@skip.test"], message("skip host"))
+    find_in(net.sohu, "u@skip.test", "skip host")
+
+
+def bounce_for(net, needle):
+    """The DSN in lisi's Maildir that mentions needle."""
+    m = find_in(net.sina, LISI, needle)
+    msg = email.message_from_bytes(m)
+    assert msg.get_content_type() == "multipart/report"
+    assert msg.get_param("report-type") == "delivery-status"
+    assert msg["From"].startswith("MAILER-DAEMON@")
+    return msg
+
+
+def test_null_mx_bounces_at_once_with_5_1_10(net):
+    net.sina.submit(LISI, ["x@nullmx.test"], message("to null mx"))
+    msg = bounce_for(net, "x@nullmx.test")
+    text = msg.as_string()
+    assert "5.1.10" in text
+    assert "Action: failed" in text
+    assert "to null mx" in text  # the original headers are attached
+
+
+def test_loop_is_detected_and_bounced(net):
+    net.sina.submit(LISI, ["x@loop.test"], message("loop mail"))
+    msg = bounce_for(net, "x@loop.test")
+    assert "loops back to myself" in msg.as_string()
+
+
+def test_unknown_remote_user_bounces_with_the_remote_reply(net):
+    net.sina.submit(LISI, ["nobody@sohu.test"], message("to nobody"))
+    text = bounce_for(net, "nobody@sohu.test").as_string()
+    assert "5.1.1" in text
+    assert "Diagnostic-Code: smtp; 550 5.1.1" in text
+    assert "Remote-MTA: dns; mx.sohu.test" in text
+
+
+def test_one_message_three_destinations_each_on_its_own(net):
+    # one defers (down.test), two are delivered; the delivered ones are
+    # not sent again when the deferred one is retried
+    net.sina.submit(LISI, [WANGWU, "u@amx.test", "x@down.test"],
+                    message("three ways"))
+    find_in(net.sohu, WANGWU, "three ways")
+    find_in(net.sohu, "u@amx.test", "three ways")
+    wait_for(lambda: [l for l in net.sina.log_lines("to=<x@down.test>")
+                      if "status=deferred" in l], 30)
+    r = net.sina.queue("flush")
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: len([l for l in net.sina.log_lines("to=<x@down.test>")
+                          if "status=deferred" in l]) >= 2, 30)
+    count = sum(1 for m in maildir_messages(net.sohu.maildir(WANGWU))
+                if b"three ways" in m)
+    assert count == 1
+
+
+def test_down_destination_defers_then_delivers_after_flush(net):
+    net.sohu.stop()
+    try:
+        net.sina.submit(LISI, [WANGWU], message("while down"))
+        line = wait_for(lambda: [l for l in net.sina.log_lines(
+            "to=<%s>" % WANGWU) if "status=deferred" in l], 30,
+            what="a deferral")[0]
+        assert "connect to mx.sohu.test[127.0.0.3]:%d: Connection refused" \
+            % net.mx_port in line, line
+        assert "dsn=4.4.1" in line
+    finally:
+        net.sohu.start()
+    assert not any(b"while down" in m for m in
+                   maildir_messages(net.sohu.maildir(WANGWU)))
+    r = net.sina.queue("flush")
+    assert r.returncode == 0, r.stderr
+    find_in(net.sohu, WANGWU, "while down")
+
+
+def test_relay_domain_through_transport_maps(mw_bin):
+    """sina relays relayed.test for anyone (relay_domains) to a nexthop
+    named in transport_maps; error: bounces; other domains stay denied."""
+    import smtplib
+    with OutboundNet(mw_bin, ZONE) as n:
+        tm = n.sina.dir / "transport"
+        tm.write_text("relayed.test smtp:[%s]:%d\n"
+                      "refused.test error:this domain takes no mail\n"
+                      % (SOHU_IP, n.mx_port))
+        n.sina.stop()
+        n.sina.set_params({"relay_domains": "relayed.test, refused.test",
+                           "transport_maps": "texthash:%s" % tm})
+        n.sina.start()
+        n.sohu.cli("domain", "add", "relayed.test", check=True)
+        n.sohu.cli("user", "add", "r@relayed.test", input="pw\n",
+                   check=True)
+        with smtplib.SMTP(n.sina.ip, n.sina.smtp_port, timeout=30) as c:
+            c.ehlo("outside.example")
+            assert c.mail("someone@outside.example")[0] == 250
+            assert c.rcpt("r@relayed.test")[0] == 250
+            assert c.rcpt("x@refused.test")[0] == 250
+            code, _ = c.rcpt("x@elsewhere.example")
+            assert code == 554
+            assert c.data(message("relayed", frm="someone@outside.example",
+                                  to="r@relayed.test"))[0] == 250
+        find_in(n.sohu, "r@relayed.test", "relayed")
+        line = wait_for(lambda: [l for l in n.sina.log_lines(
+            "to=<x@refused.test>") if "status=bounced" in l], 30)[0]
+        assert "this domain takes no mail" in line
+
+
+class Blackhole:
+    """Accepts TCP connections on (ip, port) and never greets: the first
+    connection is held open, later ones are closed at once."""
+
+    def __init__(self, ip, port):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((ip, port))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.conns = []
+        self.count = 0
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        import socket
+        while not self.stop.is_set():
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            self.count += 1
+            if self.count == 1:
+                self.conns.append(c)
+            else:
+                c.close()
+
+    def close(self):
+        self.stop.set()
+        self.t.join()
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+def queue_pid(inst):
+    lines = [l for l in inst.log_text().splitlines()
+             if "mailwright/queue[" in l and "started:" in l]
+    return int(lines[-1].split("mailwright/queue[")[1].split("]")[0])
+
+
+def test_kill_9_of_the_queue_sends_nothing_twice(net):
+    import os
+    import signal
+    hole = Blackhole(DEAD_IP, net.mx_port)
+    try:
+        net.sina.submit(LISI, [WANGWU, "u@amx.test", "x@down.test"],
+                        message("kill nine"))
+        find_in(net.sohu, WANGWU, "kill nine")
+        find_in(net.sohu, "u@amx.test", "kill nine")
+        wait_for(lambda: hole.count >= 1, 30, what="the held connection")
+        # the two deliveries are on record (docs/queue.md: only a crash
+        # before that record may repeat a delivery)
+        wait_for(lambda: any(
+            "sent 0 wangwu" in f.read_text() and "sent 1 u" in f.read_text()
+            for f in (queue_dir(net.sina) / "defer").iterdir()), 30,
+            what="the state file with both deliveries")
+        old = queue_pid(net.sina)
+        os.kill(old, signal.SIGKILL)
+        wait_for(lambda: queue_pid(net.sina) != old, 60,
+                 what="the queue restarted")
+        # the restarted queue retries the message: only down.test again
+        wait_for(lambda: hole.count >= 2, 60, what="the retry")
+        wait_for(lambda: [l for l in net.sina.log_lines("to=<x@down.test>")
+                          if "status=deferred" in l and "lost connection"
+                          in l], 60, what="the retry's deferral")
+    finally:
+        hole.close()
+    for addr in (WANGWU, "u@amx.test"):
+        copies = [m for m in maildir_messages(net.sohu.maildir(addr))
+                  if b"kill nine" in m]
+        assert len(copies) == 1, addr
