@@ -30,6 +30,7 @@
 #include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "queue/bounce_dsn.h"
 #include "queue/qmgr_private.h"
 #include "queue/queue_file.h"
 #include "smtp/smtp_client.h"
@@ -115,9 +116,24 @@ qmgr_deliver_remove(struct qmgr_job *j, bool had_state)
 	j->result = QMGR_DONE;
 }
 
+static struct qmgr_bounce_item *qmgr_job_item(struct qmgr_job *j);
+
 void
-qmgr_job_bounce(struct qmgr_job *j, size_t rcpt, const char *address,
-    const char *dsn, const char *text, const char *diag, const char *remote)
+qmgr_job_notify(struct qmgr_job *j, size_t rcpt, const char *address,
+    int action, const char *text, const char *remote)
+{
+	struct qmgr_bounce_item *b = qmgr_job_item(j);
+
+	b->action = action;
+	b->rcpt = rcpt;
+	b->address = xstrdup(address);
+	(void)snprintf(b->dsn, sizeof(b->dsn), "2.0.0");
+	b->text = xstrdup(text);
+	b->remote = remote != NULL && remote[0] != '\0' ? xstrdup(remote) : NULL;
+}
+
+static struct qmgr_bounce_item *
+qmgr_job_item(struct qmgr_job *j)
 {
 	struct qmgr_bounce_item *b;
 
@@ -128,6 +144,16 @@ qmgr_job_bounce(struct qmgr_job *j, size_t rcpt, const char *address,
 	}
 	b = &j->bounces[j->nbounce++];
 	memset(b, 0, sizeof(*b));
+	return b;
+}
+
+void
+qmgr_job_bounce(struct qmgr_job *j, size_t rcpt, const char *address,
+    const char *dsn, const char *text, const char *diag, const char *remote)
+{
+	struct qmgr_bounce_item *b = qmgr_job_item(j);
+
+	b->action = DSN_ACTION_FAILED;
 	b->rcpt = rcpt;
 	b->address = xstrdup(address);
 	(void)snprintf(b->dsn, sizeof(b->dsn), "%s", dsn);
@@ -309,6 +335,11 @@ qmgr_deliver_run(void *arg)
 		req.rcpt = i;
 		req.t_started = qmgr_now();
 		ls = local_deliver(&req, &reason, &remote);
+		if (ls == LOCAL_SENT && remote.n == 0 && env->notify != NULL &&
+		    (env->notify[i] & QUEUE_DSN_NOTIFY_SUCCESS))
+			/* RFC 3461 6.2.1: "delivered" to the mailbox */
+			qmgr_job_notify(j, i, env->rcpts[i], DSN_ACTION_DELIVERED,
+			    "delivered to mailbox", NULL);
 		if (ls == LOCAL_DEFERRED)
 			qmgr_job_defer(j, i, buf_cstr(&reason));
 		else if (ls == LOCAL_BOUNCED)
@@ -347,15 +378,24 @@ qmgr_finish_run(void *arg)
 	struct buf err;
 	bool deferred = false, expired;
 	uint64_t now;
-	size_t i, first_bounce;
+	size_t i;
 
 	buf_init(&err, 1024);
 	/* the remote results */
 	for (i = 0; i < j->nrd; i++) {
 		struct qmgr_rdest *d = &j->rd[i];
 
-		if (d->status == SMTP_RCPT_SENT)
+		if (d->status == SMTP_RCPT_SENT) {
 			qmgr_state_add_sent(st, d->rcpt, d->address);
+			/* RFC 3461 6.2.1: "relayed" when the next server
+			 * cannot report success itself */
+			if (!d->dsn_passed && env->notify != NULL &&
+			    (env->notify[d->rcpt] & QUEUE_DSN_NOTIFY_SUCCESS))
+				qmgr_job_notify(j, d->rcpt, d->address,
+				    DSN_ACTION_RELAYED,
+				    "relayed to a server without DSN support",
+				    d->relay);
+		}
 		else if (d->status == SMTP_RCPT_BOUNCED)
 			qmgr_job_bounce(j, d->rcpt, d->address, d->dsn, d->text,
 			    d->diag, d->relay);
@@ -388,16 +428,21 @@ qmgr_finish_run(void *arg)
 		}
 		deferred = false;
 	}
-	first_bounce = j->nbounce;
-	if (j->nbounce > 0 && qmgr_bounce_send(j, &err) == -1) {
+	if (j->nbounce > 0 && qmgr_bounce_send(j, false, &err) == -1) {
 		/* the sender must learn it: keep those recipients */
 		log_warn("%s: cannot queue the bounce: %s; will retry", j->id,
 		    buf_cstr(&err));
 		for (i = 0; i < j->nbounce; i++)
-			qmgr_job_defer(j, j->bounces[i].rcpt, buf_cstr(&err));
+			if (j->bounces[i].action == DSN_ACTION_FAILED)
+				qmgr_job_defer(
+				    j, j->bounces[i].rcpt, buf_cstr(&err));
 		deferred = true;
 	}
-	(void)first_bounce;
+	/* a success notice that cannot be queued is not worth a retry of
+	 * the delivery: log it */
+	if (j->nbounce > 0 && qmgr_bounce_send(j, true, &err) == -1)
+		log_warn("%s: cannot queue the success notification: %s",
+		    j->id, buf_cstr(&err));
 	for (i = 0; i < env->nrcpt; i++)
 		if (!st->done[i] && !j->deferred[i]) {
 			st->done[i] = true;

@@ -85,10 +85,12 @@ struct qmgr_rdest {
 	char *text;    /* for the log and the bounce */
 	char *diag;    /* the remote reply, or NULL */
 	char *relay;   /* host[addr]:port or NULL */
+	bool dsn_passed; /* the peer took our DSN parameters (RFC 3461) */
 };
 
-/* A recipient to return to the sender in a DSN. */
+/* A recipient to report to the sender in a DSN. */
 struct qmgr_bounce_item {
+	int action;    /* enum dsn_action: failed, delivered, relayed */
 	size_t rcpt;
 	char *address; /* final recipient */
 	char dsn[16];
@@ -131,6 +133,10 @@ void qmgr_finish_run(void *job);
 void qmgr_job_free(struct qmgr_job *j);
 void qmgr_job_bounce(struct qmgr_job *j, size_t rcpt, const char *address,
     const char *dsn, const char *text, const char *diag, const char *remote);
+/* A success notice (RFC 3461 NOTIFY=SUCCESS): action is DSN_ACTION_
+ * DELIVERED or DSN_ACTION_RELAYED. */
+void qmgr_job_notify(struct qmgr_job *j, size_t rcpt, const char *address,
+    int action, const char *text, const char *remote);
 
 /* qmgr_remote.c: outbound scheduling on the loop. */
 int qmgr_remote_init(struct qmgr *q, struct buf *err) MW_MUST_CHECK;
@@ -145,10 +151,13 @@ void qmgr_remote_stop(struct qmgr *q);
 /* Connections open now. */
 size_t qmgr_remote_active(const struct qmgr *q);
 
-/* qmgr_bounce.c: writes a DSN for items of j to the sender (a double
- * bounce to 2bounce_notice_recipient when the sender is <>), commits it
- * to the queue and pokes it. 0, or -1 with a reason in err. Worker. */
-int qmgr_bounce_send(struct qmgr_job *j, struct buf *err) MW_MUST_CHECK;
+/* qmgr_bounce.c: writes a DSN for the items of j (failures, or with
+ * success the delivered/relayed ones) that the recipients' NOTIFY asks
+ * for, to the sender (a double bounce to 2bounce_notice_recipient when
+ * the sender is <>), commits it to the queue and pokes it. 0 (also when
+ * nothing was due), or -1 with a reason in err. Worker thread. */
+int qmgr_bounce_send(struct qmgr_job *j, bool success, struct buf *err)
+    MW_MUST_CHECK;
 
 /* Wall-clock time in seconds, with fractions. */
 double qmgr_now(void);

@@ -69,6 +69,7 @@ struct qmgr_dest {
 	size_t fails;   /* failed connections since the last success */
 	double dead_until;
 	char dead_why[1024];
+	char *sasl_user, *sasl_pass; /* smtp_sasl_password_maps */
 	struct qmgr_dest *next_all;
 };
 
@@ -80,6 +81,8 @@ struct qmgr_remote {
 	struct tls_client *tls;
 	struct maptable **tls_policy;
 	size_t ntls_policy;
+	struct maptable **sasl_maps;
+	size_t nsasl_maps;
 	void *dests; /* tsearch tree by key */
 	struct qmgr_dest *all;
 	size_t active; /* connections, all destinations */
@@ -186,6 +189,17 @@ qmgr_remote_init(struct qmgr *q, struct buf *err)
 			return -1;
 		r->ntls_policy++;
 	}
+	r->sasl_maps = xcalloc(conf->smtp_sasl_password_maps.n + 1,
+	    sizeof(*r->sasl_maps));
+	for (i = 0; conf->smtp_sasl_auth_enable &&
+	     i < conf->smtp_sasl_password_maps.n;
+	     i++) {
+		r->sasl_maps[i] =
+		    maptable_open(conf->smtp_sasl_password_maps.items[i], err);
+		if (r->sasl_maps[i] == NULL)
+			return -1;
+		r->nsasl_maps++;
+	}
 	r->dns_pool = worker_pool_new(q->base, QMGR_DNS_THREADS);
 	r->v4 = strcmp(conf->inet_protocols, "ipv6") != 0;
 	r->v6 = strcmp(conf->inet_protocols, "ipv4") != 0;
@@ -222,7 +236,13 @@ qmgr_remote_init(struct qmgr *q, struct buf *err)
 static void
 qmgr_dest_free(void *p)
 {
-	free(p);
+	struct qmgr_dest *d = p;
+
+	if (d->sasl_pass != NULL)
+		explicit_bzero(d->sasl_pass, strlen(d->sasl_pass));
+	free(d->sasl_user);
+	free(d->sasl_pass);
+	free(d);
 }
 
 void
@@ -238,6 +258,9 @@ qmgr_remote_free(struct qmgr *q)
 	for (i = 0; i < r->ntls_policy; i++)
 		maptable_free(&r->tls_policy[i]);
 	free(r->tls_policy);
+	for (i = 0; i < r->nsasl_maps; i++)
+		maptable_free(&r->sasl_maps[i]);
+	free(r->sasl_maps);
 	tls_client_free(&r->tls);
 	dns_resolver_free(&r->dns);
 	free(r->own);
@@ -308,6 +331,56 @@ out:
 	return (enum tls_level)(lvl >= 0 ? lvl : deflt);
 }
 
+/* smtp_sasl_password_maps: the nexthop as written ("[host]:port",
+ * "[host]", "host:port"), then the bare host (Postfix's order); the value
+ * is "user:password". */
+static void
+qmgr_dest_sasl(struct qmgr_remote *r, struct qmgr_dest *d)
+{
+	const struct route *rt = &d->route;
+	char keys[3][300];
+	struct buf val, err;
+	size_t nk = 0, i, k;
+	const char *colon;
+
+	if (r->nsasl_maps == 0)
+		return;
+	if (rt->port != 0)
+		(void)snprintf(keys[nk++], sizeof(keys[0]),
+		    rt->mx ? "%s:%u" : "[%s]:%u", rt->host, rt->port);
+	if (!rt->mx)
+		(void)snprintf(keys[nk++], sizeof(keys[0]), "[%s]", rt->host);
+	(void)snprintf(keys[nk++], sizeof(keys[0]), "%s", rt->host);
+	buf_init(&val, 4096);
+	buf_init(&err, 512);
+	for (k = 0; k < nk; k++)
+		for (i = 0; i < r->nsasl_maps; i++) {
+			int rc = maptable_lookup(r->sasl_maps[i], keys[k], &val,
+			    &err);
+
+			if (rc == -1)
+				log_warn("smtp_sasl_password_maps: %s",
+				    buf_cstr(&err));
+			if (rc != 0)
+				continue;
+			colon = strchr(buf_cstr(&val), ':');
+			if (colon == NULL) {
+				log_warn("smtp_sasl_password_maps: %s: the "
+				         "value is not user:password",
+				    keys[k]);
+				continue;
+			}
+			d->sasl_user = xstrndup(
+			    buf_cstr(&val), (size_t)(colon - buf_cstr(&val)));
+			d->sasl_pass = xstrdup(colon + 1);
+			goto out;
+		}
+out:
+	buf_wipe(&val);
+	buf_free(&val);
+	buf_free(&err);
+}
+
 static struct qmgr_dest *
 qmgr_dest_get(struct qmgr_remote *r, const struct qmgr_rdest *rd)
 {
@@ -331,6 +404,7 @@ qmgr_dest_get(struct qmgr_remote *r, const struct qmgr_rdest *rd)
 	d->mx.own = r->own;
 	d->mx.nown = r->nown;
 	d->tls = qmgr_tls_level(r, &d->route);
+	qmgr_dest_sasl(r, d);
 	d->window = (size_t)r->q->conf->smtp_initial_destination_concurrency;
 	d->next_all = r->all;
 	r->all = d;
@@ -467,6 +541,7 @@ qmgr_delivery_done(struct qmgr_remote *r, struct qmgr_delivery *dv)
 		d->text = xstrdup(cr->text);
 		free(d->diag);
 		d->diag = cr->diag[0] != '\0' ? xstrdup(cr->diag) : NULL;
+		d->dsn_passed = dv->cm.dsn_passed;
 		free(d->relay);
 		d->relay = dv->cm.relay[0] != '\0' &&
 		        strcmp(dv->cm.relay, "none") != 0
@@ -625,6 +700,9 @@ qmgr_remote_kick(struct qmgr_remote *r)
 			    d->route.host);
 			cd.mx = &d->mx;
 			cd.tls = d->tls;
+			cd.sasl_user = d->sasl_user;
+			cd.sasl_pass = d->sasl_pass;
+			cd.sasl_tls_only = conf->smtp_sasl_tls_only;
 			cn = xcalloc(1, sizeof(*cn));
 			cn->r = r;
 			cn->d = d;
@@ -697,6 +775,12 @@ qmgr_remote_submit(struct qmgr *q, struct qmgr_job *j)
 			taken[k] = true;
 			dv->cm.rcpts[dv->cm.nrcpt].address = j->rd[k].address;
 			dv->cm.rcpts[dv->cm.nrcpt].index = j->rd[k].rcpt;
+			dv->cm.rcpts[dv->cm.nrcpt].notify = env->notify != NULL
+			    ? env->notify[j->rd[k].rcpt]
+			    : 0;
+			dv->cm.rcpts[dv->cm.nrcpt].orcpt = env->orcpt != NULL
+			    ? env->orcpt[j->rd[k].rcpt]
+			    : NULL;
 			dv->rd[dv->cm.nrcpt] = k;
 			dv->cm.nrcpt++;
 		}
@@ -707,6 +791,8 @@ qmgr_remote_submit(struct qmgr *q, struct qmgr_job *j)
 		dv->cm.body_len = queue_file_body_size(j->qf);
 		dv->cm.wire_size = env->size; /* RFC 1870: an estimate */
 		dv->cm.body_8bit = env->body_8bit;
+		dv->cm.dsn_ret = env->dsn_ret;
+		dv->cm.envid = env->envid;
 		dv->cm.smtputf8 = env->smtputf8;
 		made = xreallocarray(made, nmade + 1, sizeof(*made));
 		made[nmade++] = dv;

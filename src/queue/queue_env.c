@@ -13,10 +13,16 @@
  *	proto ESMTP
  *	smtputf8 0
  *	body_8bit 0
+ *	dsn_ret 1                  (optional: RFC 3461 RET, 1 FULL 2 HDRS)
+ *	envid QQ314159             (optional: RFC 3461 ENVID, decoded)
  *	nrcpt 1
  *	rcpt bob@example.test
+ *	notify 6                   (optional: NOTIFY bits of that recipient)
+ *	orcpt rfc822;bob@example.test  (optional: its ORCPT, decoded)
  *	end
  *
+ * The optional lines appear only when set, so a record without DSN
+ * parameters is the same as before they existed.
  * Values escape the bytes 0x00-0x20, 0x7f and '%' as %XX, so CR, LF and
  * spaces from hostile input round-trip and cannot forge a line; other bytes
  * (UTF-8) are stored as they are. The file layout around the record (header,
@@ -24,6 +30,7 @@
  */
 #include <errno.h>
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,13 +107,25 @@ queue_env_encode(const struct queue_env *env, struct buf *out)
 		if (queue_env_put_str(out, queue_env_str_keys[i], strs[i]) ==
 		    -1)
 			return -1;
-	if (buf_printf(out, "smtputf8 %d\nbody_8bit %d\nnrcpt %zu\n",
-	        env->smtputf8 ? 1 : 0, env->body_8bit ? 1 : 0,
-	        env->nrcpt) == -1)
+	if (buf_printf(out, "smtputf8 %d\nbody_8bit %d\n",
+	        env->smtputf8 ? 1 : 0, env->body_8bit ? 1 : 0) == -1 ||
+	    (env->dsn_ret != 0 &&
+	        buf_printf(out, "dsn_ret %d\n", env->dsn_ret) == -1) ||
+	    (env->envid != NULL && env->envid[0] != '\0' &&
+	        queue_env_put_str(out, "envid", env->envid) == -1) ||
+	    buf_printf(out, "nrcpt %zu\n", env->nrcpt) == -1)
 		return -1;
-	for (i = 0; i < env->nrcpt; i++)
+	for (i = 0; i < env->nrcpt; i++) {
 		if (queue_env_put_str(out, "rcpt", env->rcpts[i]) == -1)
 			return -1;
+		if (env->notify != NULL && env->notify[i] != 0 &&
+		    buf_printf(out, "notify %u\n", env->notify[i]) == -1)
+			return -1;
+		if (env->orcpt != NULL && env->orcpt[i] != NULL &&
+		    env->orcpt[i][0] != '\0' &&
+		    queue_env_put_str(out, "orcpt", env->orcpt[i]) == -1)
+			return -1;
+	}
 	return buf_append_str(out, "end\n");
 }
 
@@ -205,27 +224,65 @@ queue_env_str(
 	return 0;
 }
 
-/* Builds the single allocation: the struct, the recipient pointers, then
- * the strings. */
+/* Does the next line start with "key "? */
+static bool
+queue_env_next_is(const struct queue_env_rd *rd, const char *key)
+{
+	size_t klen = strlen(key);
+
+	return (size_t)(rd->end - rd->p) > klen &&
+	    memcmp(rd->p, key, klen) == 0 && rd->p[klen] == ' ';
+}
+
+/* The optional per-recipient fields, parallel to the recipients. */
+struct queue_env_dsn {
+	size_t envid_off; /* SIZE_MAX: none */
+	unsigned char *notify;
+	size_t *orcpt_offs; /* SIZE_MAX: none */
+	bool any_notify, any_orcpt;
+};
+
+/* Builds the single allocation: the struct, the recipient pointers, the
+ * ORCPT pointers, the NOTIFY bytes, then the strings. */
 static struct queue_env *
 queue_env_build(const struct queue_env *tmpl, const struct buf *strs,
-    const size_t *offs, const size_t *rcpt_offs, size_t nrcpt)
+    const size_t *offs, const size_t *rcpt_offs, size_t nrcpt,
+    const struct queue_env_dsn *dsn)
 {
-	size_t ptrs_at, strs_at, i;
+	size_t ptrs_at, orcpt_at, notify_at, strs_at, i;
 	struct queue_env *env;
-	const char **rcpts;
+	const char **rcpts, **orcpts;
+	unsigned char *notify;
 	char *mem, *s;
 
 	ptrs_at = sizeof(*env) + alignof(char *) - 1;
 	ptrs_at -= ptrs_at % alignof(char *);
-	strs_at = ptrs_at + nrcpt * sizeof(char *);
+	orcpt_at = ptrs_at + nrcpt * sizeof(char *);
+	notify_at = orcpt_at + (dsn->any_orcpt ? nrcpt * sizeof(char *) : 0);
+	strs_at = notify_at + (dsn->any_notify ? nrcpt : 0);
 	mem = xmalloc(strs_at + strs->len + 1);
 	env = (struct queue_env *)(void *)mem;
 	rcpts = (const char **)(void *)(mem + ptrs_at);
+	orcpts = (const char **)(void *)(mem + orcpt_at);
+	notify = (unsigned char *)(mem + notify_at);
 	s = mem + strs_at;
 	memcpy(s, strs->data, strs->len);
 	s[strs->len] = '\0';
 	*env = *tmpl;
+	env->envid = dsn->envid_off != SIZE_MAX ? s + dsn->envid_off : NULL;
+	env->orcpt = NULL;
+	env->notify = NULL;
+	if (dsn->any_orcpt) {
+		for (i = 0; i < nrcpt; i++)
+			orcpts[i] = dsn->orcpt_offs[i] != SIZE_MAX
+			    ? s + dsn->orcpt_offs[i]
+			    : NULL;
+		env->orcpt = orcpts;
+	}
+	if (dsn->any_notify) {
+		memcpy(notify, dsn->notify, nrcpt);
+		env->notify = notify;
+	}
 	env->sender = s + offs[QUEUE_ENV_SENDER];
 	env->client_name = s + offs[QUEUE_ENV_CLIENT_NAME];
 	env->client_addr = s + offs[QUEUE_ENV_CLIENT_ADDR];
@@ -243,6 +300,7 @@ queue_env_decode(const char *p, size_t n, struct buf *err)
 {
 	struct queue_env_rd rd = { p, p + n, NULL, 0, err };
 	struct queue_env tmpl, *env = NULL;
+	struct queue_env_dsn dsn = { SIZE_MAX, NULL, NULL, false, false };
 	size_t offs[QUEUE_ENV_NSTR], *rcpt_offs = NULL, i;
 	uint64_t v, nrcpt;
 	struct buf strs;
@@ -289,6 +347,18 @@ queue_env_decode(const char *p, size_t n, struct buf *err)
 	if (queue_env_uint(&rd, "body_8bit", 1, &v) == -1)
 		goto out;
 	tmpl.body_8bit = v == 1;
+	if (queue_env_next_is(&rd, "dsn_ret")) {
+		if (queue_env_uint(&rd, "dsn_ret", 2, &v) == -1)
+			goto out;
+		if (v == 0) {
+			(void)queue_env_fail(&rd, "bad value in", "dsn_ret");
+			goto out;
+		}
+		tmpl.dsn_ret = (int)v;
+	}
+	if (queue_env_next_is(&rd, "envid") &&
+	    queue_env_str(&rd, "envid", &strs, &dsn.envid_off) == -1)
+		goto out;
 	/* Each rcpt line takes at least 6 bytes: bounds the allocation. */
 	if (queue_env_uint(
 	        &rd, "nrcpt", (uint64_t)(rd.end - rd.p) / 6, &nrcpt) == -1)
@@ -298,16 +368,40 @@ queue_env_decode(const char *p, size_t n, struct buf *err)
 		goto out;
 	}
 	rcpt_offs = xreallocarray(NULL, (size_t)nrcpt, sizeof(*rcpt_offs));
-	for (i = 0; i < nrcpt; i++)
+	dsn.notify = xcalloc((size_t)nrcpt, 1);
+	dsn.orcpt_offs = xreallocarray(NULL, (size_t)nrcpt, sizeof(size_t));
+	for (i = 0; i < nrcpt; i++) {
+		dsn.orcpt_offs[i] = SIZE_MAX;
 		if (queue_env_str(&rd, "rcpt", &strs, &rcpt_offs[i]) == -1)
 			goto out;
+		if (queue_env_next_is(&rd, "notify")) {
+			if (queue_env_uint(&rd, "notify", 15, &v) == -1)
+				goto out;
+			/* RFC 3461 4.1: NEVER stands alone */
+			if (v == 0 || ((v & QUEUE_DSN_NOTIFY_NEVER) && v != 1)) {
+				(void)queue_env_fail(&rd, "bad value in", "notify");
+				goto out;
+			}
+			dsn.notify[i] = (unsigned char)v;
+			dsn.any_notify = true;
+		}
+		if (queue_env_next_is(&rd, "orcpt")) {
+			if (queue_env_str(&rd, "orcpt", &strs,
+			        &dsn.orcpt_offs[i]) == -1)
+				goto out;
+			dsn.any_orcpt = true;
+		}
+	}
 	if ((size_t)(rd.end - rd.p) != 4 || memcmp(rd.p, "end\n", 4) != 0) {
 		(void)queue_env_fail(&rd, "expected", "end");
 		goto out;
 	}
-	env = queue_env_build(&tmpl, &strs, offs, rcpt_offs, (size_t)nrcpt);
+	env = queue_env_build(
+	    &tmpl, &strs, offs, rcpt_offs, (size_t)nrcpt, &dsn);
 out:
 	saved = errno;
+	free(dsn.notify);
+	free(dsn.orcpt_offs);
 	free(rcpt_offs);
 	buf_free(&strs);
 	errno = saved;

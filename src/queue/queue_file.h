@@ -34,7 +34,20 @@ struct queue_env {
 	bool smtputf8;
 	bool body_8bit;          /* BODY=8BITMIME */
 	uint64_t size;           /* stored message bytes */
+	/* RFC 3461 DSN parameters; absent when 0 / NULL */
+	int dsn_ret;             /* QUEUE_DSN_RET_FULL or _HDRS */
+	const char *envid;       /* ENVID, decoded (printable ASCII) */
+	/* per recipient, each NULL when no recipient has one */
+	const unsigned char *notify; /* QUEUE_DSN_NOTIFY_* bits; 0: none */
+	const char *const *orcpt;    /* "rfc822;addr" decoded, or NULL */
 };
+
+#define QUEUE_DSN_RET_FULL       1
+#define QUEUE_DSN_RET_HDRS       2
+#define QUEUE_DSN_NOTIFY_NEVER   1
+#define QUEUE_DSN_NOTIFY_SUCCESS 2
+#define QUEUE_DSN_NOTIFY_FAILURE 4
+#define QUEUE_DSN_NOTIFY_DELAY   8
 
 struct queue_msg;
 

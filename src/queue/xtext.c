@@ -16,7 +16,8 @@ xtext_is_xchar(unsigned char c)
 }
 
 /* RFC 3461 4: hexchar = ASCII "+" immediately followed by two upper case
- * hexadecimal digits */
+ * hexadecimal digits. Lower case is taken too (RFC 5321 4.5.1 spirit, and
+ * what the server's parameter check lets through): we encode upper case. */
 static int
 xtext_hex(unsigned char c)
 {
@@ -24,6 +25,8 @@ xtext_hex(unsigned char c)
 		return c - '0';
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
 	return -1;
 }
 

@@ -30,12 +30,15 @@
 #include <unistd.h>
 
 #include "dns/dns_mx.h"
+#include "lib/base64.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/tls.h"
 #include "lib/worker.h"
 #include "lib/xalloc.h"
+#include "queue/queue_file.h"
+#include "queue/xtext.h"
 #include "smtp/smtp_dotstuff.h"
 #include "smtp/smtp_reply.h"
 
@@ -54,6 +57,8 @@ enum sc_state {
 	SC_HELO,
 	SC_STARTTLS,
 	SC_TLS,
+	SC_AUTH,       /* AUTH PLAIN sent, or AUTH LOGIN's password */
+	SC_AUTH_USER,  /* AUTH LOGIN: the user name is asked for */
 	SC_TX,   /* MAIL, RCPT, DATA replies */
 	SC_BODY, /* sending the content */
 	SC_DOT,  /* waiting for the end-of-data reply */
@@ -238,6 +243,9 @@ sc_stage(const struct smtp_client *c)
 	case SC_STARTTLS:
 	case SC_TLS:
 		return "performing the TLS handshake";
+	case SC_AUTH:
+	case SC_AUTH_USER:
+		return "authenticating";
 	case SC_TX:
 		return c->tx_recv == 0 ? "sending MAIL FROM"
 		    : c->msg != NULL && c->tx_recv <= c->msg->nrcpt
@@ -423,6 +431,104 @@ sc_tls_done(struct smtp_client *c)
 	sc_send_ehlo(c);
 }
 
+/* base64 of p[0..n) into out (cleared first); 0 or -1 */
+static int
+sc_b64(struct buf *out, const char *p, size_t n)
+{
+	buf_reset(out);
+	return base64_encode(out, p, n);
+}
+
+/* RFC 4954: AUTH PLAIN (initial response) or LOGIN when credentials are
+ * configured and the server offers one. True when a command went out. */
+static bool
+sc_auth_start(struct smtp_client *c)
+{
+	const char *u = c->dest.sasl_user, *pw = c->dest.sasl_pass;
+	struct buf raw, b64;
+
+	if (u == NULL || pw == NULL || !(c->ehlo.ext & SMTP_EXT_AUTH))
+		return false;
+	if (c->dest.sasl_tls_only && !c->tls) {
+		log_warn("%s: not sending SASL credentials without TLS "
+		         "(smtp_sasl_tls_only = yes)",
+		    c->peer);
+		return false;
+	}
+	buf_init(&raw, 2048);
+	buf_init(&b64, 4096);
+	if (c->ehlo.auth & SMTP_AUTH_PLAIN) {
+		/* RFC 4616 2: authzid NUL authcid NUL passwd */
+		if (buf_append_char(&raw, '\0') == -1 ||
+		    buf_append_str(&raw, u) == -1 ||
+		    buf_append_char(&raw, '\0') == -1 ||
+		    buf_append_str(&raw, pw) == -1 ||
+		    sc_b64(&b64, raw.data, raw.len) == -1)
+			goto bad;
+		c->state = SC_AUTH;
+		sc_send(c, "AUTH PLAIN %s", buf_cstr(&b64));
+	} else if (c->ehlo.auth & SMTP_AUTH_LOGIN) {
+		c->state = SC_AUTH_USER;
+		sc_send(c, "AUTH LOGIN");
+	} else {
+		log_warn("%s offers no SASL mechanism of ours (PLAIN, LOGIN)",
+		    c->peer);
+		buf_free(&raw);
+		buf_free(&b64);
+		return false;
+	}
+	buf_wipe(&raw);
+	buf_wipe(&b64);
+	buf_free(&raw);
+	buf_free(&b64);
+	sc_timeout(c, c->env->t_helo);
+	return true;
+bad:
+	buf_wipe(&raw);
+	buf_free(&raw);
+	buf_free(&b64);
+	return false;
+}
+
+/* A reply during AUTH. */
+static void
+sc_auth_reply(struct smtp_client *c)
+{
+	char text[1024], diag[1024], why[1100];
+	struct buf b64;
+	const char *v;
+
+	if (c->reply.code == 334) {
+		/* AUTH LOGIN asks for the user name, then the password */
+		v = c->state == SC_AUTH_USER ? c->dest.sasl_user
+		                             : c->dest.sasl_pass;
+		buf_init(&b64, 4096);
+		if (sc_b64(&b64, v, strlen(v)) == -1) {
+			buf_free(&b64);
+			sc_conn_fail(c, "4.7.0", "SASL credentials too long",
+			    false);
+			return;
+		}
+		sc_send(c, "%s", buf_cstr(&b64));
+		buf_wipe(&b64);
+		buf_free(&b64);
+		c->state = SC_AUTH;
+		sc_timeout(c, c->env->t_helo);
+		return;
+	}
+	if (c->reply.code == 235) {
+		sc_tx_start(c);
+		return;
+	}
+	/* Postfix (smtp_sasl_auth_soft_bounce = yes): a failed login is
+	 * a temporary failure, so that fixing the password loses no mail */
+	sc_reply_text(c, "AUTH command", text, sizeof(text), diag, sizeof(diag));
+	sc_fmt(why, sizeof(why), "SASL authentication failed; server %s said: %s",
+	    c->peer_noport, diag);
+	log_warn("%s", why);
+	sc_conn_fail(c, "4.7.0", why, true);
+}
+
 /* The server's greeting or EHLO is in: STARTTLS, or start the message. */
 static void
 sc_after_ehlo(struct smtp_client *c)
@@ -444,6 +550,8 @@ sc_after_ehlo(struct smtp_client *c)
 		sc_conn_fail(c, "4.7.4", why, true);
 		return;
 	}
+	if (sc_auth_start(c))
+		return;
 	sc_tx_start(c);
 }
 
@@ -475,6 +583,29 @@ sc_tx_check(struct smtp_client *c)
 	return true;
 }
 
+/* " NOTIFY=SUCCESS,FAILURE" (RFC 3461 4.1) */
+static void
+sc_notify(unsigned bits, struct buf *l)
+{
+	const char *sep = "=";
+
+	(void)!buf_append_str(l, " NOTIFY");
+	if (bits & QUEUE_DSN_NOTIFY_NEVER) {
+		(void)!buf_append_str(l, "=NEVER");
+		return;
+	}
+	if (bits & QUEUE_DSN_NOTIFY_SUCCESS) {
+		(void)!buf_printf(l, "%sSUCCESS", sep);
+		sep = ",";
+	}
+	if (bits & QUEUE_DSN_NOTIFY_FAILURE) {
+		(void)!buf_printf(l, "%sFAILURE", sep);
+		sep = ",";
+	}
+	if (bits & QUEUE_DSN_NOTIFY_DELAY)
+		(void)!buf_printf(l, "%sDELAY", sep);
+}
+
 static void
 sc_send_tx_cmd(struct smtp_client *c, size_t k)
 {
@@ -492,11 +623,36 @@ sc_send_tx_cmd(struct smtp_client *c, size_t k)
 			(void)!buf_append_str(&l, " BODY=8BITMIME");
 		if (m->smtputf8)
 			(void)!buf_append_str(&l, " SMTPUTF8");
+		m->dsn_passed = (c->ehlo.ext & SMTP_EXT_DSN) != 0;
+		/* RFC 3461 4.3, 4.4: passed on to a server that offers DSN */
+		if (m->dsn_passed && m->dsn_ret != 0)
+			(void)!buf_append_str(&l, m->dsn_ret == QUEUE_DSN_RET_FULL
+			        ? " RET=FULL"
+			        : " RET=HDRS");
+		if (m->dsn_passed && m->envid != NULL &&
+		    (buf_append_str(&l, " ENVID=") == -1 ||
+		        xtext_encode(m->envid, strlen(m->envid), &l) == -1))
+			log_warn("%s: ENVID too long to pass on", m->id);
 		sc_send(c, "%s", buf_cstr(&l));
 		buf_free(&l);
-	} else if (k <= m->nrcpt)
-		sc_send(c, "RCPT TO:<%s>", m->rcpts[k - 1].address);
-	else
+	} else if (k <= m->nrcpt) {
+		const struct smtp_client_rcpt *r = &m->rcpts[k - 1];
+		struct buf l;
+
+		buf_init(&l, 4096);
+		(void)!buf_printf(&l, "RCPT TO:<%s>", r->address);
+		if (m->dsn_passed && r->notify != 0)
+			sc_notify(r->notify, &l);
+		/* RFC 3461 4.2: ORCPT=addr-type;xtext (rfc822 only here) */
+		if (m->dsn_passed && r->orcpt != NULL &&
+		    strncmp(r->orcpt, "rfc822;", 7) == 0 &&
+		    (buf_append_str(&l, " ORCPT=rfc822;") == -1 ||
+		        xtext_encode(r->orcpt + 7, strlen(r->orcpt + 7), &l) ==
+		            -1))
+			log_warn("%s: ORCPT too long to pass on", m->id);
+		sc_send(c, "%s", buf_cstr(&l));
+		buf_free(&l);
+	} else
 		sc_send(c, "DATA");
 	c->tx_sent = k + 1;
 }
@@ -766,6 +922,10 @@ sc_reply(struct smtp_client *c)
 		}
 		/* may: carry on in the clear (RFC 7435) */
 		sc_tx_start(c);
+		return;
+	case SC_AUTH:
+	case SC_AUTH_USER:
+		sc_auth_reply(c);
 		return;
 	case SC_TX:
 		sc_tx_reply(c);

@@ -42,6 +42,8 @@ enum smtp_rcpt_status {
 struct smtp_client_rcpt {
 	const char *address; /* borrowed */
 	size_t index;        /* the owner's: envelope recipient number */
+	unsigned notify;     /* RFC 3461 NOTIFY bits (QUEUE_DSN_NOTIFY_*) */
+	const char *orcpt;   /* "type;address" or NULL */
 	enum smtp_rcpt_status status;
 	char dsn[16];     /* "2.0.0", "5.1.1", ... */
 	char text[1024];  /* Postfix's parenthesised text for the log */
@@ -57,11 +59,14 @@ struct smtp_client_msg {
 	uint64_t wire_size; /* its size with CRLF line ends (SIZE=) */
 	bool body_8bit;     /* BODY=8BITMIME */
 	bool smtputf8;      /* needs SMTPUTF8 */
+	int dsn_ret;        /* QUEUE_DSN_RET_*, 0: none */
+	const char *envid;  /* NULL: none */
 	struct smtp_client_rcpt *rcpts;
 	size_t nrcpt;
 	/* filled by the client */
 	char relay[SMTP_RELAY_MAX]; /* "mx.example[192.0.2.1]:25" or "none" */
 	double t_conn;             /* connection set up (delays=c) */
+	bool dsn_passed;           /* the server offered DSN: parameters sent */
 	void *arg;                 /* the owner's */
 };
 
@@ -105,6 +110,9 @@ struct smtp_client_dest {
 	const struct dns_mx_opts *mx; /* how to find the servers */
 	enum tls_level tls;
 	const char *const *tls_names; /* for verify/secure; NULL: host */
+	/* SMTP AUTH (RFC 4954) towards this destination; NULL: none */
+	const char *sasl_user, *sasl_pass;
+	bool sasl_tls_only; /* send credentials only over TLS */
 };
 
 /*

@@ -20,6 +20,7 @@
 #include "lib/worker.h"
 #include "lib/xalloc.h"
 #include "queue/queue_file.h"
+#include "smtp/smtp_dsn_param.h"
 #include "smtp/smtp_session_private.h"
 
 typedef void smtp_cmd_fn(struct smtp_session *, const struct smtp_cmd *);
@@ -52,9 +53,14 @@ smtp_tx_free(struct smtp_tx **txp)
 	if (tx == NULL)
 		return;
 	queue_msg_free(&tx->qm);
-	for (i = 0; i < tx->nrcpt; i++)
+	for (i = 0; i < tx->nrcpt; i++) {
 		free(tx->rcpts[i]);
+		free(tx->orcpt[i]);
+	}
 	free(tx->rcpts);
+	free(tx->orcpt);
+	free(tx->notify);
+	free(tx->envid);
 	free(tx->sender);
 	buf_free(&tx->out);
 	free(tx);
@@ -127,7 +133,8 @@ smtp_cmd_ehlo(struct smtp_session *s, const struct smtp_cmd *cmd)
 			    (smtp_auth_mechanisms(s, &r), true) &&
 			    buf_append_str(&r, "\r\n") == 0)) &&
 		    buf_append_str(&r, "250-ENHANCEDSTATUSCODES\r\n"
-				       "250-8BITMIME\r\n250-SMTPUTF8\r\n"
+				       "250-8BITMIME\r\n250-DSN\r\n"
+				       "250-SMTPUTF8\r\n"
 				       "250 CHUNKING\r\n") == 0)
 			smtp_reply_raw(s, r.data, r.len);
 		buf_free(&r);
@@ -138,7 +145,7 @@ smtp_cmd_ehlo(struct smtp_session *s, const struct smtp_cmd *cmd)
  * transaction. Takes ownership of sender. */
 static void
 smtp_mail_accept(struct smtp_session *s, char *sender, uint64_t size,
-    bool smtputf8, bool body_8bit)
+    bool smtputf8, bool body_8bit, int dsn_ret, char *envid)
 {
 	const struct conf *conf = s->srv->conf;
 	struct smtp_tx *tx;
@@ -152,6 +159,7 @@ smtp_mail_accept(struct smtp_session *s, char *sender, uint64_t size,
 		buf_free(&ebuf);
 		free(tx);
 		free(sender);
+		free(envid);
 		smtp_reply(s, 451, "4.3.0", "Error: queue file write error");
 		return;
 	}
@@ -160,6 +168,8 @@ smtp_mail_accept(struct smtp_session *s, char *sender, uint64_t size,
 	tx->declared_size = size;
 	tx->smtputf8 = smtputf8;
 	tx->body_8bit = body_8bit;
+	tx->dsn_ret = dsn_ret;
+	tx->envid = envid;
 	buf_init(&tx->out, 256 * 1024);
 	s->tx = tx;
 	smtp_session_set_state(s, SMTP_STATE_MAIL);
@@ -179,6 +189,8 @@ struct mail_job {
 	char *sender;
 	uint64_t size;
 	bool smtputf8, body_8bit;
+	int dsn_ret;
+	char *envid;
 	enum restrict_verdict verdict;
 	struct restrict_reply reply;
 };
@@ -204,20 +216,72 @@ mail_job_done(void *arg)
 			smtp_reply_restriction(s, "MAIL", "", &j->reply);
 		else {
 			smtp_mail_accept(s, j->sender, j->size, j->smtputf8,
-			    j->body_8bit);
+			    j->body_8bit, j->dsn_ret, j->envid);
 			j->sender = NULL;
+			j->envid = NULL;
 		}
 		smtp_session_resume(s);
 	}
 	restrict_reply_free(&j->reply);
 	free(j->sender);
+	free(j->envid);
 	free(j);
+}
+
+/* A parameter value as a string (the parsers take NUL-terminated text). */
+static char *
+smtp_slice_dup(struct smtp_slice v)
+{
+	return xstrndup(v.p, v.n);
+}
+
+/* RFC 3461 4.3, 4.4: RET and ENVID of MAIL. -1 after a 501 reply. */
+static int
+smtp_mail_dsn(struct smtp_session *s, const struct smtp_mail_params *params,
+    int *ret_out, char **envid_out)
+{
+	const char *why = NULL;
+	struct buf b;
+	char *v;
+	int r;
+
+	*ret_out = 0;
+	*envid_out = NULL;
+	if (params->ret.n > 0) {
+		v = smtp_slice_dup(params->ret);
+		r = dsn_parse_ret(v, ret_out);
+		free(v);
+		if (r == -1) {
+			smtp_reply(s, 501, "5.5.4", "Bad RET parameter syntax");
+			smtp_session_error(s);
+			return -1;
+		}
+		*ret_out = *ret_out == 1 ? QUEUE_DSN_RET_FULL : QUEUE_DSN_RET_HDRS;
+	}
+	if (params->envid.n > 0) {
+		buf_init(&b, 512);
+		v = smtp_slice_dup(params->envid);
+		r = dsn_parse_envid(v, &b, &why);
+		free(v);
+		if (r == -1) {
+			buf_free(&b);
+			smtp_reply(s, 501, "5.5.4", "Bad ENVID parameter: %s",
+			    why != NULL ? why : "syntax");
+			smtp_session_error(s);
+			return -1;
+		}
+		*envid_out = xstrdup(buf_cstr(&b));
+		buf_free(&b);
+	}
+	return 0;
 }
 
 static void
 smtp_cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
 	const struct conf *conf = s->srv->conf;
+	int dsn_ret;
+	char *envid;
 	struct smtp_mail_params params;
 	struct smtp_parse_err err;
 	struct smtp_path path;
@@ -248,10 +312,12 @@ smtp_cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 		smtp_session_error(s);
 		return;
 	}
+	if (smtp_mail_dsn(s, &params, &dsn_ret, &envid) == -1)
+		return;
 	if (!smtp_policy_needed(s, RESTRICT_STAGE_SENDER)) {
 		smtp_mail_accept(s, smtp_path_address(&path),
 		    params.has_size ? params.size : 0, params.smtputf8,
-		    params.body != SMTP_BODY_7BIT);
+		    params.body != SMTP_BODY_7BIT, dsn_ret, envid);
 		return;
 	}
 	j = xcalloc(1, sizeof(*j));
@@ -260,6 +326,8 @@ smtp_cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 	j->size = params.has_size ? params.size : 0;
 	j->smtputf8 = params.smtputf8;
 	j->body_8bit = params.body != SMTP_BODY_7BIT;
+	j->dsn_ret = dsn_ret;
+	j->envid = envid;
 	restrict_reply_init(&j->reply);
 	smtp_session_hold(s);
 	worker_submit(s->srv->policy_workers, mail_job_run, mail_job_done, j);
@@ -270,6 +338,8 @@ struct rcpt_job {
 	struct smtp_session *s;
 	struct resolver *resolver;
 	char *address;
+	unsigned char notify; /* QUEUE_DSN_NOTIFY_* */
+	char *orcpt;          /* "type;addr", decoded */
 	enum resolve_status status;
 	enum restrict_verdict verdict;
 	struct restrict_reply reply;
@@ -330,9 +400,15 @@ rcpt_job_done(void *arg)
 		tx->rcpt_cap = tx->rcpt_cap ? tx->rcpt_cap * 2 : 4;
 		tx->rcpts = xreallocarray(tx->rcpts, tx->rcpt_cap,
 		    sizeof(*tx->rcpts));
+		tx->orcpt = xreallocarray(tx->orcpt, tx->rcpt_cap,
+		    sizeof(*tx->orcpt));
+		tx->notify = xreallocarray(tx->notify, tx->rcpt_cap, 1);
 	}
+	tx->orcpt[tx->nrcpt] = j->orcpt;
+	tx->notify[tx->nrcpt] = j->notify;
 	tx->rcpts[tx->nrcpt++] = j->address;
 	j->address = NULL;
+	j->orcpt = NULL;
 accepted:
 	s->cnt[SMTP_CNT_RCPT][0]++;
 	if (s->state == SMTP_STATE_MAIL)
@@ -343,7 +419,57 @@ resume:
 out:
 	restrict_reply_free(&j->reply);
 	free(j->address);
+	free(j->orcpt);
 	free(j);
+}
+
+/* RFC 3461 4.1, 4.2: NOTIFY and ORCPT of RCPT. -1 after a 501 reply. */
+static int
+smtp_rcpt_dsn(struct smtp_session *s, const struct smtp_rcpt_params *params,
+    unsigned char *notify_out, char **orcpt_out)
+{
+	const char *why = NULL;
+	struct buf type, addr;
+	unsigned bits = 0;
+	char *v;
+	int r;
+
+	*notify_out = 0;
+	*orcpt_out = NULL;
+	if (params->notify.n > 0) {
+		v = smtp_slice_dup(params->notify);
+		r = dsn_parse_notify(v, &bits);
+		free(v);
+		if (r == -1) {
+			smtp_reply(s, 501, "5.5.4", "Bad NOTIFY parameter syntax");
+			smtp_session_error(s);
+			return -1;
+		}
+		*notify_out = (unsigned char)(
+		    ((bits & DSN_NOTIFY_NEVER) ? QUEUE_DSN_NOTIFY_NEVER : 0) |
+		    ((bits & DSN_NOTIFY_SUCCESS) ? QUEUE_DSN_NOTIFY_SUCCESS : 0) |
+		    ((bits & DSN_NOTIFY_FAILURE) ? QUEUE_DSN_NOTIFY_FAILURE : 0) |
+		    ((bits & DSN_NOTIFY_DELAY) ? QUEUE_DSN_NOTIFY_DELAY : 0));
+	}
+	if (params->orcpt.n > 0) {
+		buf_init(&type, 64);
+		buf_init(&addr, 1024);
+		v = smtp_slice_dup(params->orcpt);
+		r = dsn_parse_orcpt(v, &type, &addr, &why);
+		free(v);
+		if (r == 0)
+			*orcpt_out = xasprintf(
+			    "%s;%s", buf_cstr(&type), buf_cstr(&addr));
+		buf_free(&type);
+		buf_free(&addr);
+		if (r == -1) {
+			smtp_reply(s, 501, "5.5.4", "Bad ORCPT parameter: %s",
+			    why != NULL ? why : "syntax");
+			smtp_session_error(s);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static void
@@ -372,6 +498,10 @@ smtp_cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
 		return;
 	}
 	j = xcalloc(1, sizeof(*j));
+	if (smtp_rcpt_dsn(s, &params, &j->notify, &j->orcpt) == -1) {
+		free(j);
+		return;
+	}
 	j->s = s;
 	j->resolver = s->srv->resolver;
 	restrict_reply_init(&j->reply);

@@ -189,6 +189,10 @@ smtp_receive_finish(struct smtp_session *s)
 	j->env.proto = smtp_receive_proto(s);
 	j->env.smtputf8 = tx->smtputf8;
 	j->env.body_8bit = tx->body_8bit;
+	j->env.dsn_ret = tx->dsn_ret;
+	j->env.envid = tx->envid;
+	j->env.notify = tx->notify;
+	j->env.orcpt = (const char *const *)tx->orcpt;
 	{
 		struct timeval tv;
 

@@ -92,6 +92,11 @@ struct smtp_tx {
 	uint64_t declared_size; /* SIZE=, 0 if absent */
 	bool smtputf8;
 	bool body_8bit;
+	/* RFC 3461 DSN parameters */
+	int dsn_ret;            /* QUEUE_DSN_RET_*, 0 if absent */
+	char *envid;            /* decoded ENVID, NULL if absent */
+	unsigned char *notify;  /* per recipient, parallel to rcpts */
+	char **orcpt;           /* per recipient "type;addr" or NULL */
 	/* body reception */
 	struct smtp_data dec;
 	struct buf out;      /* decoder output staged for the queue file */

@@ -102,7 +102,8 @@ class HostInstance(Instance):
         wait_for(greeted, timeout, interval=0.05, what="%s greeting" %
                  self.domain)
 
-    def submit(self, user, rcpts, msg, password=None):
+    def submit(self, user, rcpts, msg, password=None, mail_options=(),
+               rcpt_options=()):
         """Sends msg (bytes or str) on the submission port with STARTTLS
         and AUTH PLAIN, as a mail client does."""
         ctx = ssl.create_default_context()
@@ -113,7 +114,8 @@ class HostInstance(Instance):
             c.starttls(context=ctx)
             c.ehlo("client.example")
             c.login(user, password or self.users[user])
-            return c.sendmail(user, rcpts, msg)
+            return c.sendmail(user, rcpts, msg, list(mail_options),
+                              list(rcpt_options))
 
     def queue(self, *args):
         return self.cli("queue", *args)

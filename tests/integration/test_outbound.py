@@ -274,3 +274,96 @@ def test_kill_9_of_the_queue_sends_nothing_twice(net):
         copies = [m for m in maildir_messages(net.sohu.maildir(addr))
                   if b"kill nine" in m]
         assert len(copies) == 1, addr
+
+
+# --- DSN (RFC 3461) ------------------------------------------------------
+
+def test_dsn_is_offered(net):
+    import smtplib
+    with smtplib.SMTP(net.sohu.ip, net.sohu.smtp_port, timeout=30) as c:
+        c.ehlo("x.example")
+        assert c.has_extn("dsn")
+
+
+def test_notify_success_is_reported_by_the_final_server(net):
+    # sohu offers DSN, so sina passes NOTIFY on and sohu reports delivery
+    net.sina.submit(LISI, [WANGWU], message("notify success"),
+                    mail_options=["ENVID=QQ314159"],
+                    rcpt_options=["NOTIFY=SUCCESS,FAILURE",
+                                  "ORCPT=rfc822;" + WANGWU])
+    find_in(net.sohu, WANGWU, "notify success")
+    m = find_in(net.sina, LISI, "Action: delivered")
+    msg = email.message_from_bytes(m)
+    assert msg["Subject"] == "Successful Mail Delivery Report"
+    text = msg.as_string()
+    assert "Original-Envelope-Id: QQ314159" in text
+    assert "Reporting-MTA: dns; mx.sohu.test" in text
+    assert "Original-Recipient: rfc822; " + WANGWU in text
+
+
+def test_notify_never_sends_no_bounce(net):
+    net.sina.submit(LISI, ["ghost1@sohu.test"], message("never tell"),
+                    rcpt_options=["NOTIFY=NEVER"])
+    wait_for(lambda: [l for l in net.sina.log_lines("to=<ghost1@sohu.test>")
+                      if "status=bounced" in l], 30)
+    # the bounce of a later failure arrives, this one never does
+    net.sina.submit(LISI, ["ghost2@sohu.test"], message("do tell"))
+    find_in(net.sina, LISI, "ghost2@sohu.test")
+    assert not any(b"ghost1@sohu.test" in m for m in
+                   maildir_messages(net.sina.maildir(LISI)))
+
+
+def test_ret_full_returns_the_whole_message(net):
+    net.sina.submit(LISI, ["ghost3@sohu.test"],
+                    message("full return", body="the secret body line\n"),
+                    mail_options=["RET=FULL"])
+    m = find_in(net.sina, LISI, "ghost3@sohu.test")
+    msg = email.message_from_bytes(m)
+    parts = [p.get_content_type() for p in msg.walk()]
+    assert "message/rfc822" in parts, parts
+    assert b"the secret body line" in m
+
+
+def test_bad_dsn_parameters_get_501(net):
+    import smtplib
+    with smtplib.SMTP(net.sohu.ip, net.sohu.smtp_port, timeout=30) as c:
+        c.ehlo("x.example")
+        code, msg = c.mail("a@b.example", ["RET=MAYBE"])
+        assert code == 501, (code, msg)
+        assert c.noop()[0] == 250
+        assert c.mail("a@b.example", ["RET=HDRS", "ENVID=x+41"])[0] == 250
+        code, _ = c.rcpt(WANGWU, ["NOTIFY=NEVER,SUCCESS"])
+        assert code == 501
+        assert c.rcpt(WANGWU, ["NOTIFY=DELAY"])[0] == 250
+
+
+def test_relayhost_with_auth(mw_bin):
+    """sina sends everything through sohu's submission port (relayhost
+    [host]:port, no MX lookup), over STARTTLS with AUTH PLAIN from
+    smtp_sasl_password_maps; a wrong password defers the mail."""
+    with OutboundNet(mw_bin, ZONE) as n:
+        n.sohu.cli("user", "add", "relay@sohu.test", input="relay-pw\n",
+                   check=True)
+        pw = n.sina.dir / "sasl_passwd"
+        key = "[%s]:%d" % (SOHU_IP, n.sohu.submission_port)
+        pw.write_text("%s relay@sohu.test:relay-pw\n" % key)
+        n.sina.stop()
+        n.sina.set_params({"relayhost": key,
+                           "smtp_sasl_auth_enable": "yes",
+                           "smtp_sasl_password_maps": "texthash:%s" % pw})
+        n.sina.start()
+        n.sina.submit(LISI, [WANGWU], message("via relayhost"))
+        find_in(n.sohu, WANGWU, "via relayhost")
+        assert n.sohu.log_lines("sasl_username=relay@sohu.test")
+        sent = [l for l in n.sina.log_lines("to=<%s>" % WANGWU)
+                if "status=sent" in l]
+        assert "relay=%s[%s]:%d" % (SOHU_IP, SOHU_IP,
+                                    n.sohu.submission_port) in sent[0]
+        # a wrong password: deferred, and said why
+        pw.write_text("%s relay@sohu.test:wrong\n" % key)
+        n.sina.stop()
+        n.sina.start()
+        n.sina.submit(LISI, [WANGWU], message("bad password"))
+        line = wait_for(lambda: [l for l in n.sina.log_lines(
+            "to=<%s>" % WANGWU) if "status=deferred" in l], 60)[0]
+        assert "SASL authentication failed" in line, line

@@ -679,10 +679,14 @@ test_qmgr_state_round_trip_and_rejects(void **state)
 		    "version 1\nattempts 2\nnext_retry 5\n"
 		    "nrcpt 3\ndone 3\nreason \n",
 		    false },
+		{ "version 3 (unknown)",
+		    "version 3\nattempts 2\nnext_retry 5\nnrcpt 3\n"
+		    "done\nreason \n",
+		    false },
 		{ "version 2",
 		    "version 2\nattempts 2\nnext_retry 5\nnrcpt 3\n"
 		    "done\nreason \n",
-		    false },
+		    true },
 		{ "nrcpt differs",
 		    "version 1\nattempts 2\nnext_retry 5\n"
 		    "nrcpt 4\ndone\nreason \n",
