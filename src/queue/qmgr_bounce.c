@@ -54,6 +54,8 @@ qmgr_bounce_wanted(const struct queue_env *env, const struct qmgr_bounce_item *b
 
 	if (b->action == DSN_ACTION_FAILED)
 		return n == 0 || (n & QUEUE_DSN_NOTIFY_FAILURE);
+	if (b->action == DSN_ACTION_DELAYED)
+		return n == 0 || (n & QUEUE_DSN_NOTIFY_DELAY);
 	return (n & QUEUE_DSN_NOTIFY_SUCCESS) != 0;
 }
 
@@ -102,9 +104,23 @@ out:
 	return ret;
 }
 
-int
-qmgr_bounce_send(struct qmgr_job *j, bool success, struct buf *err)
+static enum qmgr_dsn_kind
+qmgr_item_kind(const struct qmgr_bounce_item *b)
 {
+	switch (b->action) {
+	case DSN_ACTION_FAILED:
+		return QMGR_DSN_FAILED;
+	case DSN_ACTION_DELAYED:
+		return QMGR_DSN_DELAYED;
+	default:
+		return QMGR_DSN_SUCCESS;
+	}
+}
+
+int
+qmgr_bounce_send(struct qmgr_job *j, enum qmgr_dsn_kind kind, struct buf *err)
+{
+	bool success = kind != QMGR_DSN_FAILED;
 	struct qmgr *q = j->q;
 	const struct conf *conf = q->conf;
 	const struct queue_env *env = queue_file_env(j->qf);
@@ -129,8 +145,7 @@ qmgr_bounce_send(struct qmgr_job *j, bool success, struct buf *err)
 		const char *orcpt = env->orcpt != NULL ? env->orcpt[b->rcpt]
 		                                       : NULL;
 
-		if ((b->action == DSN_ACTION_FAILED) == success ||
-		    !qmgr_bounce_wanted(env, b))
+		if (qmgr_item_kind(b) != kind || !qmgr_bounce_wanted(env, b))
 			continue;
 		hosts[n] = qmgr_bounce_host(b->remote);
 		rc[n].final_rcpt = b->address;
@@ -150,6 +165,9 @@ qmgr_bounce_send(struct qmgr_job *j, bool success, struct buf *err)
 		rc[n].diag = b->diag;
 		rc[n].reason = b->text;
 		rc[n].last_attempt = now;
+		if (kind == QMGR_DSN_DELAYED)
+			rc[n].will_retry_until =
+			    env->arrival + conf->maximal_queue_lifetime;
 		n++;
 	}
 	if (n == 0) {
@@ -178,7 +196,10 @@ qmgr_bounce_send(struct qmgr_job *j, bool success, struct buf *err)
 	buf_init(&out, QMGR_BOUNCE_MAX);
 	from = xasprintf("%s@%s", conf->bounce_sender_name, conf->myhostname);
 	msgid = xasprintf("<%llu.%s.%s@%s>", (unsigned long long)now, j->id,
-	    success ? "notice" : "bounce", conf->myhostname);
+	    kind == QMGR_DSN_FAILED    ? "bounce"
+	    : kind == QMGR_DSN_DELAYED ? "delay"
+	                               : "notice",
+	    conf->myhostname);
 	boundary = xasprintf("%s.%llu/%s", j->id, (unsigned long long)now,
 	    conf->myhostname);
 	memset(&r, 0, sizeof(r));
@@ -234,7 +255,10 @@ qmgr_bounce_send(struct qmgr_job *j, bool success, struct buf *err)
 	}
 	/* Postfix: "ID: sender non-delivery notification: NEWID" */
 	log_info("%s: sender %s notification: %s", j->id,
-	    success ? "delivery status" : "non-delivery", queue_msg_id(qm));
+	    kind == QMGR_DSN_FAILED    ? "non-delivery"
+	    : kind == QMGR_DSN_DELAYED ? "delay"
+	                               : "delivery status",
+	    queue_msg_id(qm));
 	queue_poke(q->queue_dir, queue_msg_id(qm));
 	ret = 0;
 out_buf:

@@ -367,6 +367,48 @@ qmgr_lifetime(const struct conf *conf, const struct queue_env *env)
 	                              : conf->maximal_queue_lifetime;
 }
 
+/* delay_warning_time passed (Postfix's "Delayed Mail (still being
+ * retried)"): one DSN with action "delayed" for the deferred recipients,
+ * once per message. */
+static void
+qmgr_delay_warning(struct qmgr_job *j)
+{
+	const struct queue_env *env = queue_file_env(j->qf);
+	struct qmgr_state *st = j->st;
+	struct qmgr_bounce_item *b;
+	struct buf err;
+	size_t i, k, first = j->nbounce;
+
+	for (i = 0; i < env->nrcpt; i++) {
+		const struct qmgr_rdest *d = NULL;
+		const char *why;
+
+		if (st->done[i] || !j->deferred[i])
+			continue;
+		for (k = 0; k < j->nrd; k++)
+			if (j->rd[k].rcpt == i &&
+			    j->rd[k].status == SMTP_RCPT_DEFERRED)
+				d = &j->rd[k];
+		why = d != NULL && d->text != NULL ? d->text
+		    : st->why != NULL && st->why[i] != NULL ? st->why[i]
+		                                            : "deferred";
+		qmgr_job_bounce(j, i, env->rcpts[i],
+		    d != NULL && d->dsn[0] == '4' ? d->dsn : "4.0.0", why,
+		    d != NULL ? d->diag : NULL, d != NULL ? d->relay : NULL);
+		b = &j->bounces[j->nbounce - 1];
+		b->action = DSN_ACTION_DELAYED;
+	}
+	if (j->nbounce == first)
+		return;
+	buf_init(&err, 1024);
+	if (qmgr_bounce_send(j, QMGR_DSN_DELAYED, &err) == -1)
+		log_warn("%s: cannot queue the delay warning: %s", j->id,
+		    buf_cstr(&err));
+	else
+		st->warned = true;
+	buf_free(&err);
+}
+
 void
 qmgr_finish_run(void *arg)
 {
@@ -428,7 +470,7 @@ qmgr_finish_run(void *arg)
 		}
 		deferred = false;
 	}
-	if (j->nbounce > 0 && qmgr_bounce_send(j, false, &err) == -1) {
+	if (j->nbounce > 0 && qmgr_bounce_send(j, QMGR_DSN_FAILED, &err) == -1) {
 		/* the sender must learn it: keep those recipients */
 		log_warn("%s: cannot queue the bounce: %s; will retry", j->id,
 		    buf_cstr(&err));
@@ -440,7 +482,7 @@ qmgr_finish_run(void *arg)
 	}
 	/* a success notice that cannot be queued is not worth a retry of
 	 * the delivery: log it */
-	if (j->nbounce > 0 && qmgr_bounce_send(j, true, &err) == -1)
+	if (j->nbounce > 0 && qmgr_bounce_send(j, QMGR_DSN_SUCCESS, &err) == -1)
 		log_warn("%s: cannot queue the success notification: %s",
 		    j->id, buf_cstr(&err));
 	for (i = 0; i < env->nrcpt; i++)
@@ -452,6 +494,9 @@ qmgr_finish_run(void *arg)
 		qmgr_deliver_remove(j, st->exists);
 		goto out;
 	}
+	if (conf->delay_warning_time > 0 && !st->warned &&
+	    now >= env->arrival + conf->delay_warning_time)
+		qmgr_delay_warning(j);
 	st->attempts++;
 	st->next_retry = now + qmgr_backoff(conf, st->attempts);
 	free(st->reason);

@@ -134,7 +134,7 @@ void qmgr_job_free(struct qmgr_job *j);
 void qmgr_job_bounce(struct qmgr_job *j, size_t rcpt, const char *address,
     const char *dsn, const char *text, const char *diag, const char *remote);
 /* A success notice (RFC 3461 NOTIFY=SUCCESS): action is DSN_ACTION_
- * DELIVERED or DSN_ACTION_RELAYED. */
+ * DELIVERED or DSN_ACTION_RELAYED; or a delay warning (DELAYED). */
 void qmgr_job_notify(struct qmgr_job *j, size_t rcpt, const char *address,
     int action, const char *text, const char *remote);
 
@@ -151,13 +151,17 @@ void qmgr_remote_stop(struct qmgr *q);
 /* Connections open now. */
 size_t qmgr_remote_active(const struct qmgr *q);
 
-/* qmgr_bounce.c: writes a DSN for the items of j (failures, or with
- * success the delivered/relayed ones) that the recipients' NOTIFY asks
- * for, to the sender (a double bounce to 2bounce_notice_recipient when
+/* qmgr_bounce.c: writes a DSN for the items of j of that kind that the
+ * recipients' NOTIFY asks for, to the sender (a double bounce to 2bounce_notice_recipient when
  * the sender is <>), commits it to the queue and pokes it. 0 (also when
  * nothing was due), or -1 with a reason in err. Worker thread. */
-int qmgr_bounce_send(struct qmgr_job *j, bool success, struct buf *err)
-    MW_MUST_CHECK;
+enum qmgr_dsn_kind {
+	QMGR_DSN_FAILED,  /* the bounce */
+	QMGR_DSN_DELAYED, /* delay_warning_time passed */
+	QMGR_DSN_SUCCESS, /* NOTIFY=SUCCESS: delivered or relayed */
+};
+int qmgr_bounce_send(struct qmgr_job *j, enum qmgr_dsn_kind kind,
+    struct buf *err) MW_MUST_CHECK;
 
 /* Wall-clock time in seconds, with fractions. */
 double qmgr_now(void);

@@ -367,3 +367,30 @@ def test_relayhost_with_auth(mw_bin):
         line = wait_for(lambda: [l for l in n.sina.log_lines(
             "to=<%s>" % WANGWU) if "status=deferred" in l], 60)[0]
         assert "SASL authentication failed" in line, line
+
+
+def test_delay_warning_after_delay_warning_time(mw_bin):
+    with OutboundNet(mw_bin, ZONE,
+                     sina_params={"delay_warning_time": "1s"}) as n:
+        n.sina.submit(LISI, ["late@down.test"], message("slow mail"))
+        wait_for(lambda: n.sina.log_lines("to=<late@down.test>"), 30)
+
+        def warned():
+            n.sina.queue("flush")
+            for m in maildir_messages(n.sina.maildir(LISI)):
+                if b"Delayed Mail" in m:
+                    return m
+            return None
+        m = wait_for(warned, 60, interval=0.5, what="the delay warning")
+        msg = email.message_from_bytes(m)
+        text = msg.as_string()
+        assert "Action: delayed" in text
+        assert "Will-Retry-Until:" in text
+        assert "late@down.test" in text
+        # once only, and the message is still queued
+        for _ in range(3):
+            n.sina.queue("flush")
+        wait_for(lambda: len([l for l in n.sina.log_lines(
+            "to=<late@down.test>") if "status=deferred" in l]) >= 4, 30)
+        assert sum(1 for m in maildir_messages(n.sina.maildir(LISI))
+                   if b"Delayed Mail" in m) == 1
