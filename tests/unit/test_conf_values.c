@@ -262,7 +262,8 @@ static const struct nearest_row nearest_rows[] = {
 	{ "SMTPD_TIMEOUT", "smtpd_timeout" },
 	{ "message_size_limt", "message_size_limit" },
 	{ "x", NULL },
-	{ "relay_recipient_maps", NULL },
+	{ "relay_domain", "relay_domains" },
+	{ "virtual_alias_maps", NULL },
 	{ "", NULL },
 };
 // clang-format on
