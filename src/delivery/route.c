@@ -145,7 +145,8 @@ route_parse_entry(const char *s, struct route *out, const char **errstr_out)
 		                                              : ROUTE_RETRY;
 		(void)snprintf(out->text, sizeof(out->text), "%s", t);
 		for (i = 0; out->text[i] != '\0'; i++)
-			if ((unsigned char)out->text[i] < 0x20)
+			if ((unsigned char)out->text[i] < 0x20 ||
+			    (unsigned char)out->text[i] == 0x7f)
 				out->text[i] = '?';
 		return 0;
 	}
@@ -391,7 +392,6 @@ router_lookup(struct router *r, const char *address, struct route *out,
 	const char *domain = at != NULL ? at + 1 : "";
 	const char *why = NULL;
 	struct buf val;
-	struct route def;
 	int rc, ret = -1;
 
 	buf_init(&val, 4096);
@@ -399,34 +399,46 @@ router_lookup(struct router *r, const char *address, struct route *out,
 	if (rc == -1)
 		goto out;
 	if (rc == 0) {
-		if (route_parse_entry(buf_cstr(&val), out, &why) == -1) {
+		const char *v = buf_cstr(&val);
+
+		if (route_parse_entry(v, out, &why) == -1) {
 			buf_reset(err);
 			(void)!buf_printf(err,
 			    "transport_maps: bad entry \"%s\" for %s: %s",
-			    log_sanitize_str(buf_cstr(&val)),
-			    log_sanitize_str(domain), why);
+			    log_sanitize_str(v), log_sanitize_str(domain), why);
 			goto out;
 		}
-		/* an empty transport or nexthop takes the default's */
-		if (out->transport == ROUTE_SMTP && out->host[0] == '\0') {
-			def = r->deflt;
-			if (def.transport == ROUTE_SMTP && def.host[0] != '\0')
-				*out = def;
-		}
-	} else {
+		/* transport(5): a null transport and null nexthop mean "as
+		 * if the table did not exist"; a null transport with a
+		 * nexthop keeps the default transport; a transport with a
+		 * null nexthop means the recipient domain */
+		if (v[0] == ':' && v[1] == '\0')
+			rc = 1;
+		else if (v[0] == ':' && r->deflt.transport != ROUTE_SMTP)
+			*out = r->deflt;
+	}
+	if (rc == 1) {
 		switch (router_is_relay_domain(r, domain)) {
 		case ROUTE_TEMPFAIL:
 			buf_reset(err);
 			(void)!buf_printf(err, "relay_domains lookup failed");
 			goto out;
 		case ROUTE_YES:
+			/* relay_transport (smtp) to the domain, or to
+			 * relayhost: Postfix's resolve.c lets relayhost
+			 * override the domain of every non-local address */
 			memset(out, 0, sizeof(*out));
 			out->transport = ROUTE_SMTP;
 			out->mx = true;
+			if (r->relayhost.host[0] != '\0')
+				*out = r->relayhost;
 			break;
 		case ROUTE_NO:
-			if (r->relayhost.host[0] != '\0' &&
-			    r->deflt.transport == ROUTE_SMTP)
+			/* postconf(5): default_transport's own nexthop
+			 * overrules relayhost */
+			if (r->deflt.transport == ROUTE_SMTP &&
+			    r->deflt.host[0] == '\0' &&
+			    r->relayhost.host[0] != '\0')
 				*out = r->relayhost;
 			else
 				*out = r->deflt;

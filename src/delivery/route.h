@@ -5,15 +5,18 @@
  *
  *   transport_maps   lookups of the full address, then the domain, then
  *                    ".parent" for each parent domain, then "*"
- *   relay_domains    mail for these domains goes to their own MX hosts
- *                    (relayhost does not apply to them)
- *   relayhost        the next hop of all other non-local mail
+ *   relay_domains    mail for these domains is accepted from anyone and
+ *                    goes to their own MX hosts, or to relayhost
+ *   relayhost        the next hop of non-local mail (unless
+ *                    default_transport names a nexthop of its own)
  *   default_transport  the transport when nothing else says
  *
  * Entries are "transport:nexthop": smtp (or relay) with a nexthop of
  * "domain", "domain:port", "[host]" or "[host]:port" (brackets: no MX
  * lookup), error:text (bounce), retry:text (defer), local: (deliver here).
- * An empty transport or nexthop takes the default one.
+ * transport(5): ":" alone means "as if the table did not exist", a
+ * transport without a nexthop means the recipient's domain, ":nexthop"
+ * keeps the default transport.
  *
  * Table lookups may block: use from worker threads. A router is
  * thread-safe.

@@ -48,7 +48,8 @@ dns_mx_rdata(const unsigned char *d, size_t len, struct dns_mx *out)
 			    (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 		}
 	}
-	if (off != len - 1)
+	/* RFC 1035 2.3.4: 255 octets in wire form */
+	if (off != len - 1 || off - 2 + 1 > 255)
 		return -1;
 	out->host[o] = '\0';
 	return 0;

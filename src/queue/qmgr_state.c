@@ -18,7 +18,7 @@
  * "reason", optional lines in this order:
  *
  *	warned                      a delay warning was sent
- *	sent 3 bob%40example.org    a remote destination of recipient 3
+ *	sent 3 bob@example.org      a remote destination of recipient 3
  *	                            already delivered (never sent again)
  *	why 1 connect to ...        recipient 1's last deferral (mailq)
  *
@@ -341,7 +341,8 @@ qmgr_state_decode(
 	if (rd.p != rd.end)
 		return qmgr_state_fail(&rd, "trailing data");
 	for (i = 0; i < rd.vlen; i++)
-		if ((unsigned char)rd.val[i] < 0x20)
+		if ((unsigned char)rd.val[i] < 0x20 ||
+		    (unsigned char)rd.val[i] == 0x7f)
 			return qmgr_state_fail(&rd, "reason");
 	free(st->reason);
 	st->reason = xstrndup(rd.val, rd.vlen);
