@@ -40,83 +40,13 @@
 #include "queue/queue_file.h"
 #include "queue/xtext.h"
 #include "smtp/smtp_dotstuff.h"
+#include "smtp/smtp_client_private.h"
 #include "smtp/smtp_reply.h"
 
-/* RFC 5321 4.5.3.1.5 allows 512-octet reply lines; a reply of more lines
- * than this is not one a server means */
-#define SC_REPLY_LINES_MAX 100
-#define SC_BODY_CHUNK      ((size_t)64 * 1024)
-#define SC_OUT_HIGH        ((size_t)256 * 1024)
-#define SC_OUT_LOW         ((size_t)64 * 1024)
-
-enum sc_state {
-	SC_DNS,
-	SC_CONNECT,
-	SC_GREETING,
-	SC_EHLO,
-	SC_HELO,
-	SC_STARTTLS,
-	SC_TLS,
-	SC_AUTH,       /* AUTH PLAIN sent, or AUTH LOGIN's password */
-	SC_AUTH_USER,  /* AUTH LOGIN: the user name is asked for */
-	SC_TX,   /* MAIL, RCPT, DATA replies */
-	SC_BODY, /* sending the content */
-	SC_DOT,  /* waiting for the end-of-data reply */
-	SC_RSET,
-	SC_QUIT,
-};
-
-/* The DNS job (worker thread): reads host and opts, writes plan. */
-struct sc_dns_job {
-	struct smtp_client *c; /* NULL when the client went away */
-	struct dns_resolver *dns;
-	char host[256];
-	struct dns_mx_opts opts;
-	struct dns_mx_plan plan;
-};
-
-struct smtp_client {
-	const struct smtp_client_env *env;
-	struct smtp_client_dest dest;
-	const struct smtp_client_ops *ops;
-	void *arg;
-	enum sc_state state;
-	struct sc_dns_job *dns_job;
-	struct dns_mx_plan plan;
-	size_t ai;       /* address being tried */
-	struct bufferevent *bev;
-	SSL *ssl;        /* owned by bev once the filter exists */
-	bool tls;        /* the session is encrypted */
-	bool reached;    /* some server greeted */
-	bool nodest;     /* the DNS said the destination does not exist */
-	bool ehlo_again; /* after STARTTLS */
-	char peer[SMTP_RELAY_MAX]; /* "host[addr]:port" */
-	char peer_noport[SMTP_RELAY_MAX];
-	struct smtp_reply reply;
-	struct smtp_ehlo ehlo;
-	char last_err[1024]; /* the last connection failure */
-	/* the current message */
-	struct smtp_client_msg *msg;
-	size_t tx_sent, tx_recv; /* commands of [MAIL, RCPT..., DATA] */
-	bool mail_ok;
-	size_t naccepted;
-	bool *accepted;
-	bool data_abort; /* 354 with no accepted recipient: send "." only */
-	struct smtp_dotstuff ds;
-	uint64_t body_done;
-	bool body_eof;
-	size_t nmsgs;     /* messages started on this connection */
-	double t_connected;
-	bool closing;
-	unsigned depth; /* callbacks of ours on the stack: free after them */
-};
-
 /* snprintf that may cut: texts for logs and bounces are bounded */
-static void sc_fmt(char *out, size_t outsz, const char *fmt, ...)
-    MW_PRINTF(3, 4);
 
-static void
-sc_fmt(char *out, size_t outsz, const char *fmt, ...)
+void
+smtp_client_fmt(char *out, size_t outsz, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -125,8 +55,8 @@ sc_fmt(char *out, size_t outsz, const char *fmt, ...)
 	va_end(ap);
 }
 
-static double
-sc_now(void)
+double
+smtp_client_now(void)
 {
 	struct timespec ts;
 
@@ -135,14 +65,12 @@ sc_now(void)
 }
 
 static void sc_connect_next(struct smtp_client *c);
-static void sc_finish(struct smtp_client *c, const char *why);
-static void sc_tx_start(struct smtp_client *c);
 static void sc_on_read(struct bufferevent *bev, void *arg);
 static void sc_on_write(struct bufferevent *bev, void *arg);
 static void sc_on_event(struct bufferevent *bev, short what, void *arg);
 
-static void
-sc_timeout(struct smtp_client *c, unsigned secs)
+void
+smtp_client_timeout(struct smtp_client *c, unsigned secs)
 {
 	struct timeval tv = { (time_t)secs, 0 };
 	struct timeval wtv = { (time_t)c->env->t_data_xfer, 0 };
@@ -151,11 +79,11 @@ sc_timeout(struct smtp_client *c, unsigned secs)
 }
 
 /* Sends one command line; the caller adds CRLF-free text. */
-static void
-sc_send(struct smtp_client *c, const char *fmt, ...) MW_PRINTF(2, 3);
+void
+smtp_client_send(struct smtp_client *c, const char *fmt, ...) MW_PRINTF(2, 3);
 
-static void
-sc_send(struct smtp_client *c, const char *fmt, ...)
+void
+smtp_client_send(struct smtp_client *c, const char *fmt, ...)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	va_list ap;
@@ -167,21 +95,21 @@ sc_send(struct smtp_client *c, const char *fmt, ...)
 }
 
 /* The recipient's result, unless it has one. */
-static void
-sc_rcpt_set(struct smtp_client_rcpt *r, enum smtp_rcpt_status st,
+void
+smtp_client_rcpt_set(struct smtp_client_rcpt *r, enum smtp_rcpt_status st,
     const char *dsn, const char *text, const char *diag)
 {
 	if (r->status != SMTP_RCPT_PENDING)
 		return;
 	r->status = st;
-	sc_fmt(r->dsn, sizeof(r->dsn), "%s", dsn);
-	sc_fmt(r->text, sizeof(r->text), "%s", text);
-	sc_fmt(r->diag, sizeof(r->diag), "%s", diag ? diag : "");
+	smtp_client_fmt(r->dsn, sizeof(r->dsn), "%s", dsn);
+	smtp_client_fmt(r->text, sizeof(r->text), "%s", text);
+	smtp_client_fmt(r->diag, sizeof(r->diag), "%s", diag ? diag : "");
 }
 
 /* Every recipient without a result gets this one; the message is done. */
-static void
-sc_msg_settle(struct smtp_client *c, enum smtp_rcpt_status st,
+void
+smtp_client_settle(struct smtp_client *c, enum smtp_rcpt_status st,
     const char *dsn, const char *text, const char *diag)
 {
 	struct smtp_client_msg *m = c->msg;
@@ -190,12 +118,12 @@ sc_msg_settle(struct smtp_client *c, enum smtp_rcpt_status st,
 	if (m == NULL)
 		return;
 	for (i = 0; i < m->nrcpt; i++)
-		sc_rcpt_set(&m->rcpts[i], st, dsn, text, diag);
+		smtp_client_rcpt_set(&m->rcpts[i], st, dsn, text, diag);
 	/* Postfix: relay=none unless a server took part */
 	if (m->relay[0] == '\0')
-		sc_fmt(m->relay, sizeof(m->relay), "%s", "none");
+		smtp_client_fmt(m->relay, sizeof(m->relay), "%s", "none");
 	if (m->t_conn == 0)
-		m->t_conn = sc_now();
+		m->t_conn = smtp_client_now();
 	c->msg = NULL;
 	free(c->accepted);
 	c->accepted = NULL;
@@ -203,18 +131,18 @@ sc_msg_settle(struct smtp_client *c, enum smtp_rcpt_status st,
 }
 
 /* The DSN of a reply: its enhanced code, or class.0.0 (RFC 3463 3.1). */
-static void
-sc_reply_dsn(const struct smtp_reply *r, char *out, size_t outsz)
+void
+smtp_client_reply_dsn(const struct smtp_reply *r, char *out, size_t outsz)
 {
 	if (r->dsn[0] != '\0' && r->dsn[0] == '0' + r->code / 100)
-		sc_fmt(out, outsz, "%s", r->dsn);
+		smtp_client_fmt(out, outsz, "%s", r->dsn);
 	else
-		sc_fmt(out, outsz, "%d.0.0", r->code / 100);
+		smtp_client_fmt(out, outsz, "%d.0.0", r->code / 100);
 }
 
 /* "host H[A] said: <reply> (in reply to X command)" */
-static void
-sc_reply_text(struct smtp_client *c, const char *in_reply_to, char *text,
+void
+smtp_client_reply_text(struct smtp_client *c, const char *in_reply_to, char *text,
     size_t textsz, char *diag, size_t diagsz)
 {
 	struct buf b;
@@ -222,8 +150,8 @@ sc_reply_text(struct smtp_client *c, const char *in_reply_to, char *text,
 	buf_init(&b, 1000);
 	if (smtp_reply_format(&c->reply, &b) == -1 && b.len == 0)
 		(void)!buf_printf(&b, "%d", c->reply.code);
-	sc_fmt(diag, diagsz, "%s", buf_cstr(&b));
-	sc_fmt(text, textsz, "host %s said: %s (in reply to %s)",
+	smtp_client_fmt(diag, diagsz, "%s", buf_cstr(&b));
+	smtp_client_fmt(text, textsz, "host %s said: %s (in reply to %s)",
 	    c->peer_noport, buf_cstr(&b), in_reply_to);
 	buf_free(&b);
 }
@@ -285,20 +213,20 @@ static void
 sc_conn_fail(struct smtp_client *c, const char *dsn, const char *why,
     bool next_ok)
 {
-	sc_fmt(c->last_err, sizeof(c->last_err), "%s", why);
+	smtp_client_fmt(c->last_err, sizeof(c->last_err), "%s", why);
 	if (next_ok && c->nmsgs == 0 && c->ai + 1 < c->plan.n) {
 		sc_close_bev(c);
 		c->ai++;
 		sc_connect_next(c);
 		return;
 	}
-	sc_msg_settle(c, SMTP_RCPT_DEFERRED, dsn, why, NULL);
-	sc_finish(c, why);
+	smtp_client_settle(c, SMTP_RCPT_DEFERRED, dsn, why, NULL);
+	smtp_client_finish(c, why);
 }
 
 /* Ends the session: QUIT when the server is in a state to take it. */
-static void
-sc_finish(struct smtp_client *c, const char *why)
+void
+smtp_client_finish(struct smtp_client *c, const char *why)
 {
 	const struct smtp_client_ops *ops = c->ops;
 	void *arg = c->arg;
@@ -310,8 +238,8 @@ sc_finish(struct smtp_client *c, const char *why)
 	if (c->closing)
 		return;
 	c->closing = true;
-	sc_fmt(whybuf, sizeof(whybuf), "%s", why ? why : "");
-	sc_msg_settle(c, SMTP_RCPT_DEFERRED, "4.4.2",
+	smtp_client_fmt(whybuf, sizeof(whybuf), "%s", why ? why : "");
+	smtp_client_settle(c, SMTP_RCPT_DEFERRED, "4.4.2",
 	    why ? why : "connection closed", NULL);
 	sc_close_bev(c);
 	if (c->dns_job != NULL)
@@ -324,7 +252,7 @@ sc_finish(struct smtp_client *c, const char *why)
 		free(c);
 }
 
-/* Around every entry from the event loop: sc_finish() inside may not
+/* Around every entry from the event loop: smtp_client_finish() inside may not
  * free c while a caller still uses it. */
 static void
 sc_enter(struct smtp_client *c)
@@ -340,12 +268,12 @@ sc_leave(struct smtp_client *c)
 }
 
 /* The session is between messages: take the next one, or say QUIT. */
-static void
-sc_idle(struct smtp_client *c)
+void
+smtp_client_idle(struct smtp_client *c)
 {
 	struct smtp_client_msg *m = NULL;
 	bool fresh = c->env->reuse_time_limit == 0 ||
-	    sc_now() - c->t_connected < (double)c->env->reuse_time_limit;
+	    smtp_client_now() - c->t_connected < (double)c->env->reuse_time_limit;
 
 	if (fresh && (c->env->reuse_count_limit == 0 ||
 	                 c->nmsgs < c->env->reuse_count_limit))
@@ -353,13 +281,13 @@ sc_idle(struct smtp_client *c)
 	if (m != NULL) {
 		c->msg = m;
 		c->state = SC_RSET;
-		sc_send(c, "RSET");
-		sc_timeout(c, c->env->t_rset);
+		smtp_client_send(c, "RSET");
+		smtp_client_timeout(c, c->env->t_rset);
 		return;
 	}
 	c->state = SC_QUIT;
-	sc_send(c, "QUIT");
-	sc_timeout(c, c->env->t_quit);
+	smtp_client_send(c, "QUIT");
+	smtp_client_timeout(c, c->env->t_quit);
 }
 
 static void
@@ -367,8 +295,8 @@ sc_send_ehlo(struct smtp_client *c)
 {
 	c->state = SC_EHLO;
 	memset(&c->ehlo, 0, sizeof(c->ehlo));
-	sc_send(c, "EHLO %s", c->env->helo_name);
-	sc_timeout(c, c->env->t_helo);
+	smtp_client_send(c, "EHLO %s", c->env->helo_name);
+	smtp_client_timeout(c, c->env->t_helo);
 }
 
 static void
@@ -397,7 +325,7 @@ sc_tls_start(struct smtp_client *c)
 	bufferevent_setcb(c->bev, sc_on_read, sc_on_write, sc_on_event, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 64 * 1024);
 	(void)bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	sc_timeout(c, c->env->t_starttls);
+	smtp_client_timeout(c, c->env->t_starttls);
 }
 
 /* The handshake is done: check what the level asks, log, EHLO again. */
@@ -418,7 +346,7 @@ sc_tls_done(struct smtp_client *c)
 
 		buf_reset(&d);
 		tls_client_verify_error(c->ssl, &d);
-		sc_fmt(why, sizeof(why),
+		smtp_client_fmt(why, sizeof(why),
 		    "Server certificate not verified: %s: %s", c->peer_noport,
 		    buf_cstr(&d));
 		buf_free(&d);
@@ -466,10 +394,10 @@ sc_auth_start(struct smtp_client *c)
 		    sc_b64(&b64, raw.data, raw.len) == -1)
 			goto bad;
 		c->state = SC_AUTH;
-		sc_send(c, "AUTH PLAIN %s", buf_cstr(&b64));
+		smtp_client_send(c, "AUTH PLAIN %s", buf_cstr(&b64));
 	} else if (c->ehlo.auth & SMTP_AUTH_LOGIN) {
 		c->state = SC_AUTH_USER;
-		sc_send(c, "AUTH LOGIN");
+		smtp_client_send(c, "AUTH LOGIN");
 	} else {
 		log_warn("%s offers no SASL mechanism of ours (PLAIN, LOGIN)",
 		    c->peer);
@@ -481,7 +409,7 @@ sc_auth_start(struct smtp_client *c)
 	buf_wipe(&b64);
 	buf_free(&raw);
 	buf_free(&b64);
-	sc_timeout(c, c->env->t_helo);
+	smtp_client_timeout(c, c->env->t_helo);
 	return true;
 bad:
 	buf_wipe(&raw);
@@ -509,21 +437,21 @@ sc_auth_reply(struct smtp_client *c)
 			    false);
 			return;
 		}
-		sc_send(c, "%s", buf_cstr(&b64));
+		smtp_client_send(c, "%s", buf_cstr(&b64));
 		buf_wipe(&b64);
 		buf_free(&b64);
 		c->state = SC_AUTH;
-		sc_timeout(c, c->env->t_helo);
+		smtp_client_timeout(c, c->env->t_helo);
 		return;
 	}
 	if (c->reply.code == 235) {
-		sc_tx_start(c);
+		smtp_client_tx_start(c);
 		return;
 	}
 	/* Postfix (smtp_sasl_auth_soft_bounce = yes): a failed login is
 	 * a temporary failure, so that fixing the password loses no mail */
-	sc_reply_text(c, "AUTH command", text, sizeof(text), diag, sizeof(diag));
-	sc_fmt(why, sizeof(why), "SASL authentication failed; server %s said: %s",
+	smtp_client_reply_text(c, "AUTH command", text, sizeof(text), diag, sizeof(diag));
+	smtp_client_fmt(why, sizeof(why), "SASL authentication failed; server %s said: %s",
 	    c->peer_noport, diag);
 	log_warn("%s", why);
 	sc_conn_fail(c, "4.7.0", why, true);
@@ -538,13 +466,13 @@ sc_after_ehlo(struct smtp_client *c)
 	if (!c->tls && c->dest.tls >= TLS_LEVEL_MAY && c->env->tls != NULL &&
 	    (c->ehlo.ext & SMTP_EXT_STARTTLS)) {
 		c->state = SC_STARTTLS;
-		sc_send(c, "STARTTLS");
-		sc_timeout(c, c->env->t_starttls);
+		smtp_client_send(c, "STARTTLS");
+		smtp_client_timeout(c, c->env->t_starttls);
 		return;
 	}
 	if (!c->tls && c->dest.tls >= TLS_LEVEL_ENCRYPT) {
 		/* RFC 3207 4: a client that requires TLS must not go on */
-		sc_fmt(why, sizeof(why),
+		smtp_client_fmt(why, sizeof(why),
 		    "TLS is required, but was not offered by host %s",
 		    c->peer_noport);
 		sc_conn_fail(c, "4.7.4", why, true);
@@ -552,305 +480,7 @@ sc_after_ehlo(struct smtp_client *c)
 	}
 	if (sc_auth_start(c))
 		return;
-	sc_tx_start(c);
-}
-
-/* The message cannot go to this server at all (SIZE, SMTPUTF8). */
-static bool
-sc_tx_check(struct smtp_client *c)
-{
-	struct smtp_client_msg *m = c->msg;
-	char why[1024];
-
-	if ((c->ehlo.ext & SMTP_EXT_SIZE) && c->ehlo.size_max > 0 &&
-	    m->wire_size > c->ehlo.size_max) {
-		/* RFC 1870 6: do not send what the server will refuse */
-		sc_fmt(why, sizeof(why),
-		    "message size %llu exceeds size limit %llu of server %s",
-		    (unsigned long long)m->wire_size,
-		    (unsigned long long)c->ehlo.size_max, c->peer_noport);
-		sc_msg_settle(c, SMTP_RCPT_BOUNCED, "5.3.4", why, NULL);
-		return false;
-	}
-	if (m->smtputf8 && !(c->ehlo.ext & SMTP_EXT_SMTPUTF8)) {
-		/* RFC 6531 3.4: no downgrade; the message is returned */
-		sc_fmt(why, sizeof(why),
-		    "SMTPUTF8 is required, but was not offered by host %s",
-		    c->peer_noport);
-		sc_msg_settle(c, SMTP_RCPT_BOUNCED, "5.6.7", why, NULL);
-		return false;
-	}
-	return true;
-}
-
-/* " NOTIFY=SUCCESS,FAILURE" (RFC 3461 4.1) */
-static void
-sc_notify(unsigned bits, struct buf *l)
-{
-	const char *sep = "=";
-
-	(void)!buf_append_str(l, " NOTIFY");
-	if (bits & QUEUE_DSN_NOTIFY_NEVER) {
-		(void)!buf_append_str(l, "=NEVER");
-		return;
-	}
-	if (bits & QUEUE_DSN_NOTIFY_SUCCESS) {
-		(void)!buf_printf(l, "%sSUCCESS", sep);
-		sep = ",";
-	}
-	if (bits & QUEUE_DSN_NOTIFY_FAILURE) {
-		(void)!buf_printf(l, "%sFAILURE", sep);
-		sep = ",";
-	}
-	if (bits & QUEUE_DSN_NOTIFY_DELAY)
-		(void)!buf_printf(l, "%sDELAY", sep);
-}
-
-static void
-sc_send_tx_cmd(struct smtp_client *c, size_t k)
-{
-	struct smtp_client_msg *m = c->msg;
-
-	if (k == 0) {
-		struct buf l;
-
-		buf_init(&l, 4096);
-		(void)!buf_printf(&l, "MAIL FROM:<%s>", m->sender);
-		if (c->ehlo.ext & SMTP_EXT_SIZE)
-			(void)!buf_printf(&l, " SIZE=%llu",
-			    (unsigned long long)m->wire_size);
-		if (m->body_8bit && (c->ehlo.ext & SMTP_EXT_8BITMIME))
-			(void)!buf_append_str(&l, " BODY=8BITMIME");
-		if (m->smtputf8)
-			(void)!buf_append_str(&l, " SMTPUTF8");
-		m->dsn_passed = (c->ehlo.ext & SMTP_EXT_DSN) != 0;
-		/* RFC 3461 4.3, 4.4: passed on to a server that offers DSN */
-		if (m->dsn_passed && m->dsn_ret != 0)
-			(void)!buf_append_str(&l, m->dsn_ret == QUEUE_DSN_RET_FULL
-			        ? " RET=FULL"
-			        : " RET=HDRS");
-		if (m->dsn_passed && m->envid != NULL &&
-		    (buf_append_str(&l, " ENVID=") == -1 ||
-		        xtext_encode(m->envid, strlen(m->envid), &l) == -1))
-			log_warn("%s: ENVID too long to pass on", m->id);
-		sc_send(c, "%s", buf_cstr(&l));
-		buf_free(&l);
-	} else if (k <= m->nrcpt) {
-		const struct smtp_client_rcpt *r = &m->rcpts[k - 1];
-		struct buf l;
-
-		buf_init(&l, 4096);
-		(void)!buf_printf(&l, "RCPT TO:<%s>", r->address);
-		if (m->dsn_passed && r->notify != 0)
-			sc_notify(r->notify, &l);
-		/* RFC 3461 4.2: ORCPT=addr-type;xtext (rfc822 only here) */
-		if (m->dsn_passed && r->orcpt != NULL &&
-		    strncmp(r->orcpt, "rfc822;", 7) == 0 &&
-		    (buf_append_str(&l, " ORCPT=rfc822;") == -1 ||
-		        xtext_encode(r->orcpt + 7, strlen(r->orcpt + 7), &l) ==
-		            -1))
-			log_warn("%s: ORCPT too long to pass on", m->id);
-		sc_send(c, "%s", buf_cstr(&l));
-		buf_free(&l);
-	} else
-		sc_send(c, "DATA");
-	c->tx_sent = k + 1;
-}
-
-/* Starts the transaction of c->msg. */
-static void
-sc_tx_start(struct smtp_client *c)
-{
-	struct smtp_client_msg *m;
-	size_t k, n;
-
-	for (;;) {
-		if ((m = c->msg) == NULL) {
-			sc_idle(c);
-			return;
-		}
-		sc_fmt(m->relay, sizeof(m->relay), "%s", c->peer);
-		m->t_conn = sc_now();
-		c->nmsgs++;
-		if (sc_tx_check(c))
-			break;
-		/* settled: maybe the next one fits */
-		c->msg = c->ops->next(c->arg, c);
-	}
-	c->state = SC_TX;
-	c->tx_sent = c->tx_recv = 0;
-	c->mail_ok = false;
-	c->naccepted = 0;
-	c->data_abort = false;
-	free(c->accepted);
-	c->accepted = xcalloc(m->nrcpt + 1, sizeof(*c->accepted));
-	/* RFC 2920 3.1: MAIL, RCPT and DATA may go in one group, DATA last */
-	n = (c->ehlo.ext & SMTP_EXT_PIPELINING) ? m->nrcpt + 2 : 1;
-	for (k = 0; k < n; k++)
-		sc_send_tx_cmd(c, k);
-	sc_timeout(c, c->env->t_mail);
-}
-
-/* Fills the output with content up to the high watermark. */
-static void
-sc_body_fill(struct smtp_client *c)
-{
-	struct smtp_client_msg *m = c->msg;
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	char in[SC_BODY_CHUNK];
-	char *enc;
-	size_t want, n;
-	ssize_t r;
-
-	enc = xmalloc(2 * SC_BODY_CHUNK + 8);
-	while (!c->body_eof && evbuffer_get_length(out) < SC_OUT_HIGH) {
-		want = m->body_len - c->body_done < SC_BODY_CHUNK
-		    ? (size_t)(m->body_len - c->body_done)
-		    : SC_BODY_CHUNK;
-		if (want == 0 || c->data_abort) {
-			n = smtp_dotstuff_end(&c->ds, enc);
-			(void)evbuffer_add(out, enc, n);
-			c->body_eof = true;
-			break;
-		}
-		r = pread(m->fd, in, want, (off_t)(m->body_off + c->body_done));
-		if (r <= 0) {
-			char why[256];
-
-			sc_fmt(why, sizeof(why),
-			    "cannot read the queue file: %s",
-			    r == 0 ? "unexpected end" : strerror(errno));
-			free(enc);
-			log_warn("%s: %s", m->id, why);
-			sc_msg_settle(c, SMTP_RCPT_DEFERRED, "4.3.0", why, NULL);
-			sc_finish(c, why);
-			return;
-		}
-		n = smtp_dotstuff_feed(&c->ds, in, (size_t)r, enc);
-		(void)evbuffer_add(out, enc, n);
-		c->body_done += (uint64_t)r;
-	}
-	free(enc);
-	if (c->body_eof) {
-		c->state = SC_DOT;
-		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-		sc_timeout(c, c->env->t_data_done);
-	}
-}
-
-static void
-sc_body_start(struct smtp_client *c)
-{
-	c->state = SC_BODY;
-	smtp_dotstuff_init(&c->ds);
-	c->body_done = 0;
-	c->body_eof = false;
-	bufferevent_setwatermark(c->bev, EV_WRITE, SC_OUT_LOW, 0);
-	sc_body_fill(c);
-}
-
-/* One reply of the transaction, for command k of [MAIL, RCPT..., DATA]. */
-static void
-sc_tx_reply(struct smtp_client *c)
-{
-	struct smtp_client_msg *m = c->msg;
-	size_t k = c->tx_recv++;
-	int code = c->reply.code;
-	char dsn[16], text[1024], diag[1024];
-	enum smtp_rcpt_status st =
-	    code >= 500 ? SMTP_RCPT_BOUNCED : SMTP_RCPT_DEFERRED;
-
-	sc_reply_dsn(&c->reply, dsn, sizeof(dsn));
-	if (k == 0) {
-		c->mail_ok = code / 100 == 2;
-		if (!c->mail_ok) {
-			sc_reply_text(c, "MAIL FROM command", text,
-			    sizeof(text), diag, sizeof(diag));
-			for (size_t i = 0; i < m->nrcpt; i++)
-				sc_rcpt_set(&m->rcpts[i], st, dsn, text, diag);
-		}
-	} else if (k <= m->nrcpt) {
-		if (c->mail_ok && code / 100 == 2) {
-			c->accepted[k - 1] = true;
-			c->naccepted++;
-		} else if (c->mail_ok) {
-			sc_reply_text(c, "RCPT TO command", text, sizeof(text),
-			    diag, sizeof(diag));
-			sc_rcpt_set(&m->rcpts[k - 1], st, dsn, text, diag);
-		}
-	} else {
-		/* the DATA reply */
-		if (code == 354) {
-			c->data_abort = c->naccepted == 0;
-			sc_body_start(c);
-			return;
-		}
-		if (c->naccepted > 0) {
-			sc_reply_text(c, "DATA command", text, sizeof(text),
-			    diag, sizeof(diag));
-			sc_msg_settle(c, st, dsn, text, diag);
-		} else
-			sc_msg_settle(c, SMTP_RCPT_DEFERRED, "4.0.0",
-			    "no recipient accepted", NULL);
-		sc_idle(c);
-		return;
-	}
-	/* without PIPELINING: one command at a time */
-	if (c->tx_recv == c->tx_sent) {
-		if (k < m->nrcpt && c->mail_ok) {
-			sc_send_tx_cmd(c, k + 1);
-			sc_timeout(c, c->env->t_rcpt);
-		} else if (c->naccepted > 0) {
-			sc_send_tx_cmd(c, m->nrcpt + 1);
-			sc_timeout(c, c->env->t_data_init);
-		} else {
-			sc_msg_settle(c, SMTP_RCPT_DEFERRED, "4.0.0",
-			    "no recipient accepted", NULL);
-			sc_idle(c);
-		}
-		return;
-	}
-	sc_timeout(c, k < m->nrcpt ? c->env->t_rcpt : c->env->t_data_init);
-}
-
-/* The end-of-data reply: the result of every accepted recipient. */
-static void
-sc_dot_reply(struct smtp_client *c)
-{
-	struct smtp_client_msg *m = c->msg;
-	int code = c->reply.code;
-	char dsn[16], text[1024], diag[1024];
-	struct buf b;
-	size_t i;
-
-	if (c->data_abort) {
-		sc_msg_settle(c, SMTP_RCPT_DEFERRED, "4.0.0",
-		    "no recipient accepted", NULL);
-		sc_idle(c);
-		return;
-	}
-	sc_reply_dsn(&c->reply, dsn, sizeof(dsn));
-	if (code / 100 == 2) {
-		buf_init(&b, 1000);
-		if (smtp_reply_format(&c->reply, &b) == -1 && b.len == 0)
-			(void)!buf_printf(&b, "%d", code);
-		for (i = 0; i < m->nrcpt; i++)
-			if (c->accepted[i])
-				sc_rcpt_set(&m->rcpts[i], SMTP_RCPT_SENT, dsn,
-				    buf_cstr(&b), buf_cstr(&b));
-		buf_free(&b);
-	} else {
-		sc_reply_text(c, "end of DATA command", text, sizeof(text),
-		    diag, sizeof(diag));
-		for (i = 0; i < m->nrcpt; i++)
-			if (c->accepted[i])
-				sc_rcpt_set(&m->rcpts[i],
-				    code >= 500 ? SMTP_RCPT_BOUNCED
-				                : SMTP_RCPT_DEFERRED,
-				    dsn, text, diag);
-	}
-	sc_msg_settle(c, SMTP_RCPT_DEFERRED, "4.0.0", "no result", NULL);
-	sc_idle(c);
+	smtp_client_tx_start(c);
 }
 
 /* A complete reply is in c->reply. */
@@ -863,16 +493,16 @@ sc_reply(struct smtp_client *c)
 	switch (c->state) {
 	case SC_GREETING:
 		if (code != 220) {
-			sc_reply_text(c, "initial greeting", text, sizeof(text),
+			smtp_client_reply_text(c, "initial greeting", text, sizeof(text),
 			    diag, sizeof(diag));
-			sc_fmt(text, sizeof(text),
+			smtp_client_fmt(text, sizeof(text),
 			    "host %s refused to talk to me: %s", c->peer_noport,
 			    diag);
-			sc_reply_dsn(&c->reply, dsn, sizeof(dsn));
+			smtp_client_reply_dsn(&c->reply, dsn, sizeof(dsn));
 			if (code >= 500 && !c->env->skip_5xx_greeting) {
-				sc_msg_settle(c, SMTP_RCPT_BOUNCED, dsn, text,
+				smtp_client_settle(c, SMTP_RCPT_BOUNCED, dsn, text,
 				    diag);
-				sc_finish(c, text);
+				smtp_client_finish(c, text);
 				return;
 			}
 			sc_conn_fail(c, code >= 500 ? "4.0.0" : dsn, text,
@@ -891,11 +521,11 @@ sc_reply(struct smtp_client *c)
 		if (code >= 500 && !c->ehlo_again) {
 			/* RFC 5321 3.2: an old server; HELO */
 			c->state = SC_HELO;
-			sc_send(c, "HELO %s", c->env->helo_name);
-			sc_timeout(c, c->env->t_helo);
+			smtp_client_send(c, "HELO %s", c->env->helo_name);
+			smtp_client_timeout(c, c->env->t_helo);
 			return;
 		}
-		sc_reply_text(c, "EHLO command", text, sizeof(text), diag,
+		smtp_client_reply_text(c, "EHLO command", text, sizeof(text), diag,
 		    sizeof(diag));
 		sc_conn_fail(c, "4.0.0", text, true);
 		return;
@@ -905,7 +535,7 @@ sc_reply(struct smtp_client *c)
 			sc_after_ehlo(c);
 			return;
 		}
-		sc_reply_text(c, "HELO command", text, sizeof(text), diag,
+		smtp_client_reply_text(c, "HELO command", text, sizeof(text), diag,
 		    sizeof(diag));
 		sc_conn_fail(c, "4.0.0", text, true);
 		return;
@@ -915,36 +545,36 @@ sc_reply(struct smtp_client *c)
 			return;
 		}
 		if (c->dest.tls >= TLS_LEVEL_ENCRYPT) {
-			sc_reply_text(c, "STARTTLS command", text,
+			smtp_client_reply_text(c, "STARTTLS command", text,
 			    sizeof(text), diag, sizeof(diag));
 			sc_conn_fail(c, "4.7.4", text, true);
 			return;
 		}
 		/* may: carry on in the clear (RFC 7435) */
-		sc_tx_start(c);
+		smtp_client_tx_start(c);
 		return;
 	case SC_AUTH:
 	case SC_AUTH_USER:
 		sc_auth_reply(c);
 		return;
 	case SC_TX:
-		sc_tx_reply(c);
+		smtp_client_tx_reply(c);
 		return;
 	case SC_DOT:
-		sc_dot_reply(c);
+		smtp_client_dot_reply(c);
 		return;
 	case SC_RSET:
 		if (code / 100 == 2) {
-			sc_tx_start(c);
+			smtp_client_tx_start(c);
 			return;
 		}
-		sc_reply_text(c, "RSET command", text, sizeof(text), diag,
+		smtp_client_reply_text(c, "RSET command", text, sizeof(text), diag,
 		    sizeof(diag));
-		sc_msg_settle(c, SMTP_RCPT_DEFERRED, "4.0.0", text, NULL);
-		sc_finish(c, text);
+		smtp_client_settle(c, SMTP_RCPT_DEFERRED, "4.0.0", text, NULL);
+		smtp_client_finish(c, text);
 		return;
 	case SC_QUIT:
-		sc_finish(c, NULL);
+		smtp_client_finish(c, NULL);
 		return;
 	default:
 		sc_conn_fail(c, "4.0.0", "unexpected reply", false);
@@ -990,7 +620,7 @@ sc_read_replies(struct bufferevent *bev, struct smtp_client *c)
 		if (st == SMTP_REPLY_MORE && len < limit)
 			return;
 		if (st != SMTP_REPLY_OK) {
-			sc_fmt(why, sizeof(why),
+			smtp_client_fmt(why, sizeof(why),
 			    "host %s sent a malformed reply (%s) while %s",
 			    c->peer_noport, err ? err : "too long",
 			    sc_stage(c));
@@ -1010,7 +640,7 @@ sc_on_write(struct bufferevent *bev, void *arg)
 	if (c->bev != bev || c->state != SC_BODY)
 		return;
 	sc_enter(c);
-	sc_body_fill(c);
+	smtp_client_body_fill(c);
 	if (c->bev == bev && c->state == SC_DOT &&
 	    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 		sc_read_replies(bev, c);
@@ -1043,23 +673,23 @@ sc_event(struct smtp_client *c, short what, int e)
 			return;
 		}
 		c->state = SC_GREETING;
-		c->t_connected = sc_now();
-		sc_timeout(c, c->env->t_helo);
+		c->t_connected = smtp_client_now();
+		smtp_client_timeout(c, c->env->t_helo);
 		return;
 	}
 	if (c->state == SC_CONNECT) {
-		sc_fmt(why, sizeof(why), "connect to %s: %s", c->peer,
+		smtp_client_fmt(why, sizeof(why), "connect to %s: %s", c->peer,
 		    (what & BEV_EVENT_TIMEOUT) ? "Connection timed out"
 		                               : evutil_socket_error_to_string(e));
 		sc_conn_fail(c, "4.4.1", why, true);
 		return;
 	}
 	if (c->state == SC_QUIT) {
-		sc_finish(c, NULL); /* a server may close before the 221 */
+		smtp_client_finish(c, NULL); /* a server may close before the 221 */
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
-		sc_fmt(why, sizeof(why),
+		smtp_client_fmt(why, sizeof(why),
 		    "conversation with %s timed out while %s", c->peer_noport,
 		    sc_stage(c));
 	else if (c->state == SC_TLS) {
@@ -1067,12 +697,12 @@ sc_event(struct smtp_client *c, short what, int e)
 
 		buf_init(&b, 512);
 		tls_error_text(&b);
-		sc_fmt(why, sizeof(why),
+		smtp_client_fmt(why, sizeof(why),
 		    "TLS handshake with %s failed: %s", c->peer_noport,
 		    buf_cstr(&b));
 		buf_free(&b);
 	} else
-		sc_fmt(why, sizeof(why),
+		smtp_client_fmt(why, sizeof(why),
 		    "lost connection with %s while %s", c->peer_noport,
 		    sc_stage(c));
 	/* a failed handshake at level may: Postfix then tries the next MX
@@ -1119,9 +749,9 @@ sc_connect_next(struct smtp_client *c)
 	for (; c->ai < c->plan.n; c->ai++) {
 		a = &c->plan.v[c->ai];
 		net_addr_str((const struct sockaddr *)&a->ss, addr, sizeof(addr));
-		sc_fmt(c->peer, sizeof(c->peer), "%s[%s]:%u", a->host,
+		smtp_client_fmt(c->peer, sizeof(c->peer), "%s[%s]:%u", a->host,
 		    addr, net_addr_port((const struct sockaddr *)&a->ss));
-		sc_fmt(c->peer_noport, sizeof(c->peer_noport),
+		smtp_client_fmt(c->peer_noport, sizeof(c->peer_noport),
 		    "%s[%s]", a->host, addr);
 		fd = socket(a->ss.ss_family,
 		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1129,7 +759,7 @@ sc_connect_next(struct smtp_client *c)
 		    sc_bind(fd, a->ss.ss_family,
 		        a->ss.ss_family == AF_INET ? c->env->bind4
 		                                   : c->env->bind6) == -1) {
-			sc_fmt(c->last_err, sizeof(c->last_err),
+			smtp_client_fmt(c->last_err, sizeof(c->last_err),
 			    "connect to %s: %s", c->peer, strerror(errno));
 			if (fd != -1)
 				(void)close(fd);
@@ -1154,7 +784,7 @@ sc_connect_next(struct smtp_client *c)
 		(void)bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 		if (bufferevent_socket_connect(c->bev,
 		        (const struct sockaddr *)&a->ss, a->sslen) == -1) {
-			sc_fmt(c->last_err, sizeof(c->last_err),
+			smtp_client_fmt(c->last_err, sizeof(c->last_err),
 			    "connect to %s: %s", c->peer, strerror(errno));
 			bufferevent_free(c->bev);
 			c->bev = NULL;
@@ -1162,10 +792,10 @@ sc_connect_next(struct smtp_client *c)
 		}
 		return;
 	}
-	sc_msg_settle(c, SMTP_RCPT_DEFERRED, "4.4.1",
+	smtp_client_settle(c, SMTP_RCPT_DEFERRED, "4.4.1",
 	    c->last_err[0] != '\0' ? c->last_err : "no address to connect to",
 	    NULL);
-	sc_finish(c, c->last_err);
+	smtp_client_finish(c, c->last_err);
 }
 
 static void
@@ -1225,11 +855,11 @@ sc_plan_ready(struct smtp_client *c)
 		break;
 	}
 	c->nodest = st == SMTP_RCPT_BOUNCED;
-	sc_msg_settle(c, st, dsn, c->plan.why, NULL);
+	smtp_client_settle(c, st, dsn, c->plan.why, NULL);
 	/* later messages of the same destination fare no better */
 	while ((c->msg = c->ops->next(c->arg, c)) != NULL)
-		sc_msg_settle(c, st, dsn, c->plan.why, NULL);
-	sc_finish(c, c->plan.why);
+		smtp_client_settle(c, st, dsn, c->plan.why, NULL);
+	smtp_client_finish(c, c->plan.why);
 }
 
 struct smtp_client *
@@ -1249,7 +879,7 @@ smtp_client_start(const struct smtp_client_env *env,
 	smtp_reply_init(&c->reply, env->line_max * 4);
 	j->c = c;
 	j->dns = env->dns;
-	sc_fmt(j->host, sizeof(j->host), "%s", dest->host);
+	smtp_client_fmt(j->host, sizeof(j->host), "%s", dest->host);
 	j->opts = *dest->mx;
 	c->dns_job = j;
 	worker_submit(env->dns_pool, sc_dns_run, sc_dns_done, j);
@@ -1259,6 +889,6 @@ smtp_client_start(const struct smtp_client_env *env,
 void
 smtp_client_abort(struct smtp_client *c, const char *why)
 {
-	sc_msg_settle(c, SMTP_RCPT_DEFERRED, "4.3.0", why, NULL);
-	sc_finish(c, why);
+	smtp_client_settle(c, SMTP_RCPT_DEFERRED, "4.3.0", why, NULL);
+	smtp_client_finish(c, why);
 }

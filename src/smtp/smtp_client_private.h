@@ -1,0 +1,128 @@
+/*
+ * The SMTP client's internals, shared by smtp_client.c (connections, DNS,
+ * greeting, EHLO, STARTTLS, AUTH, reply dispatch) and smtp_client_tx.c
+ * (the mail transaction: MAIL, RCPT, DATA or BDAT, the content). Not for
+ * use outside src/smtp.
+ */
+#ifndef SMTP_SMTP_CLIENT_PRIVATE_H
+#define SMTP_SMTP_CLIENT_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/dns_mx.h"
+#include "lib/mw.h"
+#include "smtp/smtp_client.h"
+#include "smtp/smtp_dotstuff.h"
+#include "smtp/smtp_reply.h"
+
+struct bufferevent;
+typedef struct ssl_st SSL;
+
+/* RFC 5321 4.5.3.1.5 allows 512-octet reply lines; a reply of more lines
+ * than this is not one a server means */
+#define SC_REPLY_LINES_MAX 100
+#define SC_BODY_CHUNK      ((size_t)64 * 1024)
+#define SC_OUT_HIGH        ((size_t)256 * 1024)
+#define SC_OUT_LOW         ((size_t)64 * 1024)
+
+enum sc_state {
+	SC_DNS,
+	SC_CONNECT,
+	SC_GREETING,
+	SC_EHLO,
+	SC_HELO,
+	SC_STARTTLS,
+	SC_TLS,
+	SC_AUTH,       /* AUTH PLAIN sent, or AUTH LOGIN's password */
+	SC_AUTH_USER,  /* AUTH LOGIN: the user name is asked for */
+	SC_TX,   /* MAIL, RCPT, DATA replies */
+	SC_BODY, /* sending the content */
+	SC_DOT,  /* waiting for the end-of-data reply */
+	SC_RSET,
+	SC_QUIT,
+};
+
+/* The DNS job (worker thread): reads host and opts, writes plan. */
+struct sc_dns_job {
+	struct smtp_client *c; /* NULL when the client went away */
+	struct dns_resolver *dns;
+	char host[256];
+	struct dns_mx_opts opts;
+	struct dns_mx_plan plan;
+};
+
+struct smtp_client {
+	const struct smtp_client_env *env;
+	struct smtp_client_dest dest;
+	const struct smtp_client_ops *ops;
+	void *arg;
+	enum sc_state state;
+	struct sc_dns_job *dns_job;
+	struct dns_mx_plan plan;
+	size_t ai;       /* address being tried */
+	struct bufferevent *bev;
+	SSL *ssl;        /* owned by bev once the filter exists */
+	bool tls;        /* the session is encrypted */
+	bool reached;    /* some server greeted */
+	bool nodest;     /* the DNS said the destination does not exist */
+	bool ehlo_again; /* after STARTTLS */
+	char peer[SMTP_RELAY_MAX]; /* "host[addr]:port" */
+	char peer_noport[SMTP_RELAY_MAX];
+	struct smtp_reply reply;
+	struct smtp_ehlo ehlo;
+	char last_err[1024]; /* the last connection failure */
+	/* the current message */
+	struct smtp_client_msg *msg;
+	size_t tx_sent, tx_recv; /* commands of [MAIL, RCPT..., DATA] */
+	bool mail_ok;
+	size_t naccepted;
+	bool *accepted;
+	bool data_abort; /* 354 with no accepted recipient: send "." only */
+	struct smtp_dotstuff ds;
+	uint64_t body_done;
+	bool body_eof;
+	size_t nmsgs;     /* messages started on this connection */
+	double t_connected;
+	bool closing;
+	unsigned depth; /* callbacks of ours on the stack: free after them */
+};
+
+
+/* snprintf that may cut: texts for logs and bounces are bounded */
+void smtp_client_fmt(char *out, size_t outsz, const char *fmt, ...)
+    MW_PRINTF(3, 4);
+double smtp_client_now(void);
+/* Sets the read timeout for the reply awaited (write: data_xfer). */
+void smtp_client_timeout(struct smtp_client *c, unsigned secs);
+/* Queues one command line (CRLF added). */
+void smtp_client_send(struct smtp_client *c, const char *fmt, ...)
+    MW_PRINTF(2, 3);
+/* The recipient's result, unless it has one. */
+void smtp_client_rcpt_set(struct smtp_client_rcpt *r,
+    enum smtp_rcpt_status st, const char *dsn, const char *text,
+    const char *diag);
+/* Every recipient of c->msg without a result gets this one; the message
+ * is handed back to the owner (ops->done) and c->msg becomes NULL. */
+void smtp_client_settle(struct smtp_client *c, enum smtp_rcpt_status st,
+    const char *dsn, const char *text, const char *diag);
+/* The DSN of c's reply: its enhanced code, or class.0.0. */
+void smtp_client_reply_dsn(const struct smtp_reply *r, char *out,
+    size_t outsz);
+/* "host H[A] said: <reply> (in reply to X)" and the reply alone. */
+void smtp_client_reply_text(struct smtp_client *c, const char *in_reply_to,
+    char *text, size_t textsz, char *diag, size_t diagsz);
+/* Between messages: the next one (RSET), or QUIT. */
+void smtp_client_idle(struct smtp_client *c);
+/* Ends the session (ops->closed; c freed when no callback of ours is on
+ * the stack). */
+void smtp_client_finish(struct smtp_client *c, const char *why);
+
+/* smtp_client_tx.c */
+void smtp_client_tx_start(struct smtp_client *c);
+void smtp_client_tx_reply(struct smtp_client *c);
+void smtp_client_dot_reply(struct smtp_client *c);
+void smtp_client_body_fill(struct smtp_client *c);
+
+#endif
