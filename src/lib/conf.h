@@ -157,6 +157,7 @@ struct conf {
 	uint64_t smtp_connection_reuse_time_limit;
 	uint64_t smtp_mx_address_limit;
 	bool smtp_skip_5xx_greeting;
+	bool smtp_use_chunking;
 	bool smtp_sasl_auth_enable;
 	struct conf_list smtp_sasl_password_maps;
 	bool smtp_sasl_tls_only;

@@ -262,6 +262,8 @@ const struct conf_param conf_params[] = {
 	    "How long one connection is reused for further messages to its destination." },
 	{ "smtp_mx_address_limit", CONF_UINT, "5", 0, 1000, CONF_FIELD(smtp_mx_address_limit),
 	    "The most MX host addresses tried per delivery; 0: no limit." },
+	{ "smtp_use_chunking", CONF_BOOL, "yes", 0, 0, CONF_FIELD(smtp_use_chunking),
+	    "Send message content with BDAT (RFC 3030 CHUNKING, no dot-stuffing) when the server offers it (mailwright's)." },
 	{ "smtp_skip_5xx_greeting", CONF_BOOL, "yes", 0, 0, CONF_FIELD(smtp_skip_5xx_greeting),
 	    "Try the next MX host when one greets with 5xx, instead of bouncing the mail (Postfix's default)." },
 	{ "smtp_sasl_auth_enable", CONF_BOOL, "no", 0, 0, CONF_FIELD(smtp_sasl_auth_enable),

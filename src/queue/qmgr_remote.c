@@ -226,6 +226,7 @@ qmgr_remote_init(struct qmgr *q, struct buf *err)
 	r->env.t_rset = (unsigned)conf->smtp_rset_timeout;
 	r->env.t_quit = (unsigned)conf->smtp_quit_timeout;
 	r->env.skip_5xx_greeting = conf->smtp_skip_5xx_greeting;
+	r->env.chunking = conf->smtp_use_chunking;
 	r->env.reuse_count_limit =
 	    (size_t)conf->smtp_connection_reuse_count_limit;
 	r->env.reuse_time_limit =

@@ -246,6 +246,7 @@ smtp_client_finish(struct smtp_client *c, const char *why)
 		c->dns_job->c = NULL; /* the job frees itself */
 	dns_mx_plan_free(&c->plan);
 	smtp_reply_free(&c->reply);
+	smtp_reply_free(&c->bdat_reply);
 	free(c->accepted);
 	ops->closed(arg, c, oc, whybuf);
 	if (c->depth == 0)
@@ -560,8 +561,14 @@ sc_reply(struct smtp_client *c)
 	case SC_TX:
 		smtp_client_tx_reply(c);
 		return;
+	case SC_BODY: /* BDAT replies come while content goes out */
 	case SC_DOT:
-		smtp_client_dot_reply(c);
+		if (c->bdat)
+			smtp_client_bdat_reply(c);
+		else if (c->state == SC_DOT)
+			smtp_client_dot_reply(c);
+		else
+			sc_conn_fail(c, "4.0.0", "unexpected reply", false);
 		return;
 	case SC_RSET:
 		if (code / 100 == 2) {
@@ -608,7 +615,7 @@ sc_read_replies(struct bufferevent *bev, struct smtp_client *c)
 	    (len = evbuffer_get_length(in)) > 0) {
 		/* a reply that comes while we send content is read at
 		 * the end of data */
-		if (c->state == SC_BODY)
+		if (c->state == SC_BODY && !c->bdat)
 			return;
 		if (len > limit)
 			len = limit;
@@ -877,6 +884,7 @@ smtp_client_start(const struct smtp_client_env *env,
 	c->msg = first;
 	c->state = SC_DNS;
 	smtp_reply_init(&c->reply, env->line_max * 4);
+	smtp_reply_init(&c->bdat_reply, env->line_max * 4);
 	j->c = c;
 	j->dns = env->dns;
 	smtp_client_fmt(j->host, sizeof(j->host), "%s", dest->host);

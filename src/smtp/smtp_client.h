@@ -100,6 +100,7 @@ struct smtp_client_env {
 	unsigned t_connect, t_helo, t_starttls, t_mail, t_rcpt, t_data_init,
 	    t_data_xfer, t_data_done, t_rset, t_quit; /* seconds */
 	bool skip_5xx_greeting;
+	bool chunking; /* use BDAT when the server offers CHUNKING */
 	size_t reuse_count_limit; /* messages per connection; 0: no limit */
 	unsigned reuse_time_limit; /* seconds a connection takes new ones */
 };

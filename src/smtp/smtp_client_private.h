@@ -80,6 +80,10 @@ struct smtp_client {
 	size_t naccepted;
 	bool *accepted;
 	bool data_abort; /* 354 with no accepted recipient: send "." only */
+	bool bdat;       /* CHUNKING (RFC 3030): BDAT instead of DATA */
+	size_t bdat_sent, bdat_recv; /* BDAT commands and their replies */
+	int bdat_fail;   /* the first failed BDAT reply's code, 0: none */
+	struct smtp_reply bdat_reply; /* that reply */
 	struct smtp_dotstuff ds;
 	uint64_t body_done;
 	bool body_eof;
@@ -124,5 +128,7 @@ void smtp_client_tx_start(struct smtp_client *c);
 void smtp_client_tx_reply(struct smtp_client *c);
 void smtp_client_dot_reply(struct smtp_client *c);
 void smtp_client_body_fill(struct smtp_client *c);
+/* A reply to a BDAT command (RFC 3030 2: one per chunk). */
+void smtp_client_bdat_reply(struct smtp_client *c);
 
 #endif

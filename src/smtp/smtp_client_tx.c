@@ -150,8 +150,14 @@ smtp_client_tx_start(struct smtp_client *c)
 	c->data_abort = false;
 	free(c->accepted);
 	c->accepted = xcalloc(m->nrcpt + 1, sizeof(*c->accepted));
+	/* RFC 3030 2: BDAT instead of DATA, the content sent as it is (no
+	 * dot-stuffing) in chunks of known size, after the RCPT replies */
+	c->bdat = c->env->chunking && (c->ehlo.ext & SMTP_EXT_CHUNKING);
+	c->bdat_sent = c->bdat_recv = 0;
+	c->bdat_fail = 0;
 	/* RFC 2920 3.1: MAIL, RCPT and DATA may go in one group, DATA last */
-	n = (c->ehlo.ext & SMTP_EXT_PIPELINING) ? m->nrcpt + 2 : 1;
+	n = (c->ehlo.ext & SMTP_EXT_PIPELINING) ? m->nrcpt + (c->bdat ? 1 : 2)
+	                                          : 1;
 	for (k = 0; k < n; k++)
 		sc_send_tx_cmd(c, k);
 	smtp_client_timeout(c, c->env->t_mail);
@@ -173,9 +179,17 @@ smtp_client_body_fill(struct smtp_client *c)
 		want = m->body_len - c->body_done < SC_BODY_CHUNK
 		    ? (size_t)(m->body_len - c->body_done)
 		    : SC_BODY_CHUNK;
-		if (want == 0 || c->data_abort) {
+		if (!c->bdat && (want == 0 || c->data_abort)) {
 			n = smtp_dotstuff_end(&c->ds, enc);
 			(void)evbuffer_add(out, enc, n);
+			c->body_eof = true;
+			break;
+		}
+		if (c->bdat && want == 0) {
+			/* an empty message, or one that ended on a chunk
+			 * boundary: the last chunk is empty */
+			smtp_client_send(c, "BDAT 0 LAST");
+			c->bdat_sent++;
 			c->body_eof = true;
 			break;
 		}
@@ -192,9 +206,21 @@ smtp_client_body_fill(struct smtp_client *c)
 			smtp_client_finish(c, why);
 			return;
 		}
+		c->body_done += (uint64_t)r;
+		if (c->bdat) {
+			bool last = c->body_done == m->body_len;
+
+			n = smtp_dotstuff_crlf(in, (size_t)r, enc);
+			(void)evbuffer_add_printf(
+			    out, "BDAT %zu%s\r\n", n, last ? " LAST" : "");
+			(void)evbuffer_add(out, enc, n);
+			c->bdat_sent++;
+			if (last)
+				c->body_eof = true;
+			continue;
+		}
 		n = smtp_dotstuff_feed(&c->ds, in, (size_t)r, enc);
 		(void)evbuffer_add(out, enc, n);
-		c->body_done += (uint64_t)r;
 	}
 	free(enc);
 	if (c->body_eof) {
@@ -261,6 +287,17 @@ smtp_client_tx_reply(struct smtp_client *c)
 		smtp_client_idle(c);
 		return;
 	}
+	if (c->bdat && c->tx_recv == m->nrcpt + 1) {
+		/* every RCPT has its reply: the content, or nothing */
+		if (c->naccepted > 0)
+			sc_body_start(c);
+		else {
+			smtp_client_settle(c, SMTP_RCPT_DEFERRED, "4.0.0",
+			    "no recipient accepted", NULL);
+			smtp_client_idle(c);
+		}
+		return;
+	}
 	/* without PIPELINING: one command at a time */
 	if (c->tx_recv == c->tx_sent) {
 		if (k < m->nrcpt && c->mail_ok) {
@@ -319,3 +356,34 @@ smtp_client_dot_reply(struct smtp_client *c)
 	smtp_client_idle(c);
 }
 
+
+/* RFC 3030 2: each BDAT has a reply; the last one's is the message's
+ * result, unless an earlier chunk failed (then the server discarded the
+ * message and that first failure is the result). */
+void
+smtp_client_bdat_reply(struct smtp_client *c)
+{
+	bool last;
+
+	c->bdat_recv++;
+	last = c->body_eof && c->bdat_recv == c->bdat_sent;
+	if (c->reply.code / 100 != 2 && c->bdat_fail == 0) {
+		c->bdat_fail = c->reply.code;
+		smtp_reply_reset(&c->bdat_reply);
+		c->bdat_reply.code = c->reply.code;
+		(void)snprintf(c->bdat_reply.dsn, sizeof(c->bdat_reply.dsn),
+		    "%s", c->reply.dsn);
+		c->bdat_reply.nlines = c->reply.nlines;
+		(void)!buf_append(&c->bdat_reply.text, c->reply.text.data,
+		    c->reply.text.len);
+	}
+	if (!last)
+		return;
+	if (c->bdat_fail != 0) {
+		struct smtp_reply t = c->reply;
+
+		c->reply = c->bdat_reply;
+		c->bdat_reply = t;
+	}
+	smtp_client_dot_reply(c);
+}

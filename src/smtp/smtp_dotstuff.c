@@ -37,6 +37,19 @@ smtp_dotstuff_feed(struct smtp_dotstuff *d, const char *in, size_t n,
 }
 
 size_t
+smtp_dotstuff_crlf(const char *in, size_t n, char *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (in[i] == '\n')
+			out[o++] = '\r';
+		out[o++] = in[i];
+	}
+	return o;
+}
+
+size_t
 smtp_dotstuff_end(struct smtp_dotstuff *d, char *out)
 {
 	size_t o = 0;

@@ -20,6 +20,9 @@ void smtp_dotstuff_init(struct smtp_dotstuff *d);
  * bytes written. */
 size_t smtp_dotstuff_feed(struct smtp_dotstuff *d, const char *in, size_t n,
     char *out);
+/* BDAT content (RFC 3030: no dot-stuffing): LF line ends to CRLF. out
+ * holds 2 * n bytes; returns the bytes written. */
+size_t smtp_dotstuff_crlf(const char *in, size_t n, char *out);
 /* The end: CRLF if the last line was not ended, then ".\r\n"; out holds
  * at least 5 bytes; returns the bytes written. */
 size_t smtp_dotstuff_end(struct smtp_dotstuff *d, char *out);

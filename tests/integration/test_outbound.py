@@ -394,3 +394,35 @@ def test_delay_warning_after_delay_warning_time(mw_bin):
             "to=<late@down.test>") if "status=deferred" in l]) >= 4, 30)
         assert sum(1 for m in maildir_messages(n.sina.maildir(LISI))
                    if b"Delayed Mail" in m) == 1
+
+
+def big_body():
+    lines = []
+    for i in range(40000):
+        # dots at line starts must survive dot-stuffing (DATA) and pass
+        # untouched through BDAT
+        lines.append((".%d line of a big message" % i) if i % 7 == 0
+                     else ("line %d " % i) + "x" * 60)
+    return "\n".join(lines) + "\n"
+
+
+def check_big(n, chunking):
+    body = big_body()
+    tag = "big %s" % chunking
+    n.sina.submit(LISI, [WANGWU], message(tag, body=body))
+    m = find_in(n.sohu, WANGWU, tag)
+    got = m.split(b"\n\n", 1)[1] if b"\n\n" in m else b""
+    assert got == body.encode(), "content differs"
+    disc = wait_for(lambda: [l for l in n.sohu.log_lines("disconnect from")
+                             if "[127.0.0.2]" in l], 30)
+    assert ("bdat=" in disc[-1]) == (chunking == "yes"), disc[-1]
+
+
+def test_big_message_over_bdat_byte_exact(net):
+    check_big(net, "yes")
+
+
+def test_big_message_over_data_byte_exact(mw_bin):
+    with OutboundNet(mw_bin, ZONE,
+                     sina_params={"smtp_use_chunking": "no"}) as n:
+        check_big(n, "no")
