@@ -226,8 +226,10 @@ smtp_auth_result(struct smtp_session *s, enum sasl_result r)
 		ascii_lower(s->sasl_username); /* logins compare without case */
 		s->sasl_method = sasl_server_mech(s->sasl);
 		auth_penalty_success(s->srv->penalty, s->addr);
-		log_info("%s: client=%s, sasl_method=%s, sasl_username=%s",
-		    "NOQUEUE", smtp_session_peer(s), s->sasl_method,
+		/* a connection line, not Postfix's per-message "client="
+		 * line (that comes at MAIL): pflogsumm counts those */
+		log_info("%s: sasl_method=%s, sasl_username=%s",
+		    smtp_session_peer(s), s->sasl_method,
 		    log_sanitize_str(s->sasl_username));
 		smtp_auth_end(s);
 		smtp_reply(s, 235, "2.7.0", "Authentication successful");

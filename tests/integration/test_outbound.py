@@ -426,3 +426,32 @@ def test_big_message_over_data_byte_exact(mw_bin):
     with OutboundNet(mw_bin, ZONE,
                      sina_params={"smtp_use_chunking": "no"}) as n:
         check_big(n, "no")
+
+
+def test_pflogsumm_counts_the_log(mw_bin):
+    """pflogsumm (Debian's) reads the log as it reads Postfix's."""
+    import subprocess
+    with OutboundNet(mw_bin, ZONE) as n:
+        for i in range(3):
+            n.sina.submit(LISI, [WANGWU], message("summed %d" % i))
+        n.sina.submit(LISI, ["nobody@sohu.test"], message("summed bounce"))
+        n.sina.submit(LISI, ["x@down.test"], message("summed defer"))
+        for i in range(3):
+            find_in(n.sohu, WANGWU, "summed %d" % i)
+        find_in(n.sina, LISI, "nobody@sohu.test")  # the bounce arrived
+        wait_for(lambda: [l for l in n.sina.log_lines("to=<x@down.test>")
+                          if "status=deferred" in l], 30)
+        r = subprocess.run(["pflogsumm", "--syslog-name=mailwright",
+                            "--smtpd-stats", str(n.sina.log_path)],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        counts = {}
+        for line in r.stdout.splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].isdigit():
+                counts.setdefault(parts[1], int(parts[0]))
+        assert counts.get("received") == 5, r.stdout[:2000]
+        # three to sohu, and the bounce into lisi's own mailbox
+        assert counts.get("delivered") == 4, r.stdout[:2000]
+        assert counts.get("deferred") == 1, r.stdout[:2000]
+        assert counts.get("bounced") == 1, r.stdout[:2000]
