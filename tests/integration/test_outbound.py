@@ -455,3 +455,52 @@ def test_pflogsumm_counts_the_log(mw_bin):
         assert counts.get("delivered") == 4, r.stdout[:2000]
         assert counts.get("deferred") == 1, r.stdout[:2000]
         assert counts.get("bounced") == 1, r.stdout[:2000]
+
+
+# --- TLS levels (smtp_tls_security_level, smtp_tls_policy_maps) -----------
+
+def test_tls_verify_with_the_peer_certificate_as_ca(mw_bin):
+    """verify: sohu's self-signed certificate as sina's trust anchor: the
+    chain and the name mx.sohu.test check out ("Verified")."""
+    with OutboundNet(mw_bin, ZONE) as n:
+        n.sina.stop()
+        n.sina.set_params({
+            "smtp_tls_security_level": "verify",
+            "smtp_tls_CAfile": str(n.sohu.dir / "tls" / "cert.pem")})
+        n.sina.start()
+        n.sina.submit(LISI, [WANGWU], message("verified mail"))
+        find_in(n.sohu, WANGWU, "verified mail")
+        assert n.sina.log_lines("Verified TLS connection established to "
+                                "mx.sohu.test[127.0.0.3]")
+
+
+def test_tls_verify_failure_defers_and_sends_nothing_in_clear(mw_bin):
+    """verify with the system CA store: the self-signed peer does not
+    verify; the mail is deferred, never sent without TLS."""
+    with OutboundNet(mw_bin, ZONE) as n:
+        pol = n.sina.dir / "tls_policy"
+        pol.write_text("sohu.test verify\n")
+        n.sina.stop()
+        n.sina.set_params({"smtp_tls_policy_maps": "texthash:%s" % pol})
+        n.sina.start()
+        n.sina.submit(LISI, [WANGWU], message("unverified mail"))
+        line = wait_for(lambda: [l for l in n.sina.log_lines(
+            "to=<%s>" % WANGWU) if "status=deferred" in l], 30)[0]
+        assert "Server certificate not verified" in line, line
+        assert "dsn=4.7.5" in line
+        assert not any(b"unverified mail" in m for m in
+                       maildir_messages(n.sohu.maildir(WANGWU)))
+
+
+def test_tls_encrypt_with_a_peer_without_starttls_defers(mw_bin):
+    with OutboundNet(mw_bin, ZONE, sohu_params={
+            "smtpd_tls_security_level": "none"}) as n:
+        n.sina.stop()
+        n.sina.set_params({"smtp_tls_security_level": "encrypt"})
+        n.sina.start()
+        n.sina.submit(LISI, [WANGWU], message("must encrypt"))
+        line = wait_for(lambda: [l for l in n.sina.log_lines(
+            "to=<%s>" % WANGWU) if "status=deferred" in l], 30)[0]
+        assert "TLS is required, but was not offered" in line, line
+        assert not any(b"must encrypt" in m for m in
+                       maildir_messages(n.sohu.maildir(WANGWU)))
