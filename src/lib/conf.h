@@ -117,6 +117,7 @@ struct conf {
 	uint64_t maximal_backoff_time;
 	uint64_t maximal_queue_lifetime;
 	uint64_t alias_expansion_limit;
+	uint64_t qmgr_message_active_limit;
 	uint64_t bounce_queue_lifetime;
 	uint64_t delay_warning_time; /* 0: no delay warnings */
 	char *bounce_notice_recipient_2; /* 2bounce_notice_recipient */

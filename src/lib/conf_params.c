@@ -185,6 +185,8 @@ const struct conf_param conf_params[] = {
 	    "The longest wait before a deferred message is tried again." },
 	{ "maximal_queue_lifetime", CONF_TIME, "5d", 0, 100 * CONF_DAY, CONF_FIELD(maximal_queue_lifetime),
 	    "How long a deferred message is retried before it bounces; 0: a temporary failure bounces at once." },
+	{ "qmgr_message_active_limit", CONF_UINT, "10000", 1, 1000000, CONF_FIELD(qmgr_message_active_limit),
+	    "The most messages in delivery at once (each holds its queue file open); the rest wait their turn (Postfix's default is 20000)." },
 	{ "alias_expansion_limit", CONF_UINT, "1000", 1, 100000, CONF_FIELD(alias_expansion_limit),
 	    "The most recipients one alias expansion may produce." },
 

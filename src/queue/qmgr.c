@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -115,9 +116,24 @@ void
 qmgr_msg_start(struct qmgr_msg *m, bool respect_schedule)
 {
 	struct qmgr *q = m->q;
-	struct qmgr_job *j = xcalloc(1, sizeof(*j));
+	struct qmgr_job *j;
 
 	MW_ASSERT(!q->stopping);
+	if (q->nactive >= q->active_limit) {
+		/* Postfix's qmgr_message_active_limit: the rest wait, in
+		 * order, without holding a file open */
+		m->state = QMGR_MSG_PENDING;
+		m->pending_schedule = respect_schedule;
+		m->next_pending = NULL;
+		if (q->pend_tail != NULL)
+			q->pend_tail->next_pending = m;
+		else
+			q->pend_head = m;
+		q->pend_tail = m;
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	q->nactive++;
 	m->state = QMGR_MSG_RUNNING;
 	j->q = q;
 	j->m = m;
@@ -152,6 +168,16 @@ qmgr_deliver_done(void *arg)
 		return;
 	}
 	q->njobs--;
+	q->nactive--;
+	while (!q->stopping && q->pend_head != NULL &&
+	    q->nactive < q->active_limit) {
+		struct qmgr_msg *p = q->pend_head;
+
+		q->pend_head = p->next_pending;
+		if (q->pend_head == NULL)
+			q->pend_tail = NULL;
+		qmgr_msg_start(p, p->pending_schedule);
+	}
 	switch (j->result) {
 	case QMGR_DEFERRED:
 		m->attempts_here++;
@@ -261,7 +287,7 @@ qmgr_poke_one(struct qmgr *q, const char *p, size_t n)
 	}
 	if ((m = qmgr_msg_find(q, id)) == NULL)
 		m = qmgr_msg_add(q, id);
-	else if (m->state == QMGR_MSG_RUNNING)
+	else if (m->state == QMGR_MSG_RUNNING || m->state == QMGR_MSG_PENDING)
 		return; /* never two attempts of one message at once */
 	else
 		(void)evtimer_del(m->timer); /* asked for now: flush */
@@ -410,6 +436,31 @@ qmgr_setup_events(struct qmgr *q)
 		log_fatal("queue: cannot set up the event loop");
 }
 
+/* qmgr_message_active_limit, within the descriptors we may open: each
+ * attempt holds its queue file, each connection a socket. */
+static size_t
+qmgr_active_limit(const struct conf *conf)
+{
+	struct rlimit rl;
+	uint64_t lim = conf->qmgr_message_active_limit;
+	uint64_t reserve = conf->default_process_limit + 256;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur > reserve + 16 && lim > rl.rlim_cur - reserve) {
+		log_warn("qmgr_message_active_limit %llu exceeds what %llu file "
+		         "descriptors allow; using %llu",
+		    (unsigned long long)lim, (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)(rl.rlim_cur - reserve));
+		lim = rl.rlim_cur - reserve;
+	}
+	return lim > 0 ? (size_t)lim : 1;
+}
+
 int
 qmgr_main(const struct conf *conf)
 {
@@ -462,6 +513,7 @@ qmgr_main(const struct conf *conf)
 	buf_free(&err);
 	qmgr_setup_events(&q);
 	(void)pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+	q.active_limit = qmgr_active_limit(conf);
 	q.t_start = qmgr_now();
 	log_info("started: %s, %llu delivery threads", q.queue_dir,
 	    (unsigned long long)conf->queue_delivery_threads);

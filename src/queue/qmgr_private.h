@@ -48,11 +48,16 @@ struct qmgr {
 	bool scan_again;  /* a scan was asked for while one ran */
 	double next_scan; /* when ev_scan fires; 0 when not pending */
 	struct qmgr_remote *remote; /* outbound scheduling: qmgr_remote.c */
+	/* attempts in progress, bounded by qmgr_message_active_limit (each
+	 * keeps its queue file open); the others wait in this FIFO */
+	size_t nactive, active_limit;
+	struct qmgr_msg *pend_head, *pend_tail;
 };
 
 enum qmgr_msg_state {
 	QMGR_MSG_RUNNING, /* a delivery job is queued or running */
 	QMGR_MSG_WAITING, /* deferred: timer pending */
+	QMGR_MSG_PENDING, /* due, waiting for an attempt slot */
 };
 
 /* A message the manager knows about (loop thread only). */
@@ -62,6 +67,8 @@ struct qmgr_msg {
 	struct qmgr *q;
 	struct event *timer;
 	unsigned attempts_here; /* attempts made by this process */
+	struct qmgr_msg *next_pending;
+	bool pending_schedule;  /* respect_schedule of the pending start */
 };
 
 enum qmgr_result {

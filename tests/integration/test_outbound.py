@@ -504,3 +504,13 @@ def test_tls_encrypt_with_a_peer_without_starttls_defers(mw_bin):
         assert "TLS is required, but was not offered" in line, line
         assert not any(b"must encrypt" in m for m in
                        maildir_messages(n.sohu.maildir(WANGWU)))
+
+
+def test_active_limit_lets_every_message_through_in_turn(mw_bin):
+    with OutboundNet(mw_bin, ZONE,
+                     sina_params={"qmgr_message_active_limit": "2"}) as n:
+        for i in range(12):
+            n.sina.submit(LISI, [WANGWU, "x@down.test"],
+                          message("turn %d" % i))
+        for i in range(12):
+            find_in(n.sohu, WANGWU, "turn %d" % i)
