@@ -14,7 +14,10 @@ import pytest
 
 from conftest import maildir_messages, wait_for
 from smtp_helpers import queue_dir
+from fake_mx import FakeMx
 from outbound_net import DEAD_IP, SOHU_IP, OutboundNet
+
+FAKE_IP = "127.0.0.5"
 
 LISI = "lisi@sina.test"
 WANGWU = "wangwu@sohu.test"
@@ -32,6 +35,9 @@ ZONE = {
     "loop.test": {"MX": [(10, "mx.sina.test")]},
     "down.test": {"MX": [(10, "mx.down.test")]},
     "mx.down.test": {"A": [DEAD_IP]},
+    # a scripted server (fake_mx.py) plays old and limited MTAs
+    "old.test": {"MX": [(10, "mx.old.test")]},
+    "mx.old.test": {"A": [FAKE_IP]},
 }
 
 
@@ -514,3 +520,56 @@ def test_active_limit_lets_every_message_through_in_turn(mw_bin):
                           message("turn %d" % i))
         for i in range(12):
             find_in(n.sohu, WANGWU, "turn %d" % i)
+
+
+# --- old and limited servers (fake_mx.py) ---------------------------------
+
+def test_helo_fallback_and_no_pipelining(net):
+    with FakeMx(FAKE_IP, net.mx_port, ehlo=False) as mx:
+        net.sina.submit(LISI, ["a@old.test", "b@old.test"],
+                        message("to an old server"))
+        wait_for(lambda: mx.messages, 30, what="the message at the fake")
+        cmds = mx.commands
+        assert any(c.startswith("EHLO ") for c in cmds)
+        assert "HELO mx.sina.test" in cmds
+        mail, rcpts, data = mx.messages[0]
+        assert mail == "MAIL FROM:<%s>" % LISI  # no SIZE= without EHLO
+        assert len(rcpts) == 2
+        assert b"to an old server" in data
+
+
+def test_size_limit_of_the_server_bounces_without_sending(net):
+    with FakeMx(FAKE_IP, net.mx_port, size=1000) as mx:
+        net.sina.submit(LISI, ["big@old.test"],
+                        message("too big for it", body="y" * 5000 + "\n"))
+        text = bounce_for(net, "big@old.test").as_string()
+        assert "5.3.4" in text
+        assert "exceeds size limit 1000" in text
+        assert not any(c.startswith("MAIL") for c in mx.commands)
+
+
+def test_smtputf8_message_to_a_server_without_it_bounces(net):
+    with FakeMx(FAKE_IP, net.mx_port):
+        rcpt = "\u7528\u6237@old.test"
+        net.sina.submit(LISI, [rcpt], message("utf8 mail"),
+                        mail_options=["SMTPUTF8"])
+        m = find_in(net.sina, LISI, "SMTPUTF8 is required")
+        assert b"5.6.7" in m
+
+
+def test_each_recipient_gets_its_own_reply(net):
+    replies = {"later@old.test": "450 4.2.0 try later",
+               "gone@old.test": "550 5.1.1 no such user"}
+    with FakeMx(FAKE_IP, net.mx_port, extensions=(),
+                rcpt_reply=lambda a: replies.get(a, "250 2.1.5 Ok")) as mx:
+        net.sina.submit(LISI, ["ok@old.test", "later@old.test",
+                               "gone@old.test"], message("three replies"))
+        wait_for(lambda: mx.messages, 30)
+        assert [r for r in mx.messages[0][1]] == ["RCPT TO:<ok@old.test>"]
+        text = bounce_for(net, "gone@old.test").as_string()
+        assert "550 5.1.1 no such user" in text
+        assert "Final-Recipient: rfc822; gone@old.test" in text
+        assert "Final-Recipient: rfc822; later@old.test" not in text
+        line = wait_for(lambda: [l for l in net.sina.log_lines(
+            "to=<later@old.test>") if "status=deferred" in l], 30)[0]
+        assert "450 4.2.0 try later (in reply to RCPT TO command)" in line
