@@ -76,6 +76,16 @@ tls_ctx_new(const struct conf *conf, const char *cert, const char *key,
 	(void)SSL_CTX_set_min_proto_version(ctx, minv);
 	(void)SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
 		SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+	/* A client that closes TCP without close_notify (most do, after
+	 * QUIT) has ended its side, not broken the session: OpenSSL 3 would
+	 * make that a fatal error, which fails every later SSL_write (our
+	 * replies to what it sent before) and which libevent's
+	 * allow_dirty_shutdown does not recognise. SMTP marks its own ends
+	 * (QUIT, the "." of DATA, BDAT LAST), so a truncated stream cannot
+	 * pass for a complete one. */
+	(void)SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
 	(void)SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_set_cipher_list(ctx, conf->tls_high_cipherlist) != 1) {
 		(void)!buf_printf(err, "%s: tls_high_cipherlist: no usable "

@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h> /* ev_read, see read_pending */
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "auth/sasl.h"
@@ -33,12 +35,18 @@
 
 /* Stop reading from a client whose replies pile up unread. */
 #define SMTP_OUTPUT_HIGH (256 * 1024)
+/* Do not read far ahead of what one command line may hold. */
+#define SMTP_INPUT_HIGH (64 * 1024)
+/* What a closing session reads and throws away, at most (see
+ * smtp_session_drain_socket). */
+#define SMTP_DRAIN_MAX (256 * 1024)
 
 static void smtp_on_read(struct bufferevent *bev, void *arg);
 static void smtp_on_write(struct bufferevent *bev, void *arg);
 static void smtp_on_event(struct bufferevent *bev, short what, void *arg);
 static void smtp_session_process(struct smtp_session *s);
 static void smtp_session_log_disconnect(struct smtp_session *s);
+static void smtp_session_peer_eof(struct smtp_session *s);
 
 static const char *counter_names[SMTP_CNT_MAX] = { "ehlo", "helo", "mail",
 	"rcpt", "data", "bdat", "rset", "noop", "quit", "vrfy", "expn", "help",
@@ -70,6 +78,8 @@ smtp_session_free(struct smtp_session *s)
 	free(s->sasl_username);
 	if (s->auth_timer != NULL)
 		event_free(s->auth_timer);
+	if (s->eof_event != NULL)
+		event_free(s->eof_event);
 	smtp_clients_del(srv->clients, s->addr);
 	srv->nsessions--;
 	buf_free(&s->line);
@@ -159,8 +169,7 @@ smtp_session_new(struct smtpd *srv, enum listener_kind kind, int fd,
 	}
 	bufferevent_setcb(s->bev, smtp_on_read, smtp_on_write, smtp_on_event,
 	    s);
-	/* Do not read far ahead of what one command line may hold. */
-	bufferevent_setwatermark(s->bev, EV_READ, 0, 64 * 1024);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, SMTP_INPUT_HIGH);
 	tv.tv_sec = (time_t)conf->smtpd_timeout;
 	tv.tv_usec = 0;
 	bufferevent_set_timeouts(s->bev, &tv, &tv);
@@ -243,7 +252,7 @@ smtp_session_tls_switch(struct smtp_session *s)
 	bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
 	bufferevent_setcb(s->bev, smtp_on_read, smtp_on_write, smtp_on_event,
 	    s);
-	bufferevent_setwatermark(s->bev, EV_READ, 0, 64 * 1024);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, SMTP_INPUT_HIGH);
 	bufferevent_set_timeouts(s->bev, &tv, &tv);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	/* RFC 3207 4.2: forget everything said before; EHLO again. */
@@ -372,11 +381,35 @@ smtp_session_log_disconnect(struct smtp_session *s)
 	buf_free(&line);
 }
 
+/*
+ * Throws away what the client sent that we will not read (commands
+ * pipelined behind QUIT, its close_notify): closing a TCP socket that holds
+ * unread data sends RST instead of FIN (RFC 1122 4.2.2.13), and a RST
+ * discards our last replies if they are still queued here, or unread at
+ * the client on some stacks. Best effort and bounded: what arrives after
+ * this still meets a RST.
+ */
+static void
+smtp_session_drain_socket(evutil_socket_t fd)
+{
+	size_t total = 0;
+	ssize_t n;
+
+	/* tcp(7): MSG_TRUNC discards the bytes instead of copying them */
+	while (total < SMTP_DRAIN_MAX &&
+	    (n = recv(fd, NULL, SMTP_DRAIN_MAX - total,
+		 MSG_TRUNC | MSG_DONTWAIT)) > 0)
+		total += (size_t)n;
+}
+
 /* Frees the connection now; the session object lives on while jobs hold
- * references to it. */
+ * references to it. Callers have flushed the output first, or give up on
+ * it (timeouts, errors). */
 static void
 smtp_session_drop(struct smtp_session *s)
 {
+	evutil_socket_t fd;
+
 	if (s->bev == NULL)
 		return;
 	smtp_session_log_disconnect(s);
@@ -384,10 +417,14 @@ smtp_session_drop(struct smtp_session *s)
 		SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
 
 		/* RFC 8446 6.1: say goodbye with close_notify (best effort,
-		 * the socket is non-blocking). */
+		 * the socket is non-blocking). The replies went through
+		 * SSL_write before it: the output buffer is empty. */
 		if (ssl != NULL && SSL_is_init_finished(ssl))
 			(void)SSL_shutdown(ssl);
 	}
+	fd = bufferevent_getfd(s->bev);
+	if (fd != -1)
+		smtp_session_drain_socket(fd);
 	SSL_free(s->starttls_ssl);
 	s->starttls_ssl = NULL;
 	bufferevent_free(s->bev);
@@ -413,12 +450,23 @@ smtp_session_close(struct smtp_session *s, const char *reason)
 	/* else smtp_on_write drops it once the replies are out. */
 }
 
+/* The replies have left: close, switch to TLS, or read again. */
 static void
 smtp_on_write(struct bufferevent *bev, void *arg)
 {
 	struct smtp_session *s = arg;
 
-	(void)bev;
+	/*
+	 * bufferevent_openssl (libevent 2.1) defers this callback: it is
+	 * queued when SSL_write empties the output buffer and runs at the
+	 * end of the loop iteration, after the read callback of the same
+	 * iteration may have added replies and closed the session (the 220
+	 * of smtps leaves as the client's first commands arrive). Only an
+	 * empty buffer says that every reply has gone through SSL_write to
+	 * the socket; libevent calls again when it is.
+	 */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
 	if (s->closing) {
 		smtp_session_drop(s);
 		return;
@@ -430,6 +478,54 @@ smtp_on_write(struct bufferevent *bev, void *arg)
 	/* Output drained below the mark: read again. */
 	if (!s->busy)
 		smtp_session_process(s);
+}
+
+/* False when a TLS handshake ended unfinished: nothing can be sent. */
+static bool
+smtp_session_can_write(struct smtp_session *s)
+{
+	SSL *ssl;
+
+	if (!s->tls)
+		return true;
+	ssl = bufferevent_openssl_get_ssl(s->bev);
+	return ssl != NULL && SSL_is_init_finished(ssl);
+}
+
+static void
+smtp_on_peer_eof(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->bev != NULL)
+		smtp_session_process(s);
+}
+
+/*
+ * The client closed its sending side (TCP FIN or TLS close_notify) but
+ * may still read: answer the commands it sent before, up to its QUIT, and
+ * close once those replies are out (smtp_session_process). Not from this
+ * callback: bufferevent_openssl (libevent 2.1) reports the end of the
+ * stream from inside its SSL_read loop, before it adds the bytes read
+ * just before it to the input buffer and runs the read callback. It has
+ * also stopped writing; pending replies need it restarted.
+ */
+static void
+smtp_session_peer_eof(struct smtp_session *s)
+{
+	if (s->peer_eof)
+		return;
+	s->peer_eof = true;
+	bufferevent_disable(s->bev, EV_READ);
+	bufferevent_enable(s->bev, EV_WRITE);
+	if (s->eof_event == NULL)
+		s->eof_event =
+		    event_new(s->srv->base, -1, 0, smtp_on_peer_eof, s);
+	if (s->eof_event == NULL)
+		log_fatal("smtp: cannot create an event: out of memory");
+	event_active(s->eof_event, EV_TIMEOUT, 1);
 }
 
 static void
@@ -474,6 +570,11 @@ smtp_on_event(struct bufferevent *bev, short what, void *arg)
 			log_info("TLS error from %s: %s", smtp_session_peer(s),
 			    text);
 		}
+	}
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    smtp_session_can_write(s)) {
+		smtp_session_peer_eof(s);
+		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		if (!s->closing && s->state != SMTP_STATE_CLOSED)
@@ -583,6 +684,29 @@ smtp_session_read_line(struct smtp_session *s, struct evbuffer *in)
 	return true;
 }
 
+/*
+ * bufferevent_openssl (libevent 2.1) stops reading at the input high-water
+ * mark in the middle of a TLS record: the rest of that record's plaintext
+ * stays decrypted in the SSL object, and once the input has drained,
+ * libevent waits for the socket alone, which stays silent when the client
+ * has sent everything and waits for our replies. Run libevent's read
+ * handler for those bytes.
+ */
+static void
+smtp_session_read_pending(struct smtp_session *s)
+{
+	SSL *ssl;
+
+	if (!s->tls || s->bev == NULL || s->peer_eof || s->closing || s->busy ||
+	    !(bufferevent_get_enabled(s->bev) & EV_READ) ||
+	    evbuffer_get_length(bufferevent_get_input(s->bev)) >=
+		SMTP_INPUT_HIGH)
+		return;
+	ssl = bufferevent_openssl_get_ssl(s->bev);
+	if (ssl != NULL && SSL_is_init_finished(ssl) && SSL_pending(ssl) > 0)
+		event_active(&s->bev->ev_read, EV_READ, 1);
+}
+
 static void
 smtp_session_process(struct smtp_session *s)
 {
@@ -598,7 +722,8 @@ smtp_session_process(struct smtp_session *s)
 			bufferevent_disable(s->bev, EV_READ);
 			break;
 		}
-		bufferevent_enable(s->bev, EV_READ);
+		if (!s->peer_eof)
+			bufferevent_enable(s->bev, EV_READ);
 		if (evbuffer_get_length(in) == 0)
 			break;
 		if (s->discard_left > 0) {
@@ -619,6 +744,14 @@ smtp_session_process(struct smtp_session *s)
 		if (!smtp_session_read_line(s, in))
 			break;
 	}
+	smtp_session_read_pending(s);
+	/* The client has said all it will say and every command of it is
+	 * answered (or a partial one is left): close after the replies.
+	 * A running job, or output over the mark, comes back here. */
+	if (s->peer_eof && s->bev != NULL && !s->busy && !s->closing &&
+	    evbuffer_get_length(bufferevent_get_output(s->bev)) <=
+		SMTP_OUTPUT_HIGH)
+		smtp_session_close(s, "lost connection");
 	if (--s->refs == 0)
 		smtp_session_free(s);
 }

@@ -135,6 +135,8 @@ struct smtp_session {
 	bool skipping_line; /* discarding the rest of an overlong line */
 	bool busy;          /* a worker job runs: input waits */
 	bool closing;       /* close once output is flushed */
+	bool peer_eof;      /* the client sends no more: FIN, close_notify */
+	struct event *eof_event; /* acts on peer_eof, after libevent */
 	int refs;           /* the connection + pending jobs */
 	unsigned errors;    /* for smtpd_hard_error_limit */
 	uint64_t discard_left; /* bytes of a refused BDAT chunk to skip */
