@@ -573,3 +573,17 @@ def test_each_recipient_gets_its_own_reply(net):
         line = wait_for(lambda: [l for l in net.sina.log_lines(
             "to=<later@old.test>") if "status=deferred" in l], 30)[0]
         assert "450 4.2.0 try later (in reply to RCPT TO command)" in line
+
+
+def test_alias_to_an_outside_address_is_forwarded(net):
+    # sohu forwards fwd@sohu.test to lisi@sina.test and keeps a copy for
+    # wangwu: one recipient, a local and a remote destination
+    net.sohu.cli("alias", "add", "fwd@sohu.test", LISI, check=True)
+    net.sohu.cli("alias", "add", "fwd@sohu.test", WANGWU, check=True)
+    net.sina.submit(LISI, ["fwd@sohu.test"], message("forward me"))
+    find_in(net.sohu, WANGWU, "forward me")
+    m = find_in(net.sina, LISI, "forward me")
+    assert b"Delivered-To: lisi@sina.test" in m
+    line = wait_for(lambda: [l for l in net.sohu.log_lines("to=<%s>" % LISI)
+                             if "status=sent" in l], 30)[0]
+    assert "orig_to=<fwd@sohu.test>" in line
