@@ -132,9 +132,36 @@ dns_servers_check(const struct conf_list *servers, struct buf *err)
 	return rc;
 }
 
+/* The trust anchors (RFC 4033 3.1): the default file only when it is
+ * there, any other file must be readable now (a typo is a configuration
+ * error at startup, not a failure of every later lookup). */
+static int
+dns_trust_anchor(struct ub_ctx *ctx, const char *file, struct buf *err)
+{
+	int fd, e;
+
+	if (file == NULL || file[0] == '\0')
+		return 0;
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT &&
+		    strcmp(file, DNS_TRUST_ANCHOR_DEFAULT) == 0)
+			return 0;
+		(void)!buf_printf(err, "dns_trust_anchor_file: %s: %s",
+		    log_sanitize_str(file), strerror(errno));
+		return -1;
+	}
+	(void)close(fd);
+	if ((e = ub_ctx_add_ta_file(ctx, file)) != 0) {
+		(void)!buf_printf(err, "dns_trust_anchor_file: %s: %s",
+		    log_sanitize_str(file), ub_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
 struct dns_resolver *
-dns_resolver_new(
-    const struct conf_list *servers, unsigned timeout_ms, struct buf *err)
+dns_resolver_new(const struct conf_list *servers, unsigned timeout_ms,
+    const char *trust_anchor, struct buf *err)
 {
 	struct dns_resolver *r = xcalloc(1, sizeof(*r));
 	struct buf fwd;
@@ -157,11 +184,16 @@ dns_resolver_new(
 	    /* libunbound answers "test." itself (RFC 6761 6.2) unless told
 	     * not to; test domains served by the configured name servers
 	     * are how laboratories and test suites work */
-	    (e = ub_ctx_set_option(r->ctx, "local-zone:", "test. transparent")) !=
-	        0) {
+	    (e = ub_ctx_set_option(
+	         r->ctx, "local-zone:", "test. transparent")) != 0 ||
+	    /* and the root zone proves that "test." does not exist: below
+	     * it, only trust anchors of its own make answers secure */
+	    (e = ub_ctx_set_option(r->ctx, "domain-insecure:", "test.")) != 0) {
 		(void)!buf_printf(err, "dns: %s", ub_strerror(e));
 		goto fail;
 	}
+	if (dns_trust_anchor(r->ctx, trust_anchor, err) == -1)
+		goto fail;
 	buf_init(&fwd, 128);
 	for (i = 0; i < servers->n; i++) {
 		if (dns_server_spec(servers->items[i], &fwd, err) == -1 ||
@@ -323,6 +355,16 @@ dns_query(struct dns_resolver *r, const char *name, int rrtype,
 	}
 	res = w.res;
 	out->priv = res;
+	if (res->bogus) {
+		/* RFC 4035 5.5: a bogus answer is not to be used; an attack
+		 * or a broken signer, for an admin to look at */
+		log_warn("dns: %s: DNSSEC validation failed: %s",
+		    log_sanitize_str(name),
+		    log_sanitize_str(
+		        res->why_bogus != NULL ? res->why_bogus : "bogus"));
+		goto out;
+	}
+	out->secure = res->secure != 0;
 	switch (res->rcode) {
 	case 0: /* NOERROR */
 		out->status = res->havedata ? DNS_OK : DNS_NODATA;

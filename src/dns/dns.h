@@ -22,6 +22,7 @@ struct dns_resolver;
 #define DNS_TYPE_MX   15
 #define DNS_TYPE_TXT  16
 #define DNS_TYPE_AAAA 28
+#define DNS_TYPE_TLSA 52 /* RFC 6698 7.1 */
 
 enum dns_status {
 	DNS_OK,       /* records of the type exist */
@@ -34,20 +35,29 @@ enum dns_status {
 /* One answer: rdata in wire format (names uncompressed). */
 struct dns_answer {
 	enum dns_status status;
+	/* DNSSEC (RFC 4035 4.3): the answer, or its denial, validated from
+	 * a trust anchor of dns_trust_anchor_file; a bogus answer (the
+	 * validation failed) is never returned: it is DNS_TEMPFAIL */
+	bool secure;
 	size_t n;
 	const unsigned char *const *data;
 	const int *len;
 	void *priv; /* the libunbound result */
 };
 
+/* dns_trust_anchor_file's default (Debian's dns-root-data): when it does
+ * not exist, answers are not validated (none is secure). */
+#define DNS_TRUST_ANCHOR_DEFAULT "/usr/share/dns/root.key"
+
 /*
  * servers: "192.0.2.1", "192.0.2.1:5353", "[2001:db8::1]:53" (empty: the
  * name servers of /etc/resolv.conf, or recursion from the root when it
- * names none); timeout_ms bounds each dns_query(). NULL with one line in
- * err.
+ * names none); timeout_ms bounds each dns_query(). trust_anchor: a file of
+ * DS or DNSKEY records (zone file format) that DNSSEC validation starts
+ * from; NULL or "": no validation. NULL with one line in err.
  */
 struct dns_resolver *dns_resolver_new(const struct conf_list *servers,
-    unsigned timeout_ms, struct buf *err);
+    unsigned timeout_ms, const char *trust_anchor, struct buf *err);
 void dns_resolver_free(struct dns_resolver **r);
 /* Checks the syntax of servers, as dns_resolver_new() would: 0 or -1 with
  * one line in err. Starts nothing. */

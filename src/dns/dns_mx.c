@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dns/dns.h"
+#include "dns/dns_tlsa.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/xalloc.h"
@@ -133,11 +134,11 @@ dns_mx_push(struct dns_mx_plan *p, size_t *cap, unsigned pref,
 static enum dns_status
 dns_mx_host_addrs(struct dns_resolver *r, const char *host,
     const struct dns_mx_opts *o, struct sockaddr_storage *out, size_t max,
-    size_t *n_out)
+    size_t *n_out, bool *secure_out)
 {
 	int fam[2], nfam = 0, i;
 	enum dns_status st = DNS_NXDOMAIN;
-	bool temp = false;
+	bool temp = false, secure = true;
 	size_t n = 0, k;
 
 	*n_out = 0;
@@ -161,6 +162,8 @@ dns_mx_host_addrs(struct dns_resolver *r, const char *host,
 			temp = true;
 		else if (a.status == DNS_NODATA && st == DNS_NXDOMAIN)
 			st = DNS_NODATA;
+		if (a.status == DNS_OK && !a.secure)
+			secure = false;
 		for (k = 0; a.status == DNS_OK && k < a.n && n < max; k++) {
 			struct sockaddr_storage *ss = &out[n];
 
@@ -186,6 +189,7 @@ dns_mx_host_addrs(struct dns_resolver *r, const char *host,
 	/* "any": shuffle nothing, but interleave is not needed; Postfix
 	 * sorts by family only for ipv4/ipv6 preference */
 	*n_out = n;
+	*secure_out = n > 0 && secure;
 	if (n > 0)
 		return DNS_OK;
 	return temp ? DNS_TEMPFAIL : st;
@@ -226,18 +230,41 @@ dns_mx_rnd(void *arg)
 	return (uint64_t)arc4random() << 32 | arc4random();
 }
 
+/* RFC 7672 2.2: the TLSA records of a host found securely, kept in p.
+ * False when the lookup failed: the host must not be used. */
+static bool
+dns_mx_tlsa(struct dns_resolver *r, const char *domain, const char *host,
+    const struct dns_mx_opts *o, struct dns_mx_plan *p,
+    const struct dns_tlsa_set **out)
+{
+	struct dns_tlsa_set *s = xcalloc(1, sizeof(*s));
+
+	dns_tlsa_lookup(r, host, o->port, s);
+	if (s->status == DNS_DANE_TEMPFAIL) {
+		log_info("%s: TLSA lookup error for %s:%u",
+		    log_sanitize_str(domain), log_sanitize_str(host), o->port);
+		free(s);
+		return false;
+	}
+	p->tlsa = xreallocarray(p->tlsa, p->ntlsa + 1, sizeof(*p->tlsa));
+	p->tlsa[p->ntlsa++] = s;
+	*out = s;
+	return true;
+}
+
 /* Adds the addresses of the hosts in mx[0..nmx) to p, applying the loop
- * rule; sets p->status. */
+ * rule; sets p->status. mx_secure: the MX lookup was secure. */
 static void
 dns_mx_resolve_hosts(struct dns_resolver *r, const char *domain,
-    const struct dns_mx *mx, size_t nmx, const struct dns_mx_opts *o,
-    struct dns_mx_plan *p)
+    const struct dns_mx *mx, size_t nmx, bool mx_secure,
+    const struct dns_mx_opts *o, struct dns_mx_plan *p)
 {
 	struct sockaddr_storage addrs[16];
 	size_t cap = 0, i, k, n;
-	bool temp = false, loop = false;
+	bool temp = false, loop = false, secure, tlsa_temp = false;
 	unsigned cut = 0;
 	enum dns_status st;
+	const struct dns_tlsa_set *tlsa;
 
 	for (i = 0; i < nmx; i++) {
 		if (loop && mx[i].pref >= cut)
@@ -250,9 +277,11 @@ dns_mx_resolve_hosts(struct dns_resolver *r, const char *domain,
 				continue;
 			st = DNS_OK;
 			n = 1;
+			secure = false; /* no name: no TLSA base domain */
 		} else
 			st = dns_mx_host_addrs(r, mx[i].host, o, addrs,
-			    sizeof(addrs) / sizeof(addrs[0]), &n);
+			    sizeof(addrs) / sizeof(addrs[0]), &n, &secure);
+		secure = secure && mx_secure;
 		if (st == DNS_TEMPFAIL) {
 			temp = true;
 			log_info("%s: MX host %s: temporary DNS failure",
@@ -280,11 +309,21 @@ dns_mx_resolve_hosts(struct dns_resolver *r, const char *domain,
 				p->n--;
 			continue;
 		}
+		if (o->max_addrs != 0 && p->n >= o->max_addrs)
+			continue;
+		tlsa = NULL;
+		if (o->dane && secure &&
+		    !dns_mx_tlsa(r, domain, mx[i].host, o, p, &tlsa)) {
+			temp = tlsa_temp = true;
+			continue;
+		}
 		for (k = 0; k < n; k++) {
 			if (o->max_addrs != 0 && p->n >= o->max_addrs)
 				break;
 			dns_mx_push(p, &cap, mx[i].pref, mx[i].host, &addrs[k],
 			    dns_ss_len(&addrs[k]));
+			p->v[p->n - 1].secure = secure;
+			p->v[p->n - 1].tlsa = tlsa;
 		}
 	}
 	if (p->n > 0) {
@@ -296,6 +335,11 @@ dns_mx_resolve_hosts(struct dns_resolver *r, const char *domain,
 		(void)snprintf(p->why, sizeof(p->why),
 		    "mail for %s loops back to myself",
 		    log_sanitize_str(domain));
+	} else if (tlsa_temp) {
+		p->status = DNS_MX_TEMPFAIL;
+		(void)snprintf(p->why, sizeof(p->why),
+		    "TLSA lookup error for %s:%u",
+		    log_sanitize_str(nmx == 1 ? mx[0].host : domain), o->port);
 	} else if (temp) {
 		p->status = DNS_MX_TEMPFAIL;
 		(void)snprintf(p->why, sizeof(p->why),
@@ -321,7 +365,7 @@ dns_mx_plan(struct dns_resolver *r, const char *domain,
 	struct dns_answer a;
 	struct dns_mx *mx = NULL, self;
 	size_t nmx = 0, i;
-	bool null = false;
+	bool null = false, secure;
 	char *name;
 
 	memset(out, 0, sizeof(*out));
@@ -335,12 +379,14 @@ dns_mx_plan(struct dns_resolver *r, const char *domain,
 	memset(&self, 0, sizeof(self));
 	(void)snprintf(self.host, sizeof(self.host), "%s", name);
 	if (!o->mx) {
-		dns_mx_resolve_hosts(r, name, &self, 1, o, out);
+		/* [host]: no MX lookup to be insecure (RFC 7672 2.2.2) */
+		dns_mx_resolve_hosts(r, name, &self, 1, true, o, out);
 		goto out;
 	}
 	dns_query(r, name, DNS_TYPE_MX, &a);
 	switch (a.status) {
 	case DNS_OK:
+		secure = a.secure;
 		mx = xcalloc(a.n < DNS_MX_RECORDS_MAX ? a.n + 1
 		                                      : DNS_MX_RECORDS_MAX,
 		    sizeof(*mx));
@@ -371,12 +417,14 @@ dns_mx_plan(struct dns_resolver *r, const char *domain,
 			goto out;
 		}
 		dns_mx_order(mx, nmx, dns_mx_rnd, NULL);
-		dns_mx_resolve_hosts(r, domain, mx, nmx, o, out);
+		dns_mx_resolve_hosts(r, domain, mx, nmx, secure, o, out);
 		break;
 	case DNS_NODATA:
-		/* RFC 5321 5.1: no MX: the domain itself, preference 0 */
+		/* RFC 5321 5.1: no MX: the domain itself, preference 0;
+		 * DANE when the MX denial was secure too (RFC 7672 2.2.2) */
+		secure = a.secure;
 		dns_answer_free(&a);
-		dns_mx_resolve_hosts(r, name, &self, 1, o, out);
+		dns_mx_resolve_hosts(r, name, &self, 1, secure, o, out);
 		break;
 	case DNS_NXDOMAIN:
 	case DNS_INVALID:
@@ -404,6 +452,15 @@ out:
 void
 dns_mx_plan_free(struct dns_mx_plan *p)
 {
+	size_t i;
+
+	for (i = 0; i < p->ntlsa; i++) {
+		dns_tlsa_set_free(p->tlsa[i]);
+		free(p->tlsa[i]);
+	}
+	free(p->tlsa);
+	p->tlsa = NULL;
+	p->ntlsa = 0;
 	free(p->v);
 	p->v = NULL;
 	p->n = 0;

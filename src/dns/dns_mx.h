@@ -19,6 +19,7 @@
 #include "lib/mw.h"
 
 struct dns_resolver;
+struct dns_tlsa_set;
 
 #define DNS_HOST_MAX 256
 
@@ -43,6 +44,12 @@ struct dns_mx_addr {
 	char host[DNS_HOST_MAX]; /* the exchange's name, for logs */
 	struct sockaddr_storage ss;
 	socklen_t sslen;
+	/* DNSSEC: the MX lookup (none for [host]; its denial for an
+	 * implicit MX) and the host's address lookups were secure */
+	bool secure;
+	/* with dns_mx_opts.dane and secure: the host's TLSA RRset (owned by
+	 * the plan, shared by the host's addresses); NULL: not looked up */
+	const struct dns_tlsa_set *tlsa;
 };
 
 enum dns_mx_status {
@@ -58,6 +65,8 @@ struct dns_mx_plan {
 	enum dns_mx_status status;
 	struct dns_mx_addr *v; /* malloc'd */
 	size_t n;
+	struct dns_tlsa_set **tlsa; /* what v[].tlsa point to */
+	size_t ntlsa;
 	char why[512]; /* for logs and bounces, when status != OK */
 };
 
@@ -68,6 +77,9 @@ struct dns_mx_opts {
 	bool v4, v6;       /* inet_protocols */
 	int prefer;        /* 0 any, 4 or 6: that family first per host */
 	size_t max_addrs;  /* 0: no limit */
+	/* RFC 7672 2.2: look up the TLSA records of each host whose MX and
+	 * address lookups were secure */
+	bool dane;
 	/* our own addresses (RFC 5321 5.1 loop rule) */
 	const struct sockaddr_storage *own;
 	size_t nown;

@@ -95,6 +95,7 @@ struct conf {
 	/* DNS */
 	struct conf_list dns_servers;
 	uint64_t dns_timeout; /* seconds */
+	char *dns_trust_anchor_file; /* DNSSEC; "": no validation */
 
 	/* addresses */
 	char *recipient_delimiter; /* set of delimiter characters; "" = off */
@@ -135,7 +136,7 @@ struct conf {
 	char *smtp_bind_address6; /* "" or an IPv6 address */
 	uint64_t smtp_tcp_port;   /* the port of MX hosts (25) */
 	char *smtp_address_preference; /* any, ipv4, ipv6 */
-	char *smtp_tls_security_level; /* none, may, encrypt, verify, secure */
+	char *smtp_tls_security_level; /* none, may, encrypt, dane, ... */
 	char *smtp_tls_CAfile;
 	struct conf_list smtp_tls_policy_maps;
 	char *smtp_tls_mandatory_protocols;

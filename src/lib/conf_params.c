@@ -149,6 +149,8 @@ const struct conf_param conf_params[] = {
 	    "The name servers asked, address or address:port ([v6]:port); empty: those of /etc/resolv.conf." },
 	{ "dns_timeout", CONF_TIME, "10s", 1, 120, CONF_FIELD(dns_timeout),
 	    "How long one DNS lookup may take before it counts as a temporary failure." },
+	{ "dns_trust_anchor_file", CONF_STRING, "/usr/share/dns/root.key", 0, 0, CONF_FIELD(dns_trust_anchor_file),
+	    "DNSSEC trust anchors (DS or DNSKEY records, zone file format) that answers are validated from, for DANE; ignored when it is the default and missing; empty: no validation." },
 
 	/* addresses */
 	{ "recipient_delimiter", CONF_STRING, "+", 0, 0, CONF_FIELD(recipient_delimiter),

@@ -174,8 +174,9 @@ qmgr_remote_init(struct qmgr *q, struct buf *err)
 
 	r->q = q;
 	q->remote = r;
-	r->dns = dns_resolver_new(
-	    &conf->dns_servers, (unsigned)conf->dns_timeout * 1000, err);
+	r->dns = dns_resolver_new(&conf->dns_servers,
+	    (unsigned)conf->dns_timeout * 1000, conf->dns_trust_anchor_file,
+	    err);
 	if (r->dns == NULL)
 		return -1;
 	if ((r->tls = tls_client_new(conf, err)) == NULL)

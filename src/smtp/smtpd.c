@@ -195,7 +195,8 @@ smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 	if (smtp_policy_needs_dns(&srv)) {
 		buf_init(&err, 512);
 		srv.dns = dns_resolver_new(&conf->dns_servers,
-		    (unsigned)conf->dns_timeout * 1000, &err);
+		    (unsigned)conf->dns_timeout * 1000,
+		    conf->dns_trust_anchor_file, &err);
 		if (srv.dns == NULL)
 			log_fatal("%s: %s", conf->config_file, buf_cstr(&err));
 		buf_free(&err);
