@@ -362,11 +362,13 @@ conf_check_smtp_tls_level(void *field, struct buf *why)
 	char **v = field;
 
 	if (strcmp(*v, "none") == 0 || strcmp(*v, "may") == 0 ||
-	    strcmp(*v, "encrypt") == 0 || strcmp(*v, "verify") == 0 ||
+	    strcmp(*v, "encrypt") == 0 || strcmp(*v, "dane") == 0 ||
+	    strcmp(*v, "dane-only") == 0 || strcmp(*v, "verify") == 0 ||
 	    strcmp(*v, "secure") == 0)
 		return 0;
 	(void)!buf_printf(why,
-	    "\"%s\" is not none, may, encrypt, verify or secure",
+	    "\"%s\" is not none, may, encrypt, dane, dane-only, verify or "
+	    "secure",
 	    log_sanitize_str(*v));
 	return -1;
 }

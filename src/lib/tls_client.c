@@ -25,7 +25,8 @@ struct tls_client {
 static const char *const tls_level_names[] = {
 	[TLS_LEVEL_NONE] = "none", [TLS_LEVEL_MAY] = "may",
 	[TLS_LEVEL_ENCRYPT] = "encrypt", [TLS_LEVEL_VERIFY] = "verify",
-	[TLS_LEVEL_SECURE] = "secure",
+	[TLS_LEVEL_SECURE] = "secure", [TLS_LEVEL_DANE] = "dane",
+	[TLS_LEVEL_DANE_ONLY] = "dane-only",
 };
 // clang-format on
 
@@ -79,6 +80,12 @@ tls_client_new(const struct conf *conf, struct buf *err)
 	    tc->ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
 	(void)SSL_CTX_set_mode(tc->ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_verify(tc->ctx, SSL_VERIFY_PEER, tls_client_verify_cb);
+	/* RFC 7671: OpenSSL's DANE verifier, for the SSLs that enable it */
+	if (SSL_CTX_dane_enable(tc->ctx) <= 0) {
+		(void)!buf_append_str(err, "cannot enable DANE: ");
+		tls_error_text(err);
+		goto fail;
+	}
 	if (ca != NULL && ca[0] != '\0') {
 		if (SSL_CTX_load_verify_locations(tc->ctx, ca, NULL) != 1) {
 			(void)!buf_printf(err,
@@ -120,7 +127,19 @@ tls_client_ssl_new(struct tls_client *tc, const char *host,
 	/* RFC 6066 3: SNI carries host names, never literal addresses */
 	if (!literal)
 		(void)SSL_set_tlsext_host_name(ssl, host);
-	if (level >= TLS_LEVEL_VERIFY) {
+	if (level >= TLS_LEVEL_DANE) {
+		/* RFC 7672 3.2.2: the TLSA base domain is the name to match
+		 * (DANE-TA), wildcards only as a whole left-most label */
+		if (SSL_dane_enable(ssl, host) <= 0) {
+			SSL_free(ssl);
+			return NULL;
+		}
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		/* RFC 7672 3.1.1: DANE-EE(3) binds the key, not names */
+		(void)SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+		for (i = 0; names != NULL && names[i] != NULL; i++)
+			(void)SSL_add1_host(ssl, names[i]);
+	} else if (level >= TLS_LEVEL_VERIFY) {
 		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 		if (names == NULL || names[0] == NULL)
 			(void)SSL_set1_host(ssl, host);
@@ -133,6 +152,20 @@ tls_client_ssl_new(struct tls_client *tc, const char *host,
 	return ssl;
 }
 
+int
+tls_client_dane_add(SSL *ssl, unsigned usage, unsigned selector, unsigned mtype,
+    const unsigned char *data, size_t len)
+{
+	int rc;
+
+	if (usage > 255 || selector > 255 || mtype > 255)
+		return -1;
+	rc = SSL_dane_tlsa_add(
+	    ssl, (uint8_t)usage, (uint8_t)selector, (uint8_t)mtype, data, len);
+	ERR_clear_error();
+	return rc > 0 ? 1 : rc == 0 ? 0 : -1;
+}
+
 enum tls_trust
 tls_client_trust(SSL *ssl, enum tls_level level)
 {
@@ -142,6 +175,12 @@ tls_client_trust(SSL *ssl, enum tls_level level)
 		return TLS_TRUST_ANONYMOUS;
 	if (SSL_get_verify_result(ssl) != X509_V_OK)
 		return TLS_TRUST_UNTRUSTED;
+	/* RFC 7672 3: a DANE connection is verified by a TLSA match only,
+	 * never by the CA store */
+	if (level >= TLS_LEVEL_DANE)
+		return SSL_get0_dane_authority(ssl, NULL, NULL) >= 0
+		    ? TLS_TRUST_VERIFIED
+		    : TLS_TRUST_UNTRUSTED;
 	/* the name was checked only when asked for (verify, secure) */
 	return level >= TLS_LEVEL_VERIFY ? TLS_TRUST_VERIFIED
 	                                 : TLS_TRUST_TRUSTED;

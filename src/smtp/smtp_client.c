@@ -214,6 +214,7 @@ sc_conn_fail(struct smtp_client *c, const char *dsn, const char *why,
     bool next_ok)
 {
 	smtp_client_fmt(c->last_err, sizeof(c->last_err), "%s", why);
+	c->last_dane = false;
 	if (next_ok && c->nmsgs == 0 && c->ai + 1 < c->plan.n) {
 		sc_close_bev(c);
 		c->ai++;
@@ -304,10 +305,8 @@ static void
 sc_tls_start(struct smtp_client *c)
 {
 	struct bufferevent *f;
-	const char *host = c->plan.v[c->ai].host;
 
-	c->ssl = tls_client_ssl_new(
-	    c->env->tls, host, c->dest.tls, c->dest.tls_names);
+	c->ssl = smtp_client_tls_ssl(c);
 	if (c->ssl == NULL) {
 		sc_conn_fail(c, "4.7.5", "cannot set up TLS", false);
 		return;
@@ -333,7 +332,7 @@ sc_tls_start(struct smtp_client *c)
 static void
 sc_tls_done(struct smtp_client *c)
 {
-	enum tls_trust t = tls_client_trust(c->ssl, c->dest.tls);
+	enum tls_trust t = tls_client_trust(c->ssl, c->level);
 	struct buf d;
 
 	c->tls = true;
@@ -342,7 +341,7 @@ sc_tls_done(struct smtp_client *c)
 	/* Postfix: "Verified TLS connection established to H[A]:P: ..." */
 	log_info("%s TLS connection established to %s: %s", tls_trust_name(t),
 	    c->peer, buf_cstr(&d));
-	if (c->dest.tls >= TLS_LEVEL_VERIFY && t != TLS_TRUST_VERIFIED) {
+	if (c->level >= TLS_LEVEL_VERIFY && t != TLS_TRUST_VERIFIED) {
 		char why[1024];
 
 		buf_reset(&d);
@@ -464,14 +463,14 @@ sc_after_ehlo(struct smtp_client *c)
 {
 	char why[1024];
 
-	if (!c->tls && c->dest.tls >= TLS_LEVEL_MAY && c->env->tls != NULL &&
+	if (!c->tls && c->level >= TLS_LEVEL_MAY && c->env->tls != NULL &&
 	    (c->ehlo.ext & SMTP_EXT_STARTTLS)) {
 		c->state = SC_STARTTLS;
 		smtp_client_send(c, "STARTTLS");
 		smtp_client_timeout(c, c->env->t_starttls);
 		return;
 	}
-	if (!c->tls && c->dest.tls >= TLS_LEVEL_ENCRYPT) {
+	if (!c->tls && c->level >= TLS_LEVEL_ENCRYPT) {
 		/* RFC 3207 4: a client that requires TLS must not go on */
 		smtp_client_fmt(why, sizeof(why),
 		    "TLS is required, but was not offered by host %s",
@@ -545,7 +544,7 @@ sc_reply(struct smtp_client *c)
 			sc_tls_start(c);
 			return;
 		}
-		if (c->dest.tls >= TLS_LEVEL_ENCRYPT) {
+		if (c->level >= TLS_LEVEL_ENCRYPT) {
 			smtp_client_reply_text(c, "STARTTLS command", text,
 			    sizeof(text), diag, sizeof(diag));
 			sc_conn_fail(c, "4.7.4", text, true);
@@ -751,7 +750,7 @@ sc_connect_next(struct smtp_client *c)
 {
 	const struct dns_mx_addr *a;
 	char addr[64];
-	int fd, on = 1;
+	int fd, on = 1, level;
 
 	for (; c->ai < c->plan.n; c->ai++) {
 		a = &c->plan.v[c->ai];
@@ -760,6 +759,14 @@ sc_connect_next(struct smtp_client *c)
 		    addr, net_addr_port((const struct sockaddr *)&a->ss));
 		smtp_client_fmt(c->peer_noport, sizeof(c->peer_noport),
 		    "%s[%s]", a->host, addr);
+		level = smtp_client_tls_level(
+		    c, a, c->last_err, sizeof(c->last_err));
+		if (level == -1) {
+			log_info("%s", c->last_err);
+			c->last_dane = true;
+			continue;
+		}
+		c->level = (enum tls_level)level;
 		fd = socket(a->ss.ss_family,
 		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd == -1 ||
@@ -768,6 +775,7 @@ sc_connect_next(struct smtp_client *c)
 		                                   : c->env->bind6) == -1) {
 			smtp_client_fmt(c->last_err, sizeof(c->last_err),
 			    "connect to %s: %s", c->peer, strerror(errno));
+			c->last_dane = false;
 			if (fd != -1)
 				(void)close(fd);
 			continue;
@@ -793,13 +801,15 @@ sc_connect_next(struct smtp_client *c)
 		        (const struct sockaddr *)&a->ss, a->sslen) == -1) {
 			smtp_client_fmt(c->last_err, sizeof(c->last_err),
 			    "connect to %s: %s", c->peer, strerror(errno));
+			c->last_dane = false;
 			bufferevent_free(c->bev);
 			c->bev = NULL;
 			continue;
 		}
 		return;
 	}
-	smtp_client_settle(c, SMTP_RCPT_DEFERRED, "4.4.1",
+	smtp_client_settle(c, SMTP_RCPT_DEFERRED,
+	    c->last_dane ? "4.7.5" : "4.4.1",
 	    c->last_err[0] != '\0' ? c->last_err : "no address to connect to",
 	    NULL);
 	smtp_client_finish(c, c->last_err);
@@ -889,6 +899,8 @@ smtp_client_start(const struct smtp_client_env *env,
 	j->dns = env->dns;
 	smtp_client_fmt(j->host, sizeof(j->host), "%s", dest->host);
 	j->opts = *dest->mx;
+	/* RFC 7672 2.2: TLSA records, on the worker thread with the rest */
+	j->opts.dane = dest->tls >= TLS_LEVEL_DANE;
 	c->dns_job = j;
 	worker_submit(env->dns_pool, sc_dns_run, sc_dns_done, j);
 	return c;

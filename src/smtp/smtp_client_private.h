@@ -63,6 +63,8 @@ struct smtp_client {
 	struct dns_mx_plan plan;
 	size_t ai;       /* address being tried */
 	struct bufferevent *bev;
+	enum tls_level level; /* of this server: dest.tls, DANE resolved */
+	bool last_dane;       /* last_err is dane-only's: 4.7.5, not 4.4.1 */
 	SSL *ssl;        /* owned by bev once the filter exists */
 	bool tls;        /* the session is encrypted */
 	bool reached;    /* some server greeted */
@@ -122,6 +124,15 @@ void smtp_client_idle(struct smtp_client *c);
 /* Ends the session (ops->closed; c freed when no callback of ours is on
  * the stack). */
 void smtp_client_finish(struct smtp_client *c, const char *why);
+
+/* smtp_client_tls.c */
+/* The TLS level of a connection to a (RFC 7672 2.2 for dane), or -1 with
+ * why when a must not be used (dane-only). */
+int smtp_client_tls_level(const struct smtp_client *c,
+    const struct dns_mx_addr *a, char *why, size_t whysz);
+/* The SSL for the handshake at c->level (DANE: with the server's TLSA
+ * records; the level drops to encrypt when none can be used). */
+SSL *smtp_client_tls_ssl(struct smtp_client *c);
 
 /* smtp_client_tx.c */
 void smtp_client_tx_start(struct smtp_client *c);
