@@ -5,7 +5,8 @@ set -eu
 PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libevent-dev libssl-dev libsqlite3-dev libsodium-dev libcrypt-dev libpcre2-dev
 libunbound-dev libidn2-dev libcmocka-dev python3-pytest swaks libnet-ssleay-perl
-libauthen-sasl-perl curl openssl postfix mutt sqlite3 pflogsumm"
+libauthen-sasl-perl curl openssl postfix mutt sqlite3 pflogsumm
+nsd ldnsutils"
 need=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -20,6 +21,8 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "install-deps: installing$need"
 # postfix is only needed for smtp-source (bench); keep its own instance off.
+# nsd and ldnsutils serve and sign the DNSSEC test zones of the DANE tests
+# (tests/integration/dnssec_server.py runs its own nsd on a loopback port).
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections 2>/dev/null || true
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need >/dev/null

@@ -8,6 +8,12 @@ instance asks only that DNS server (dns_servers).
 
     with OutboundNet(mw_bin, zone_extra) as net:
         net.sina.submit("lisi@sina.test", ["wangwu@sohu.test"], msg)
+
+dns= replaces that server: a function of the OutboundNet (before its
+instances exist on disk) that returns a context manager with .spec and,
+optionally, .params for both instances (dnssec_server.SignedDns: its
+trust anchor); it is entered once the instances are set up (their
+certificates written), before they start.
 """
 
 import os
@@ -126,16 +132,8 @@ class HostInstance(Instance):
 
 class OutboundNet:
     def __init__(self, mw_bin, zone_extra=None, sina_params=None,
-                 sohu_params=None):
+                 sohu_params=None, dns=None):
         self.mx_port = free_port_on([SINA_IP, SOHU_IP, DEAD_IP])
-        zone = {
-            "sina.test": {"MX": [(10, "mx.sina.test")]},
-            "mx.sina.test": {"A": [SINA_IP]},
-            "sohu.test": {"MX": [(10, "mx.sohu.test")]},
-            "mx.sohu.test": {"A": [SOHU_IP]},
-        }
-        zone.update(zone_extra or {})
-        self.dns = DnsServer(zone)
         self.base = tempfile.mkdtemp(prefix="mw-", dir="/tmp")
         os.chmod(self.base, 0o755)
         b = Path(self.base)
@@ -147,17 +145,31 @@ class OutboundNet:
                                  "sina.test", "mx.sina.test")
         self.sohu = HostInstance(mw_bin, b / "sohu" / "inst", SOHU_IP,
                                  "sohu.test", "mx.sohu.test")
-        self.sina_params = sina_params
-        self.sohu_params = sohu_params
+        if dns is None:
+            zone = {
+                "sina.test": {"MX": [(10, "mx.sina.test")]},
+                "mx.sina.test": {"A": [SINA_IP]},
+                "sohu.test": {"MX": [(10, "mx.sohu.test")]},
+                "mx.sohu.test": {"A": [SOHU_IP]},
+            }
+            zone.update(zone_extra or {})
+            self.dns = DnsServer(zone)
+        else:
+            self.dns = dns(self)
+        extra = dict(getattr(self.dns, "params", {}))
+        self.sina_params = dict(extra, **(sina_params or {}))
+        self.sohu_params = dict(extra, **(sohu_params or {}))
+        self._dns_entered = False
 
     def __enter__(self):
-        self.dns.__enter__()
         try:
             self.sina.setup(self.mx_port, self.dns.spec,
                             {"lisi@sina.test": "pw-lisi"}, self.sina_params)
             self.sohu.setup(self.mx_port, self.dns.spec,
                             {"wangwu@sohu.test": "pw-wangwu"},
                             self.sohu_params)
+            self.dns.__enter__()
+            self._dns_entered = True
             self.sina.start()
             self.sohu.start()
         except BaseException:
@@ -171,7 +183,8 @@ class OutboundNet:
                 inst.stop()
             except AssertionError:
                 pass
-        self.dns.__exit__(*exc)
+        if self._dns_entered:
+            self.dns.__exit__(*exc)
         # a service that crashed is restarted by the master; the log
         # still tells (and under ASan, why)
         bad = [inst.domain for inst in (self.sina, self.sohu)
