@@ -41,6 +41,7 @@
 #include "queue/xtext.h"
 #include "smtp/smtp_dotstuff.h"
 #include "smtp/smtp_client_private.h"
+#include "smtp/smtp_downgrade.h"
 #include "smtp/smtp_reply.h"
 
 /* snprintf that may cut: texts for logs and bounces are bounded */
@@ -248,6 +249,8 @@ smtp_client_finish(struct smtp_client *c, const char *why)
 	dns_mx_plan_free(&c->plan);
 	smtp_reply_free(&c->reply);
 	smtp_reply_free(&c->bdat_reply);
+	smtp_downgrade_free(&c->down);
+	buf_free(&c->down_out);
 	free(c->accepted);
 	ops->closed(arg, c, oc, whybuf);
 	if (c->depth == 0)
@@ -895,6 +898,7 @@ smtp_client_start(const struct smtp_client_env *env,
 	c->state = SC_DNS;
 	smtp_reply_init(&c->reply, env->line_max * 4);
 	smtp_reply_init(&c->bdat_reply, env->line_max * 4);
+	buf_init(&c->down_out, 0);
 	j->c = c;
 	j->dns = env->dns;
 	smtp_client_fmt(j->host, sizeof(j->host), "%s", dest->host);

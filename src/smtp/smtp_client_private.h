@@ -12,12 +12,14 @@
 #include <stdint.h>
 
 #include "dns/dns_mx.h"
+#include "lib/buf.h"
 #include "lib/mw.h"
 #include "smtp/smtp_client.h"
 #include "smtp/smtp_dotstuff.h"
 #include "smtp/smtp_reply.h"
 
 struct bufferevent;
+struct smtp_downgrade;
 typedef struct ssl_st SSL;
 
 /* RFC 5321 4.5.3.1.5 allows 512-octet reply lines; a reply of more lines
@@ -86,6 +88,8 @@ struct smtp_client {
 	size_t bdat_sent, bdat_recv; /* BDAT commands and their replies */
 	int bdat_fail;   /* the first failed BDAT reply's code, 0: none */
 	struct smtp_reply bdat_reply; /* that reply */
+	struct smtp_downgrade *down; /* 8-bit to a server without 8BITMIME */
+	struct buf down_out;         /* its output for one chunk */
 	struct smtp_dotstuff ds;
 	uint64_t body_done;
 	bool body_eof;

@@ -20,6 +20,7 @@
 #include "queue/queue_file.h"
 #include "queue/xtext.h"
 #include "smtp/smtp_client_private.h"
+#include "smtp/smtp_downgrade.h"
 
 /* The message cannot go to this server at all (SIZE, SMTPUTF8). */
 static bool
@@ -163,6 +164,36 @@ smtp_client_tx_start(struct smtp_client *c)
 	smtp_client_timeout(c, c->env->t_mail);
 }
 
+/* Puts p[0..n) of content on the wire: a BDAT chunk (the last one when
+ * last), or dot-stuffed DATA content. */
+static void
+sc_body_emit(struct smtp_client *c, const char *p, size_t n, bool last,
+    char *enc)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t piece, e;
+
+	do {
+		piece = n < SC_BODY_CHUNK ? n : SC_BODY_CHUNK;
+		if (c->bdat) {
+			bool fin = last && piece == n;
+
+			e = smtp_dotstuff_crlf(p, piece, enc);
+			(void)evbuffer_add_printf(
+			    out, "BDAT %zu%s\r\n", e, fin ? " LAST" : "");
+			(void)evbuffer_add(out, enc, e);
+			c->bdat_sent++;
+			if (fin)
+				c->body_eof = true;
+		} else {
+			e = smtp_dotstuff_feed(&c->ds, p, piece, enc);
+			(void)evbuffer_add(out, enc, e);
+		}
+		p += piece;
+		n -= piece;
+	} while (n > 0);
+}
+
 /* Fills the output with content up to the high watermark. */
 void
 smtp_client_body_fill(struct smtp_client *c)
@@ -173,6 +204,7 @@ smtp_client_body_fill(struct smtp_client *c)
 	char *enc;
 	size_t want, n;
 	ssize_t r;
+	bool last;
 
 	enc = xmalloc(2 * SC_BODY_CHUNK + 8);
 	while (!c->body_eof && evbuffer_get_length(out) < SC_OUT_HIGH) {
@@ -207,20 +239,30 @@ smtp_client_body_fill(struct smtp_client *c)
 			return;
 		}
 		c->body_done += (uint64_t)r;
-		if (c->bdat) {
-			bool last = c->body_done == m->body_len;
-
-			n = smtp_dotstuff_crlf(in, (size_t)r, enc);
-			(void)evbuffer_add_printf(
-			    out, "BDAT %zu%s\r\n", n, last ? " LAST" : "");
-			(void)evbuffer_add(out, enc, n);
-			c->bdat_sent++;
-			if (last)
-				c->body_eof = true;
+		last = c->body_done == m->body_len;
+		if (c->down == NULL) {
+			sc_body_emit(c, in, (size_t)r, last, enc);
 			continue;
 		}
-		n = smtp_dotstuff_feed(&c->ds, in, (size_t)r, enc);
-		(void)evbuffer_add(out, enc, n);
+		/* RFC 6152 (and Postfix): 8-bit content to a server without
+		 * 8BITMIME goes as quoted-printable */
+		buf_reset(&c->down_out);
+		if (smtp_downgrade_feed(c->down, in, (size_t)r, &c->down_out) ==
+		        -1 ||
+		    (last &&
+		        smtp_downgrade_end(c->down, &c->down_out) == -1)) {
+			free(enc);
+			log_warn("%s: cannot convert the message to 7 bits", m->id);
+			smtp_client_settle(c, SMTP_RCPT_DEFERRED, "4.3.0",
+			    "cannot convert the message to 7 bits", NULL);
+			smtp_client_finish(c, "conversion failed");
+			return;
+		}
+		if (c->down_out.len > 0 || (c->bdat && last))
+			sc_body_emit(c, c->down_out.data != NULL
+			        ? c->down_out.data
+			        : "",
+			    c->down_out.len, last, enc);
 	}
 	free(enc);
 	if (c->body_eof) {
@@ -233,10 +275,23 @@ smtp_client_body_fill(struct smtp_client *c)
 static void
 sc_body_start(struct smtp_client *c)
 {
+	struct smtp_client_msg *m = c->msg;
+	/* the converter's own bounds (smtp_downgrade.h) */
+	static const struct smtp_downgrade_limits lim = { 64 * 1024, 32,
+		256 * 1024 };
+
 	c->state = SC_BODY;
 	smtp_dotstuff_init(&c->ds);
 	c->body_done = 0;
 	c->body_eof = false;
+	smtp_downgrade_free(&c->down);
+	if (m->body_8bit && !(c->ehlo.ext & SMTP_EXT_8BITMIME)) {
+		c->down = smtp_downgrade_new(&lim);
+		buf_free(&c->down_out);
+		/* one feed appends at most 9n + 4 (header + line) + 128 */
+		buf_init(&c->down_out,
+		    9 * SC_BODY_CHUNK + 4 * (lim.header_max + lim.line_max) + 256);
+	}
 	bufferevent_setwatermark(c->bev, EV_WRITE, SC_OUT_LOW, 0);
 	smtp_client_body_fill(c);
 }

@@ -587,3 +587,23 @@ def test_alias_to_an_outside_address_is_forwarded(net):
     line = wait_for(lambda: [l for l in net.sohu.log_lines(
         "to=<%s>, orig_to=<fwd@sohu.test>" % LISI)], 30)[0]
     assert "status=sent" in line, line
+
+
+def test_8bit_to_a_server_without_8bitmime_goes_as_quoted_printable(net):
+    import quopri
+    body = "Gr\u00fc\u00dfe aus Peking, \u4f60\u597d!\n= and trailing  \n"
+    raw = ("From: %s\r\nTo: x@old.test\r\nSubject: eight bits\r\n"
+           "MIME-Version: 1.0\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n"
+           "Content-Transfer-Encoding: 8bit\r\n\r\n%s" % (
+               LISI, body.replace("\n", "\r\n"))).encode()
+    with FakeMx(FAKE_IP, net.mx_port) as mx:  # PIPELINING only
+        net.sina.submit(LISI, ["x@old.test"], raw,
+                        mail_options=["BODY=8BITMIME"])
+        wait_for(lambda: mx.messages, 30)
+        mail, _, data = mx.messages[0]
+        assert "BODY=8BITMIME" not in mail
+        assert max(data) < 0x80, "8-bit bytes went to a 7-bit server"
+        head, _, qp = data.partition(b"\r\n\r\n")
+        assert b"Content-Transfer-Encoding: quoted-printable" in head
+        assert quopri.decodestring(qp).decode() == body.replace("\n", "\r\n")
