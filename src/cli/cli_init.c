@@ -257,9 +257,9 @@ init_aliases_text(struct buf *b, const char *dir)
 static int
 init_chown_data(const char *dir, const char *owner, struct buf *err)
 {
-	static const char *const parts[] = { "", "/queue", "/mail", "/tls",
-		"/tls/cert.pem", "/tls/key.pem", "/accounts.db",
-		"/accounts.db-wal", "/accounts.db-shm" };
+	static const char *const parts[] = { "", "/queue", "/queue/maildrop",
+		"/mail", "/tls", "/tls/cert.pem", "/tls/key.pem",
+		"/accounts.db", "/accounts.db-wal", "/accounts.db-shm" };
 	struct passwd *pw;
 	char *path;
 	size_t i;
@@ -303,17 +303,22 @@ out:
 	return ret;
 }
 
-/* queue/, mail/ and tls/: private to the services. */
+/* queue/, mail/ and tls/: private to the services, but for the way to
+ * queue/maildrop/, where any local user's sendmail leaves mail: queue/ is
+ * searchable (0711) and maildrop/ a drop box (1733, docs/queue.md). */
 static int
 init_make_dirs(const char *dir)
 {
-	static const char *const subs[] = { "queue", "mail", "tls" };
+	static const char *const subs[] = { "queue", "queue/maildrop", "mail",
+		"tls" };
+	static const mode_t modes[] = { 0711, 01733, 0700, 0700 };
 	char *p;
 	size_t i;
 
 	for (i = 0; i < MW_NELEM(subs); i++) {
 		p = xasprintf("%s/%s", dir, subs[i]);
-		if (mkdir(p, 0700) == -1 && errno != EEXIST) {
+		if ((mkdir(p, 0700) == -1 && errno != EEXIST) ||
+		    chmod(p, modes[i]) == -1) {
 			(void)fprintf(stderr,
 			    "mailwright: init: cannot create %s: %s\n", p,
 			    strerror(errno));

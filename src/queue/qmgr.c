@@ -357,6 +357,7 @@ qmgr_on_term(evutil_socket_t sig, short what, void *arg)
 	atomic_store(&q->cancel, true);
 	(void)event_del(q->ev_sock);
 	(void)event_del(q->ev_scan);
+	pickup_stop(q);
 	/* connections end now; their recipients are deferred and saved */
 	qmgr_remote_stop(q);
 	qmgr_maybe_exit(q);
@@ -517,7 +518,10 @@ qmgr_main(const struct conf *conf)
 	q.t_start = qmgr_now();
 	log_info("started: %s, %llu delivery threads", q.queue_dir,
 	    (unsigned long long)conf->queue_delivery_threads);
-	qmgr_scan_start(&q, true); /* recovery */
+	/* Before the first scan, so that a file dropped during it is either
+	 * listed or announced. */
+	(void)pickup_init(&q);
+	qmgr_scan_start(&q, true); /* recovery, and mail posted meanwhile */
 	if (event_base_dispatch(q.base) == -1)
 		log_error("queue: event loop failed");
 	/* Every job has ended, unless the loop failed: then the pool waits
@@ -525,6 +529,7 @@ qmgr_main(const struct conf *conf)
 	q.stopping = true;
 	atomic_store(&q.cancel, true);
 	worker_pool_free(&q.wp);
+	pickup_free(&q);
 	qmgr_remote_free(&q);
 	router_free(&q.router);
 	tdestroy(q.msgs, qmgr_msg_free);

@@ -21,6 +21,7 @@ struct conf;
 struct dns_resolver;
 struct event;
 struct event_base;
+struct qmgr_pickup;
 struct qmgr_remote;
 struct resolver;
 struct router;
@@ -52,6 +53,7 @@ struct qmgr {
 	 * keeps its queue file open); the others wait in this FIFO */
 	size_t nactive, active_limit;
 	struct qmgr_msg *pend_head, *pend_tail;
+	struct qmgr_pickup *pickup; /* maildrop/: pickup.c */
 };
 
 enum qmgr_msg_state {
@@ -190,6 +192,16 @@ void qmgr_msg_start(struct qmgr_msg *m, bool respect_schedule);
  * that is only safe when no delivery runs), and schedules one in secs. */
 void qmgr_scan_start(struct qmgr *q, bool startup);
 void qmgr_scan_schedule(struct qmgr *q, double secs);
+
+/* pickup.c: mail posted with sendmail into maildrop/. pickup_init()
+ * watches the directory (-1 after a warning when it cannot: then only the
+ * scans find files); pickup_file() takes one file (loop thread; never the
+ * same file twice at once); pickup_stop() stops watching (SIGTERM);
+ * pickup_free() after the worker pool is gone. */
+int pickup_init(struct qmgr *q);
+void pickup_file(struct qmgr *q, const char *name);
+void pickup_stop(struct qmgr *q);
+void pickup_free(struct qmgr *q);
 
 /* qmgr_state.c: the delivery state of a deferred message, in
  * <queue_dir>/defer/<id>, replaced atomically. */

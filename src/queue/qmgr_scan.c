@@ -1,10 +1,14 @@
 /*
  * Queue scans: at startup (recovery) and then every queue_run_delay, a
  * worker lists active/ and the loop takes every message it does not know
- * yet (a lost poke, or what a crashed manager left). The same job cleans
- * up: files in incoming/ that nobody has written to for an hour (a live
- * smtpd may be writing younger ones), delivery states whose message is
- * gone, and, at startup only, temporary state files of a crashed run.
+ * yet (a lost poke, or what a crashed manager left), and lists maildrop/
+ * for pickup.c (mail posted with sendmail while the server was down, or
+ * whose inotify event was lost). The same job cleans up: files in
+ * incoming/ that nobody has written to for an hour (a live smtpd may be
+ * writing younger ones), the same in maildrop/ for sendmail's temporary
+ * files and for names that are not sendmail's, delivery states whose
+ * message is gone, and, at startup only, temporary state files of a
+ * crashed run.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +25,7 @@
 #include "lib/log.h"
 #include "lib/worker.h"
 #include "lib/xalloc.h"
+#include "queue/maildrop.h"
 #include "queue/qmgr_private.h"
 #include "queue/queue_id.h"
 
@@ -31,6 +36,9 @@ struct qmgr_scan_job {
 	bool startup;
 	char (*ids)[QUEUE_ID_MAX]; /* output: IDs in active/ */
 	size_t n, cap;
+	char (*drops)[MAILDROP_NAME_LEN + 1]; /* output: maildrop/ files */
+	size_t ndrop, capdrop;
+	time_t now;
 };
 
 /* Calls fn(dfd, name, arg) for each entry of queue_dir/sub except "." and
@@ -90,6 +98,35 @@ qmgr_scan_incoming_one(int dfd, const char *name, void *arg)
 		    QMGR_INCOMING_STALE);
 }
 
+/* maildrop/: final names are picked up; sendmail's temporary files and
+ * anything else there (any local user may create files) go when nobody
+ * has written to them for an hour. */
+static void
+qmgr_scan_maildrop_one(int dfd, const char *name, void *arg)
+{
+	struct qmgr_scan_job *sj = arg;
+	struct stat st;
+
+	if (maildrop_name_valid(name)) {
+		if (sj->ndrop == sj->capdrop) {
+			sj->capdrop = sj->capdrop ? sj->capdrop * 2 : 64;
+			sj->drops = xreallocarray(
+			    sj->drops, sj->capdrop, sizeof(*sj->drops));
+		}
+		memcpy(sj->drops[sj->ndrop++], name, MAILDROP_NAME_LEN + 1);
+		return;
+	}
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    st.st_mtime > sj->now - QMGR_INCOMING_STALE)
+		return;
+	if (S_ISDIR(st.st_mode))
+		return; /* unlinkat() cannot; a human may look */
+	if (unlinkat(dfd, name, 0) == 0 && !maildrop_tmp_name_valid(name))
+		log_warn("%s/%s: removed a stray file (uid=%lu)",
+		    QUEUE_DIR_MAILDROP, log_sanitize_str(name),
+		    (unsigned long)st.st_uid);
+}
+
 struct qmgr_scan_defer {
 	const struct qmgr *q;
 	bool startup;
@@ -131,6 +168,10 @@ qmgr_scan_run(void *arg)
 	struct qmgr_scan_defer sd = { sj->q, sj->startup };
 	time_t now = time(NULL);
 
+	sj->now = now;
+	/* maildrop/ first: what it holds is older than what it will list
+	 * in active/ next */
+	qmgr_scan_dir(sj->q, QUEUE_DIR_MAILDROP, qmgr_scan_maildrop_one, sj);
 	qmgr_scan_dir(sj->q, QUEUE_DIR_ACTIVE, qmgr_scan_active_one, sj);
 	qmgr_scan_dir(sj->q, QUEUE_DIR_INCOMING, qmgr_scan_incoming_one, &now);
 	qmgr_scan_dir(sj->q, QUEUE_DIR_DEFER, qmgr_scan_defer_one, &sd);
@@ -165,6 +206,9 @@ qmgr_scan_done(void *arg)
 	if (started > 0)
 		log_debug(
 		    "queue scan: %zu of %zu messages taken", started, sj->n);
+	for (i = 0; i < sj->ndrop && !q->stopping; i++)
+		pickup_file(q, sj->drops[i]);
+	free(sj->drops);
 	free(sj->ids);
 	free(sj);
 	if (q->stopping) {

@@ -114,12 +114,36 @@ queue_checksum(const unsigned char *head, const void *env, size_t env_len,
 	return queue_fnv(h, tail, QUEUE_TAIL_SIZE - 8);
 }
 
+/* maildrop/ is a drop box like /tmp: anyone may create files (wx), only
+ * the owner of a file or of the directory may remove or rename it (the
+ * sticky bit), and only mail_owner may list it (no r for others), so the
+ * random name of each file keeps other users out of it. queue_dir itself
+ * must be searchable for sendmail to get there; its other directories
+ * stay 0700. */
+static int
+queue_dirs_public(const char *queue_dir)
+{
+	struct stat st;
+	char *p;
+	int ret = 0;
+
+	if (stat(queue_dir, &st) == 0 && (st.st_mode & 0111) != 0111 &&
+	    st.st_uid == geteuid())
+		ret = chmod(queue_dir, (st.st_mode & 07777) | 0111);
+	p = xasprintf("%s/%s", queue_dir, QUEUE_DIR_MAILDROP);
+	if (ret == 0 && stat(p, &st) == 0 && (st.st_mode & 07777) != 01733 &&
+	    st.st_uid == geteuid())
+		ret = chmod(p, 01733);
+	free(p);
+	return ret;
+}
+
 int
 queue_dirs_create(const char *queue_dir)
 {
 	static const char *const subdirs[] = { QUEUE_DIR_INCOMING,
 		QUEUE_DIR_ACTIVE, QUEUE_DIR_DEFER, QUEUE_DIR_HOLD,
-		QUEUE_DIR_CORRUPT };
+		QUEUE_DIR_CORRUPT, QUEUE_DIR_MAILDROP };
 	bool created = false;
 	size_t i;
 	char *p;
@@ -144,6 +168,8 @@ queue_dirs_create(const char *queue_dir)
 		}
 		free(p);
 	}
+	if (queue_dirs_public(queue_dir) == -1)
+		return -1;
 	if (created && fsync_dir(queue_dir) == -1)
 		return -1;
 	return 0;

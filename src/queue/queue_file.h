@@ -84,7 +84,9 @@ void queue_poke(const char *queue_dir, const char *id);
  * or ECONNREFUSED: no queue manager runs). Blocking send. */
 int queue_flush(const char *queue_dir, const char *domain) MW_MUST_CHECK;
 
-/* Directories under queue_directory, all mode 0700 (docs/queue.md). */
+/* Directories under queue_directory, mode 0700 but for maildrop/
+ * (docs/queue.md). */
+#define QUEUE_DIR_MAILDROP "maildrop" /* posted by sendmail: mode 1733 */
 #define QUEUE_DIR_INCOMING "incoming" /* being written; never delivered */
 #define QUEUE_DIR_ACTIVE   "active"   /* committed messages, immutable */
 #define QUEUE_DIR_DEFER    "defer"    /* per-message delivery state */
@@ -92,8 +94,10 @@ int queue_flush(const char *queue_dir, const char *domain) MW_MUST_CHECK;
 #define QUEUE_DIR_CORRUPT  "corrupt"  /* failed validation: kept for a human */
 #define QUEUE_SOCKET	   "qmgr.sock"
 
-/* Creates queue_dir and its subdirectories where missing (mode 0700) and
- * makes the new entries durable. 0 or -1 with errno. */
+/* Creates queue_dir and its subdirectories where missing (mode 0700;
+ * maildrop/ 1733, and queue_dir itself searchable by all, 0711, so that
+ * any user's sendmail reaches maildrop/) and makes the new entries
+ * durable. 0 or -1 with errno. */
 int queue_dirs_create(const char *queue_dir) MW_MUST_CHECK;
 
 /*

@@ -53,9 +53,12 @@ def test_init_creates_every_part_of_the_instance(mw_bin, tmp_path):
     for f in ("mailwright.cf", "aliases", "accounts.db", "tls/cert.pem",
               "tls/key.pem"):
         assert (d / f).is_file(), f
-    for sub in ("queue", "mail", "tls"):
+    # private, but for the way to queue/maildrop/, where any local user's
+    # sendmail leaves mail (docs/queue.md, "maildrop")
+    for sub, m in (("queue", 0o711), ("queue/maildrop", 0o1733),
+                   ("mail", 0o700), ("tls", 0o700)):
         assert (d / sub).is_dir(), sub
-        assert mode(d / sub) == 0o700, sub
+        assert mode(d / sub) == m, sub
     assert mode(d / "tls/key.pem") == 0o600
     assert mode(d / "accounts.db") == 0o600
     # It says what it made and what to run next.
