@@ -1,7 +1,8 @@
 /*
  * mailwright: one executable, several roles. Dispatches on the command
- * (or on argv[0] for the compatibility names) after taking the global
- * "-c FILE" option from anywhere before "--".
+ * (or on argv[0] for the compatibility names sendmail, mailq and
+ * newaliases: the basename of a symlink) after taking the global "-c FILE"
+ * option from anywhere before "--".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,8 @@ static const struct command commands[] = {
 	{ "user",       cli_user,       "user add|del|passwd|list|show: mailboxes" },
 	{ "alias",      cli_alias,      "alias add|del|list: aliases" },
 	{ "newaliases", cli_newaliases, "compile the alias_maps files" },
-	{ "queue",      cli_queue,      "queue flush [-d DOMAIN]: retry deferred mail now" },
+	{ "queue",      cli_queue,      "queue list|show|delete|hold|release|requeue|flush: the mail queue" },
+	{ "mailq",      cli_mailq,      "mailq [--json]: list the mail queue (as Postfix's mailq)" },
 	{ "map",        cli_map,        "map FILE | map -q KEY FILE: compile or query a lookup table" },
 	{ NULL, NULL, NULL },
 };
@@ -83,6 +85,8 @@ main(int argc, char **argv)
 	/* Compatibility names chosen by argv[0] (symlinks). */
 	if (strcmp(prog, "newaliases") == 0)
 		return cli_newaliases(&ctx, argc, argv);
+	if (strcmp(prog, "mailq") == 0)
+		return cli_mailq(&ctx, argc, argv);
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {

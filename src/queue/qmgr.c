@@ -31,6 +31,7 @@
 #include "lib/worker.h"
 #include "lib/xalloc.h"
 #include "queue/qmgr_private.h"
+#include "queue/queue_admin.h"
 #include "queue/queue_id.h"
 #include "queue/queue_private.h"
 
@@ -41,7 +42,6 @@
  * many waiting suggests some were dropped, so scan the queue soon. */
 #define QMGR_POKE_BURST       8
 #define QMGR_QUICK_SCAN_DELAY 1.0
-#define QMGR_LOCK_FILE        "qmgr.lock"
 
 double
 qmgr_now(void)
@@ -80,6 +80,7 @@ qmgr_msg_find(struct qmgr *q, const char *id)
 }
 
 static void qmgr_on_retry(evutil_socket_t fd, short what, void *arg);
+static void qmgr_requeue_start(struct qmgr_msg *m);
 
 struct qmgr_msg *
 qmgr_msg_add(struct qmgr *q, const char *id)
@@ -185,6 +186,12 @@ qmgr_deliver_done(void *arg)
 	case QMGR_WAIT:
 		if (q->stopping)
 			goto forget;
+		if (m->requeue) {
+			/* asked for while it ran: the schedule it just wrote
+			 * goes now */
+			qmgr_requeue_start(m);
+			break;
+		}
 		m->state = QMGR_MSG_WAITING;
 		qmgr_timeval((double)j->next_retry - qmgr_now(), &tv);
 		if (evtimer_add(m->timer, &tv) == -1)
@@ -254,6 +261,81 @@ qmgr_flush(struct qmgr *q, const char *domain)
 	qmgr_scan_schedule(q, 0);
 }
 
+/* `mailwright queue requeue ID`: the state file loses its schedule on a
+ * worker (the manager is its only writer while it runs), then the message
+ * is tried at once. */
+struct qmgr_requeue_job {
+	struct qmgr_msg *m;
+	char id[QUEUE_ID_MAX];
+};
+
+static void
+qmgr_requeue_run(void *arg)
+{
+	struct qmgr_requeue_job *j = arg;
+	struct qmgr *q = j->m->q;
+	struct buf err;
+
+	if (atomic_load(&q->cancel))
+		return;
+	buf_init(&err, 1024);
+	if (queue_admin_requeue_state(q->queue_dir, j->id, &err) == 0)
+		log_info("%s: requeued", j->id);
+	else if (errno != ENOENT)
+		log_warn("%s: requeue: %s", j->id, buf_cstr(&err));
+	buf_free(&err);
+}
+
+static void
+qmgr_requeue_done(void *arg)
+{
+	struct qmgr_requeue_job *j = arg;
+	struct qmgr_msg *m = j->m;
+	struct qmgr *q = m->q;
+
+	free(j);
+	q->njobs--;
+	if (q->stopping) {
+		qmgr_msg_remove(m);
+		qmgr_maybe_exit(q);
+		return;
+	}
+	qmgr_msg_start(m, false);
+}
+
+static void
+qmgr_requeue_start(struct qmgr_msg *m)
+{
+	struct qmgr *q = m->q;
+	struct qmgr_requeue_job *j = xcalloc(1, sizeof(*j));
+
+	m->requeue = false;
+	m->state = QMGR_MSG_RUNNING; /* no attempt starts meanwhile */
+	(void)evtimer_del(m->timer);
+	j->m = m;
+	memcpy(j->id, m->id, sizeof(j->id));
+	q->njobs++;
+	worker_submit(q->wp, qmgr_requeue_run, qmgr_requeue_done, j);
+}
+
+static void
+qmgr_requeue(struct qmgr *q, const char *id)
+{
+	struct qmgr_msg *m;
+
+	if (!queue_id_valid(id)) {
+		log_warn("ignoring a requeue request for a bad queue ID");
+		return;
+	}
+	if ((m = qmgr_msg_find(q, id)) == NULL)
+		m = qmgr_msg_add(q, id);
+	else if (m->state == QMGR_MSG_RUNNING) {
+		m->requeue = true; /* after this attempt */
+		return;
+	}
+	qmgr_requeue_start(m);
+}
+
 /* One poke: checks size, magic and version before it reads the ID. */
 static void
 qmgr_poke_one(struct qmgr *q, const char *p, size_t n)
@@ -271,6 +353,14 @@ qmgr_poke_one(struct qmgr *q, const char *p, size_t n)
 		memcpy(dom, p + QUEUE_POKE_HDR, dl);
 		dom[dl] = '\0';
 		qmgr_flush(q, dom);
+		return;
+	}
+	if (n > QUEUE_POKE_HDR && n - QUEUE_POKE_HDR < sizeof(id) &&
+	    memcmp(p, QUEUE_REQUEUE_MAGIC, 4) == 0 &&
+	    p[4] == QUEUE_POKE_VERSION) {
+		memcpy(id, p + QUEUE_POKE_HDR, n - QUEUE_POKE_HDR);
+		id[n - QUEUE_POKE_HDR] = '\0';
+		qmgr_requeue(q, id);
 		return;
 	}
 
@@ -372,7 +462,7 @@ qmgr_on_term(evutil_socket_t sig, short what, void *arg)
 static int
 qmgr_lock(const char *queue_dir)
 {
-	char *path = xasprintf("%s/%s", queue_dir, QMGR_LOCK_FILE);
+	char *path = xasprintf("%s/%s", queue_dir, QUEUE_LOCK_FILE);
 	int fd;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -71,6 +71,7 @@ struct qmgr_msg {
 	unsigned attempts_here; /* attempts made by this process */
 	struct qmgr_msg *next_pending;
 	bool pending_schedule;  /* respect_schedule of the pending start */
+	bool requeue; /* queue requeue came while it ran: redo it after */
 };
 
 enum qmgr_result {

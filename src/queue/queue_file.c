@@ -556,6 +556,40 @@ out:
 	return ret;
 }
 
+int
+queue_requeue(const char *queue_dir, const char *id)
+{
+	char msg[QUEUE_POKE_HDR + QUEUE_ID_MAX];
+	struct sockaddr_un sun;
+	socklen_t len;
+	size_t idlen = strlen(id);
+	int fd, dirfd = -1, ret = -1, saved;
+
+	if (idlen == 0 || idlen >= QUEUE_ID_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(msg, QUEUE_REQUEUE_MAGIC, 4);
+	msg[4] = QUEUE_POKE_VERSION;
+	memcpy(msg + QUEUE_POKE_HDR, id, idlen);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (queue_sock_addr(queue_dir, &sun, &len, &dirfd) == -1)
+		goto out;
+	if (sendto(fd, msg, QUEUE_POKE_HDR + idlen, MSG_NOSIGNAL,
+	        (struct sockaddr *)&sun, len) == -1)
+		goto out;
+	ret = 0;
+out:
+	saved = errno;
+	if (dirfd != -1)
+		(void)close(dirfd);
+	(void)close(fd);
+	errno = saved;
+	return ret;
+}
+
 static int
 queue_file_fail(struct buf *err, const char *path, int e, const char *why)
 {

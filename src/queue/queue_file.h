@@ -83,6 +83,9 @@ void queue_poke(const char *queue_dir, const char *id);
  * when not NULL): `mailwright queue flush`. 0, or -1 with errno (ENOENT
  * or ECONNREFUSED: no queue manager runs). Blocking send. */
 int queue_flush(const char *queue_dir, const char *domain) MW_MUST_CHECK;
+/* Asks the queue manager to drop the retry schedule of message id and try
+ * it now (`mailwright queue requeue`): as queue_flush. */
+int queue_requeue(const char *queue_dir, const char *id) MW_MUST_CHECK;
 
 /* Directories under queue_directory, mode 0700 but for maildrop/
  * (docs/queue.md). */
@@ -93,6 +96,7 @@ int queue_flush(const char *queue_dir, const char *domain) MW_MUST_CHECK;
 #define QUEUE_DIR_HOLD	   "hold"     /* expired: kept, not delivered */
 #define QUEUE_DIR_CORRUPT  "corrupt"  /* failed validation: kept for a human */
 #define QUEUE_SOCKET	   "qmgr.sock"
+#define QUEUE_LOCK_FILE    "qmgr.lock" /* flock()ed by the queue manager */
 
 /* Creates queue_dir and its subdirectories where missing (mode 0700;
  * maildrop/ 1733, and queue_dir itself searchable by all, 0711, so that

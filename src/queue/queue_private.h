@@ -15,6 +15,8 @@
 #define QUEUE_POKE_HDR     5
 /* A flush request: "MWQF", the version byte, then an optional domain. */
 #define QUEUE_FLUSH_MAGIC "MWQF"
+/* A requeue request: "MWQR", the version byte, then the queue ID. */
+#define QUEUE_REQUEUE_MAGIC "MWQR"
 
 /*
  * Fills sun_out with <queue_dir>/qmgr.sock. When that path does not fit in
