@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{ "newaliases", cli_newaliases, "compile the alias_maps files" },
 	{ "queue",      cli_queue,      "queue list|show|delete|hold|release|requeue|flush: the mail queue" },
 	{ "mailq",      cli_mailq,      "mailq [--json]: list the mail queue (as Postfix's mailq)" },
+	{ "sendmail",   cli_sendmail,   "sendmail [-t] [-i] [-f SENDER] [RCPT...]: post a message (sendmail(1))" },
 	{ "map",        cli_map,        "map FILE | map -q KEY FILE: compile or query a lookup table" },
 	{ NULL, NULL, NULL },
 };
@@ -87,6 +88,8 @@ main(int argc, char **argv)
 		return cli_newaliases(&ctx, argc, argv);
 	if (strcmp(prog, "mailq") == 0)
 		return cli_mailq(&ctx, argc, argv);
+	if (strcmp(prog, "sendmail") == 0)
+		return cli_sendmail(&ctx, argc, argv);
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {

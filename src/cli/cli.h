@@ -26,5 +26,8 @@ int cli_queue(const struct cli_ctx *ctx, int argc, char **argv);
 /* The queue in Postfix's mailq layout (`mailq [--json]`); as mailq and
  * sendmail -bp, exit statuses are sysexits(3)'s. */
 int cli_mailq(const struct cli_ctx *ctx, int argc, char **argv);
+/* sendmail(1): also chosen by argv[0] "sendmail", "mailq", "newaliases";
+ * exit statuses are sysexits(3)'s. */
+int cli_sendmail(const struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -104,6 +104,7 @@ struct conf {
 	/* SMTP server */
 	char *smtpd_banner;
 	uint64_t message_size_limit;
+	uint64_t header_size_limit; /* one header, as sendmail reads it */
 	uint64_t smtpd_recipient_limit;
 	uint64_t smtpd_timeout; /* seconds */
 	uint64_t smtpd_line_limit;

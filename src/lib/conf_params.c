@@ -163,6 +163,8 @@ const struct conf_param conf_params[] = {
 	    "The text after the 220 code of the SMTP greeting; RFC 5321 4.2 wants the host name first." },
 	{ "message_size_limit", CONF_SIZE, "10240000", CONF_KIB, 4 * CONF_KIB * CONF_KIB * CONF_KIB, CONF_FIELD(message_size_limit),
 	    "The largest message accepted, in bytes, announced with SIZE (RFC 1870)." },
+	{ "header_size_limit", CONF_SIZE, "102400", 1000, 16 * CONF_KIB * CONF_KIB, CONF_FIELD(header_size_limit),
+	    "The longest message header sendmail reads whole (folded lines together), in bytes; Postfix's default." },
 	{ "smtpd_recipient_limit", CONF_UINT, "1000", 1, 100000, CONF_FIELD(smtpd_recipient_limit),
 	    "The most recipients accepted per message; RFC 5321 4.5.3.1.8 asks for at least 100." },
 	{ "smtpd_timeout", CONF_TIME, "300s", 1, 3600, CONF_FIELD(smtpd_timeout),

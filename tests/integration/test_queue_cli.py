@@ -257,3 +257,28 @@ def test_not_the_mail_owner_is_told_how(relay):
                        timeout=60)
     assert r.returncode == 0, r.stderr
 
+
+def test_maildrop_is_listed_while_the_server_is_down(make_instance):
+    inst = make_instance(start=False)
+    tok = token()
+    r = subprocess.run([inst.bin, "-c", str(inst.conf), "sendmail", "-f",
+                        SENDER, USER1],
+                       input=b"Subject: %s\n\nqueued %s\n" % (tok.encode(),
+                                                              tok.encode()),
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    (it,) = json.loads(mailq(inst, "--json"))
+    assert it["queue_name"] == "maildrop"
+    assert re.fullmatch(r"[0-9a-f]{32}", it["queue_id"])
+    assert it["sender"] == SENDER
+    assert it["recipients"] == [{"address": USER1}]
+    out = mailq(inst)
+    assert out.splitlines()[1].startswith(it["queue_id"] + "  ")
+    r = queue(inst, "show", it["queue_id"])
+    assert r.returncode == 0 and "queued %s" % tok in r.stdout
+    assert "*** ENVELOPE RECORDS maildrop/" in r.stdout
+    r = queue(inst, "hold", it["queue_id"])
+    assert r.returncode == 1 and "maildrop/" in r.stderr
+    r = queue(inst, "delete", it["queue_id"])
+    assert r.returncode == 0, r.stderr
+    assert mailq(inst) == "Mail queue is empty\n"
