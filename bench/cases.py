@@ -18,10 +18,19 @@ and "smtps10" (implicit TLS), 2 KiB messages sent by smtp-tls-source, a new
 connection, TLS handshake and AUTH PLAIN per message, the first user of
 MT_USERS authenticating and the others receiving; "idletls" (PSS per idle
 submission session after STARTTLS and AUTH).
+Outbound (issue #8): "r10", "r50" (2 KiB messages at 10 and 50 sessions for
+a recipient in BENCH_RELAY_DOMAIN, default sink.test), "r50d" (the same at
+50 sessions, the recipients spread over the 50 domains d1..d50 of it) and
+"rbig" (100 KiB at 10 sessions), relayed by the server to Postfix's
+smtp-sink on 127.0.0.1:BENCH_SINK_PORT (default 3526), which this script
+starts for each case and which counts them; "qbig": 100,000 x 2 KiB queued
+and deferred with the sink down, then mailq, the queue manager's memory, a
+restart and the drain through the sink (see run_qbig; it needs
+BENCH_QUEUE_KIND and the variables of MailwrightQueue or PostfixQueue).
 Throughput is end to end: from the start of smtp-source until the last
-message is a file in a new/ directory. Results are merged into the JSON
-document --out (see report.py), so that run.sh can restart the server
-between cases.
+message is a file in a new/ directory (outbound: until the sink has counted
+it). Results are merged into the JSON document --out (see report.py), so
+that run.sh can restart the server between cases.
 """
 import argparse
 import base64
@@ -30,6 +39,7 @@ import json
 import os
 import resource
 import selectors
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -39,12 +49,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proctree  # noqa: E402
+from outbound import Sink, port_open, queue_ctl  # noqa: E402
 
 SMTP_SOURCE = os.environ.get("BENCH_SMTP_SOURCE", "/usr/sbin/smtp-source")
 SMTP_TLS_SOURCE = os.environ.get(
     "BENCH_SMTP_TLS_SOURCE",
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build",
                  "bench", "smtp-tls-source"))
+SINK_PORT = int(os.environ.get("BENCH_SINK_PORT", "3526"))
+RELAY_DOMAIN = os.environ.get("BENCH_RELAY_DOMAIN", "sink.test")
 FROM = os.environ.get("BENCH_FROM", "bench@example.org")
 HELO = "client.example"
 POLL = 0.025        # seconds between Maildir counts after the last 250
@@ -66,6 +79,17 @@ TLS_CASES = [
     ("smtps10", 5000, 10, "smtps"),
 ]
 IDLE_TLS_SESSIONS = 500
+# Outbound (issue #8): id, message size, message count at scale 1, parallel
+# sessions, recipient domains (1: RELAY_DOMAIN; n: d1..dn.RELAY_DOMAIN)
+RELAY_CASES = [
+    ("r10", 2048, 10000, 10, 1),
+    ("r50", 2048, 10000, 50, 1),
+    ("r50d", 2048, 10000, 50, 50),
+    ("rbig", 102400, 1000, 10, 1),
+]
+# qbig: messages queued at scale 1, the sessions that inject them
+QBIG_COUNT = 100000
+QBIG_SESSIONS = 50
 
 
 def log(msg):
@@ -156,24 +180,28 @@ def own_cpu_seconds():
 
 
 class LoadMeter:
-    """The CPU that neither the server nor the bench spent over a period:
-    other programs competing for the machine, in CPUs (1.0 = one CPU)."""
+    """The CPU that neither the server nor the bench (with its sink, if
+    any) spent over a period: other programs competing for the machine, in
+    CPUs (1.0 = one CPU)."""
 
-    def __init__(self, t):
-        self.t = t
+    def __init__(self, t, sink=None):
+        self.t, self.sink = t, sink
         self.start()
+
+    def _sink_cpu(self):
+        return self.sink.cpu_seconds() if self.sink else 0.0
 
     def start(self):
         self.t0 = time.monotonic()
         self.busy0 = proctree.system_busy_seconds()
         self.srv0 = proctree.tree_cpu_seconds(self.t.pids)
-        self.own0 = own_cpu_seconds()
+        self.own0 = own_cpu_seconds() + self._sink_cpu()
 
     def other_cpus(self):
         dt = time.monotonic() - self.t0
         busy = proctree.system_busy_seconds() - self.busy0
         srv = proctree.tree_cpu_seconds(self.t.pids) - self.srv0
-        own = own_cpu_seconds() - self.own0
+        own = own_cpu_seconds() + self._sink_cpu() - self.own0
         return max(0.0, busy - srv - own) / dt if dt > 0 else 0.0
 
 
@@ -214,20 +242,30 @@ def cpu_settled(t):
     return prev
 
 
-def run_throughput(t, cid, size, count, sessions, mode=None):
+def run_throughput(t, cid, size, count, sessions, mode=None, sink=None,
+                   rcpts=None):
     """mode None: smtp-source on the SMTP port; "starttls" or "smtps":
-    smtp-tls-source on the submission or smtps port."""
+    smtp-tls-source on the submission or smtps port. With a sink, the
+    messages go to rcpts (outside addresses the server relays to the sink)
+    and count when the sink has received them; else to the users of
+    MT_USERS and count when they are files in their Maildirs."""
     res = {"id": cid, "size": size, "count": count, "sessions": sessions,
            "error": None}
-    base = t.delivered()
+    counted = sink.count if sink else t.delivered
+    where = "the sink" if sink else "the Maildirs"
+    base = counted()
     target = base + count
-    plan = split_plan(sessions, count, t.sub_rcpts if mode else t.rcpts)
+    if rcpts is None:
+        rcpts = t.sub_rcpts if mode else t.rcpts
+    plan = split_plan(sessions, count, rcpts)
     errf = tempfile.TemporaryFile()
     if cid != "warm-up":
         res["other_cpus_before"] = wait_quiet(t, cid)
-    load = LoadMeter(t)
+    load = LoadMeter(t, sink)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu0 = proctree.tree_cpu_seconds(t.pids)
+    if sink:
+        sink_cpu0, sink_sess0 = sink.cpu_seconds(), sink.counters()[0]
     t0 = time.monotonic()
     for group in plan:
         procs = [subprocess.Popen(
@@ -245,21 +283,36 @@ def run_throughput(t, cid, size, count, sessions, mode=None):
             return res
     t_accept = time.monotonic()
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    n, last_n, last_change = t.delivered(), -1, time.monotonic()
+    n, last_n, last_change = counted(), -1, time.monotonic()
     while n < target:
         now = time.monotonic()
         if n != last_n:
             last_n, last_change = n, now
-        elif now - last_change > STALL or not t.alive():
+        elif (now - last_change > STALL or not t.alive() or
+              (sink and not sink.alive())):
             res["error"] = (f"only {n - base} of {count} messages reached "
-                            f"the Maildirs")
+                            f"{where}")
             log(f"{cid}: {res['error']}")
             return res
         time.sleep(POLL)
-        n = t.delivered()
+        n = counted()
     t_done = time.monotonic()
     other = load.other_cpus()
+    if sink:
+        sink_cpu1 = sink.cpu_seconds()
     cpu1 = cpu_settled(t)
+    if sink:
+        # A message the sink got twice (delivered again after its 250)
+        # shows up as more than counted, once the server has gone quiet.
+        sess, n = sink.counters()
+        res.update({
+            "sink_cpu_ms_per_msg": 1000.0 * (sink_cpu1 - sink_cpu0) / count,
+            "msgs_per_connection": count / max(1, sess - sink_sess0),
+            "extra_at_sink": n - target,
+        })
+        if n > target:
+            log(f"{cid}: the sink received {n - target} messages more than "
+                f"were sent")
     res.update({
         "accept_s": t_accept - t0,
         "deliver_s": t_done - t0,
@@ -275,6 +328,267 @@ def run_throughput(t, cid, size, count, sessions, mode=None):
         f"{res['msgs_per_s']:.1f} msgs/s, "
         f"{res['cpu_ms_per_msg']:.2f} ms server CPU/msg, "
         f"{other:.2f} CPUs used by other programs")
+    return res
+
+
+def relay_rcpts(domains):
+    """The outside recipients of an outbound case: one address in
+    RELAY_DOMAIN, or one in each of d1..dN.RELAY_DOMAIN."""
+    if domains <= 1:
+        return [f"bench@{RELAY_DOMAIN}"]
+    return [f"bench@d{i}.{RELAY_DOMAIN}" for i in range(1, domains + 1)]
+
+
+def run_relay(t, cid, size, count, sessions, domains):
+    """An outbound case: a new sink, a warm-up of 60 messages through it,
+    then the timed run, counted at the sink."""
+    rcpts = relay_rcpts(domains)
+    sink = Sink(SINK_PORT)
+    try:
+        sink.start()
+        run_throughput(t, "warm-up", 2048, 60, 10, sink=sink,
+                       rcpts=rcpts[:1])
+        res = run_throughput(t, cid, size, count, sessions, sink=sink,
+                             rcpts=rcpts)
+        res["domains"] = domains
+    except RuntimeError as e:
+        res = {"id": cid, "size": size, "count": count, "sessions": sessions,
+               "domains": domains, "error": str(e)}
+        log(f"{cid}: {e}")
+    finally:
+        sink.stop()
+    if res["error"] is None:
+        log(f"{cid}: sink: {res['msgs_per_connection']:.1f} messages per "
+            f"connection, {res['sink_cpu_ms_per_msg']:.2f} ms sink CPU/msg")
+    return res
+
+
+def send_local(t, rcpt, deadline_s=120.0):
+    """One small message to rcpt over SMTP, retried until accepted."""
+    msg = (f"From: <{FROM}>\r\nTo: <{rcpt}>\r\nSubject: after the restart"
+           f"\r\n\r\nIs the queue working?\r\n")
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            with smtplib.SMTP(t.host, t.port, HELO, timeout=60) as s:
+                s.sendmail(FROM, [rcpt], msg)
+                return
+        except (OSError, smtplib.SMTPException) as e:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the message to {rcpt} was not accepted "
+                                   f"after the restart: {e}")
+            time.sleep(0.05)
+
+
+def wait_for(what, cond, deadline_s, poll=0.05):
+    deadline = time.monotonic() + deadline_s
+    while not cond():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not after {deadline_s:g} s")
+        time.sleep(poll)
+
+
+def time_mailq(q, expect):
+    """Runs the target's mailq three times; returns (median seconds or
+    None, runs, note)."""
+    runs, note = [], None
+    for _ in range(3):
+        with tempfile.TemporaryFile() as out, \
+                tempfile.TemporaryFile() as err:
+            t0 = time.monotonic()
+            r = subprocess.run(q.mailq_argv(), stdin=subprocess.DEVNULL,
+                               stdout=out, stderr=err, timeout=600)
+            dt = time.monotonic() - t0
+            out.seek(0)
+            err.seek(0)
+            text, etext = out.read(), err.read()
+        if r.returncode != 0:
+            msg = etext.decode(errors="replace").strip()[:200]
+            return None, runs, (f"{' '.join(q.mailq_argv()[-2:])}: exit "
+                                f"{r.returncode}: {msg}")
+        n = q.mailq_count(text)
+        runs.append({"s": dt, "listed": n, "lines": text.count(b"\n"),
+                     "bytes": len(text)})
+        if n is not None and n != expect:
+            note = f"mailq listed {n} messages, {expect} queued"
+    return sorted(r["s"] for r in runs)[1], runs, note
+
+
+def run_qbig(t, count, sessions):
+    """A deep deferred queue (issue #8). With nothing listening on the
+    sink's port, count x 2 KiB messages for RELAY_DOMAIN are injected with
+    smtp-source; once every one is queued and deferred: mailq is timed
+    (3 runs, the median), the queue manager's PSS is taken (over the queued
+    messages), the server is restarted (from SIGTERM until a new message to
+    the first local user is in its Maildir), then the sink is started, the
+    queue flushed and the drain timed until the sink has counted all."""
+    res = {"id": "qbig", "size": 2048, "count": count, "sessions": sessions,
+           "error": None}
+    q = queue_ctl()
+    sink = Sink(SINK_PORT)
+    try:
+        if q is None:
+            raise RuntimeError("qbig restarts the server: it needs one "
+                               "that run.sh started (BENCH_QUEUE_KIND)")
+        res["kind"] = q.kind
+        if port_open("127.0.0.1", SINK_PORT):
+            raise RuntimeError(f"something listens on 127.0.0.1:{SINK_PORT}"
+                               f", where the sink must be down")
+        if q.queued():
+            raise RuntimeError(f"the queue is not empty ({q.queued()})")
+        # Does this build have a mailq? Asked of the empty queue.
+        r = subprocess.run(q.mailq_argv(), capture_output=True, timeout=60)
+        mailq_ok = r.returncode == 0
+        if not mailq_ok:
+            res["mailq_note"] = (
+                f"{' '.join(q.mailq_argv()[-2:])} failed (exit "
+                f"{r.returncode}): "
+                f"{r.stderr.decode(errors='replace').strip()[:200]}")
+            log(f"qbig: {res['mailq_note']}; no mailq figure")
+        qmgr = q.qmgr_pid(t)
+        res["qmgr_pss_idle_kib"] = proctree.pid_pss_kib(qmgr) if qmgr else None
+
+        # 1. Inject, the sink down.
+        res["other_cpus_before"] = wait_quiet(t, "qbig")
+        rcpt = relay_rcpts(1)[0]
+        cpu0, t0 = proctree.tree_cpu_seconds(t.pids), time.monotonic()
+        errf = tempfile.TemporaryFile()
+        for group in split_plan(sessions, count, [rcpt]):
+            procs = [subprocess.Popen(smtp_source_argv(t, r, s, m, 2048),
+                                      stdout=subprocess.DEVNULL, stderr=errf)
+                     for r, s, m in group]
+            rcs = [p.wait() for p in procs]
+            if any(rcs):
+                errf.seek(0)
+                msg = errf.read().decode(errors="replace")[-300:]
+                raise RuntimeError(f"smtp-source exit {rcs}: {msg}")
+        t_acc = time.monotonic()
+        res["accept_s"] = t_acc - t0
+        res["accept_msgs_per_s"] = count / (t_acc - t0)
+        log(f"qbig: {count} messages accepted in {res['accept_s']:.1f} s "
+            f"({res['accept_msgs_per_s']:.1f} msgs/s)")
+        last, last_change = -1, time.monotonic()
+        while True:
+            d, n = q.deferred(), q.queued()
+            if d >= count and n == count:
+                break
+            if d != last:
+                last, last_change = d, time.monotonic()
+            elif time.monotonic() - last_change > 120 or not t.alive():
+                raise RuntimeError(f"{d} of {count} messages deferred "
+                                   f"({n} queued)")
+            time.sleep(0.2)
+        res["deferred_after_s"] = time.monotonic() - t0
+        res["inject_cpu_ms_per_msg"] = 1000.0 * (
+            cpu_settled(t) - cpu0) / count
+        res["disk_bytes_per_msg"] = q.disk_bytes() / count
+
+        # 2. mailq and the queue manager's memory, on a settled queue.
+        res["other_cpus_mailq"] = wait_quiet(t, "qbig mailq")
+        qmgr = q.qmgr_pid(t)
+        if qmgr is None:
+            raise RuntimeError("no queue manager process found")
+        res["qmgr_pid"] = qmgr
+        res["qmgr_fd_limit"] = proctree.pid_nofile_limit(qmgr)
+        res["qmgr_pss_kib"] = proctree.pid_pss_kib(qmgr)
+        res["qmgr_bytes_per_msg"] = 1024.0 * res["qmgr_pss_kib"] / count
+        if res["qmgr_pss_idle_kib"] is not None:
+            res["qmgr_delta_bytes_per_msg"] = 1024.0 * (
+                res["qmgr_pss_kib"] - res["qmgr_pss_idle_kib"]) / count
+        log(f"qbig: {count} deferred; queue manager PSS "
+            f"{res['qmgr_pss_kib']:,} KiB "
+            f"({res['qmgr_bytes_per_msg']:.0f} bytes per queued message)")
+        res["mailq_s"] = None
+        if mailq_ok:
+            res["mailq_s"], res["mailq_runs"], note = time_mailq(q, count)
+            if note:
+                res["mailq_note"] = note
+            if res["mailq_s"] is not None:
+                log(f"qbig: mailq {res['mailq_s']:.2f} s")
+            else:
+                log(f"qbig: {note}")
+
+        # 3. Restart: stop, start, until a new local message is delivered.
+        res["other_cpus_restart"] = wait_quiet(t, "qbig restart")
+        base = t.delivered()
+        t0 = time.monotonic()
+        q.stop(t)
+        t_stopped = time.monotonic()
+        t.pids = q.start(t)
+        wait_for("SMTP port after the restart",
+                 lambda: port_open(t.host, t.port), 120, 0.01)
+        t_listen = time.monotonic()
+        send_local(t, t.rcpts[0])
+        wait_for("local delivery after the restart",
+                 lambda: t.delivered() > base, 300, 0.01)
+        t_done = time.monotonic()
+        res.update({"stop_s": t_stopped - t0, "listen_s": t_listen - t0,
+                    "restart_s": t_done - t0})
+        log(f"qbig: restart {res['restart_s']:.2f} s (stopped after "
+            f"{res['stop_s']:.2f} s, listening after {res['listen_s']:.2f} s)")
+
+        # 4. Drain: the sink up, a flush, until the sink has counted all.
+        # Nothing is due before the flush (the first retry is
+        # minimal_backoff_time after the deferral, 300 s in both); what
+        # the sink receives before it is counted apart.
+        res["other_cpus_before_drain"] = wait_quiet(t, "qbig drain")
+        sink.start()
+        load = LoadMeter(t, sink)
+        cpu0, sink_cpu0 = proctree.tree_cpu_seconds(t.pids), sink.cpu_seconds()
+        t0 = time.monotonic()
+        res["at_sink_before_flush"] = sink.count()
+        r = subprocess.run(q.flush_argv(), capture_output=True, timeout=120)
+        if r.returncode != 0:
+            raise RuntimeError(f"flush: exit {r.returncode}: "
+                               f"{r.stderr.decode(errors='replace')[:200]}")
+        n, last, last_change = sink.count(), -1, time.monotonic()
+        stalled = False
+        while n < count:
+            if n != last:
+                last, last_change = n, time.monotonic()
+            elif time.monotonic() - last_change > STALL or not t.alive() \
+                    or not sink.alive():
+                stalled = True
+                break
+            time.sleep(POLL)
+            n = sink.count()
+        # Stalled: the figures are those of the messages that arrived, up
+        # to the last one, and the case is marked failed.
+        t_done = time.monotonic() if not stalled else last_change
+        other, sink_cpu1 = load.other_cpus(), sink.cpu_seconds()
+        cpu1 = cpu_settled(t)
+        if stalled:
+            res["error"] = (f"drain: only {n} of {count} messages reached "
+                            f"the sink in {t_done - t0:.1f} s, then none for "
+                            f"{STALL:g} s ({q.queued()} still queued)")
+            log(f"qbig: {res['error']}")
+        res.update({
+            "drain_count": n,
+            "drain_s": t_done - t0,
+            "drain_msgs_per_s": n / (t_done - t0),
+            "drain_cpu_ms_per_msg": 1000.0 * (cpu1 - cpu0) / max(1, n),
+            "drain_sink_cpu_ms_per_msg": 1000.0 * (sink_cpu1 - sink_cpu0)
+            / max(1, n),
+            "other_cpus": other,
+        })
+        if not stalled:
+            try:
+                wait_for("queue empty after the drain",
+                         lambda: q.queued() == 0, 30)
+            except RuntimeError:
+                pass
+        res["left_in_queue"] = q.queued()
+        res["extra_at_sink"] = max(0, sink.count() - count)
+        log(f"qbig: drained {n} of {count} in {res['drain_s']:.1f} s "
+            f"({res['drain_msgs_per_s']:.1f} msgs/s, "
+            f"{res['drain_cpu_ms_per_msg']:.2f} ms server CPU/msg); "
+            f"{res['left_in_queue']} left in the queue, "
+            f"{res['extra_at_sink']} extra at the sink")
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        res["error"] = str(e)
+        log(f"qbig: {e}")
+    finally:
+        sink.stop()
     return res
 
 
@@ -466,10 +780,27 @@ def main():
         out = {"label": a.label, "scale": scale, "maildir_root": t.root,
                "note": a.note, "cases": [], "idle": None}
     out.setdefault("idletls", None)
+    out.setdefault("qbig", None)
     known = {c[0]: c for c in CASES}
     known_tls = {c[0]: c for c in TLS_CASES}
+    known_relay = {c[0]: c for c in RELAY_CASES}
     failed = False
     for cid in a.cases.split(","):
+        if cid == "qbig":
+            res = run_qbig(t, max(100, int(QBIG_COUNT * scale)),
+                           QBIG_SESSIONS)
+            out["qbig"] = merge_run(out["qbig"], res, "drain_msgs_per_s")
+            failed |= res["error"] is not None
+            continue
+        if cid in known_relay:
+            _, size, count, sessions, domains = known_relay[cid]
+            res = run_relay(t, cid, size, max(sessions, int(count * scale)),
+                            sessions, domains)
+            old = [c for c in out["cases"] if c["id"] == cid]
+            out["cases"] = [c for c in out["cases"] if c["id"] != cid] + [
+                merge_run(old[0] if old else None, res, "msgs_per_s")]
+            failed |= res["error"] is not None
+            continue
         if cid == "idle":
             res = run_idle(t, max(10, int(IDLE_SESSIONS * scale)))
             out["idle"] = merge_run(out["idle"], res, "kib_per_session")

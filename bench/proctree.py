@@ -87,3 +87,46 @@ def system_busy_seconds():
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
     return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / CLK_TCK
+
+
+def pid_cpu_seconds(pid):
+    """utime+stime of one process (its threads), in seconds; 0 if gone."""
+    st = _read_stat(pid)
+    return 0.0 if st is None else (st[1] + st[2]) / CLK_TCK
+
+
+def pid_alive(pid):
+    """True while pid runs: not gone, not a zombie waiting to be reaped
+    (kill(pid, 0) succeeds on a zombie, and an orphan's zombie may wait a
+    while for its new parent)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    return data[data.rfind(b")") + 2:][:1] not in (b"Z", b"X")
+
+
+def pid_pss_kib(pid):
+    """Pss of one process in KiB (0 if gone)."""
+    return _pss_kib(pid)
+
+
+def pid_comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def pid_nofile_limit(pid):
+    """The soft RLIMIT_NOFILE of a process (None if unknown)."""
+    try:
+        with open(f"/proc/{pid}/limits") as f:
+            for line in f:
+                if line.startswith("Max open files"):
+                    return int(line.split()[3])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

@@ -6,7 +6,10 @@ mailwright / reference and the targets of issue #3: at least 3x the
 reference's throughput at 10 and 50 sessions, never slower at 1 session,
 at most 1/10 of its memory per idle SMTP session; and of issue #4: at least
 3x its submission throughput with TLS + AUTH, at most 1/10 of its memory per
-idle TLS session after AUTH.
+idle TLS session after AUTH; and of issue #8: relayed through a sink, at
+least 2.5x its throughput at 10 and 50 sessions and over 50 domains at most
+0.4x its CPU per message; with 100,000 deferred messages, mailq in under 2 s
+and at most 1 KiB of queue-manager memory per queued message.
 """
 import argparse
 import json
@@ -23,11 +26,21 @@ TITLES = {
     "sub10": "submission STARTTLS + AUTH, 10 sessions",
     "sub50": "submission STARTTLS + AUTH, 50 sessions",
     "smtps10": "smtps implicit TLS + AUTH, 10 sessions",
+    "r10": "relay 2 KiB, 10 sessions",
+    "r50": "relay 2 KiB, 50 sessions",
+    "r50d": "relay 2 KiB, 50 sessions, 50 domains",
+    "rbig": "relay 100 KiB, 10 sessions",
 }
+RELAY = ("r10", "r50", "r50d", "rbig")  # counted at the sink (issue #8)
 # minimum throughput ratio mailwright / reference, per case
 THROUGHPUT_TARGET = {"s1": 1.0, "s10": 3.0, "s50": 3.0,
-                     "sub10": 3.0, "sub50": 3.0, "smtps10": 3.0}
+                     "sub10": 3.0, "sub50": 3.0, "smtps10": 3.0,
+                     "r10": 2.5, "r50": 2.5, "r50d": 2.5}
+# maximum ratio of server CPU per message mailwright / reference
+CPU_TARGET = {"r10": 0.4, "r50": 0.4, "r50d": 0.4}
 MEMORY_TARGET = 0.1  # maximum ratio per idle session
+MAILQ_TARGET_S = 2.0  # mailq on the deep queue, mailwright (issue #8)
+QMGR_TARGET_BYTES = 1024  # queue-manager PSS per queued message (issue #8)
 
 
 def filesystem(path):
@@ -123,6 +136,10 @@ def fmt(v, digits=1):
     return "—" if v is None else f"{v:,.{digits}f}"
 
 
+def fmt_ratio(v, digits=2):
+    return "—" if v is None else f"{v:,.{digits}f}×"
+
+
 def ratio(a, b):
     if a is None or b is None or b == 0:
         return None
@@ -155,7 +172,8 @@ def one_table(res):
     ]
     if res.get("note"):
         lines[1:1] = ["", res["note"]]
-    for c in sorted(res["cases"], key=lambda c: list(TITLES).index(c["id"])):
+    for c in sorted((c for c in res["cases"] if c["id"] not in RELAY),
+                    key=lambda c: list(TITLES).index(c["id"])):
         if c.get("error"):
             lines.append(f"| {TITLES[c['id']]} | {c['count']:,} | failed: "
                          f"{c['error'][:80]} | | | | | |")
@@ -167,9 +185,82 @@ def one_table(res):
             f"| {fmt(c['deliver_s'], 2)} "
             f"| {fmt(c['client_cpu_ms_per_msg'], 2)} "
             f"| {fmt(c.get('other_cpus'), 2)} |")
+    if len(lines) == (6 if res.get("note") else 4):
+        del lines[-2:]  # no inbound case: no empty table
+    lines += relay_table([c for c in res["cases"] if c["id"] in RELAY])
     for key, what in (("idle", "SMTP sessions"),
                       ("idletls", "TLS sessions after AUTH")):
         lines += idle_table(res.get(key), what)
+    lines += qbig_table(res.get("qbig"))
+    return lines
+
+
+def relay_table(cases):
+    if not cases:
+        return []
+    lines = ["", "| outbound case | messages | msgs/s | server CPU ms/msg "
+             "| accepted after s | at the sink after s | messages per "
+             "connection | sink CPU ms/msg | client CPU ms/msg "
+             "| other load, CPUs |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for c in sorted(cases, key=lambda c: RELAY.index(c["id"])):
+        if c.get("error"):
+            lines.append(f"| {TITLES[c['id']]} | {c['count']:,} | failed: "
+                         f"{c['error'][:80]} | | | | | | | |")
+            continue
+        extra = c.get("extra_at_sink") or 0
+        lines.append(
+            f"| {TITLES[c['id']]} | {c['count']:,} | {fmt(c['msgs_per_s'])}"
+            f"{spread(c, 'msgs_per_s')} "
+            f"| {fmt(c['cpu_ms_per_msg'], 2)} | {fmt(c['accept_s'], 2)} "
+            f"| {fmt(c['deliver_s'], 2)}"
+            f"{f' ({extra:+,} at the sink)' if extra else ''} "
+            f"| {fmt(c.get('msgs_per_connection'))} "
+            f"| {fmt(c.get('sink_cpu_ms_per_msg'), 2)} "
+            f"| {fmt(c['client_cpu_ms_per_msg'], 2)} "
+            f"| {fmt(c.get('other_cpus'), 2)} |")
+    return lines
+
+
+# (key, what, digits) of the qbig details, in order
+QBIG_ROWS = [
+    ("accept_msgs_per_s", "accepted with the sink down, msgs/s", 1),
+    ("inject_cpu_ms_per_msg", "server CPU to accept and defer, ms/msg", 2),
+    ("deferred_after_s", "all deferred after, s", 1),
+    ("disk_bytes_per_msg", "queue on disk, bytes per message", 0),
+    ("mailq_s", "mailq, s (median of 3)", 2),
+    ("qmgr_fd_limit", "queue manager's open-file limit (soft)", 0),
+    ("qmgr_pss_idle_kib", "queue manager PSS, empty queue, KiB", 0),
+    ("qmgr_pss_kib", "queue manager PSS, all queued, KiB", 0),
+    ("qmgr_bytes_per_msg", "queue manager PSS per queued message, bytes", 0),
+    ("qmgr_delta_bytes_per_msg",
+     "queue manager PSS growth per queued message, bytes", 0),
+    ("stop_s", "restart: stopped after, s", 2),
+    ("listen_s", "restart: SMTP port answers after, s", 2),
+    ("restart_s", "restart: a new local message delivered after, s", 2),
+    ("drain_count", "drain: messages at the sink", 0),
+    ("drain_s", "drain: the last of them after, s", 1),
+    ("drain_msgs_per_s", "drain after flush, msgs/s", 1),
+    ("drain_cpu_ms_per_msg", "drain, server CPU ms/msg", 2),
+    ("drain_sink_cpu_ms_per_msg", "drain, sink CPU ms/msg", 2),
+    ("left_in_queue", "left in the queue after the drain", 0),
+    ("extra_at_sink", "received at the sink more than queued", 0),
+    ("other_cpus", "other load during the drain, CPUs", 2),
+]
+
+
+def qbig_table(q):
+    if not q:
+        return []
+    lines = ["", f"| deferred queue, {q['count']:,} x 2 KiB | value |",
+             "|---|--:|"]
+    if q.get("error"):
+        lines.append(f"| failed | {q['error'][:120]} |")
+    for key, what, digits in QBIG_ROWS:
+        if key in q:
+            lines.append(f"| {what} | {fmt(q[key], digits)} |")
+    if q.get("mailq_note"):
+        lines.append(f"| mailq note | {q['mailq_note'][:160]} |")
     return lines
 
 
@@ -202,23 +293,113 @@ def verdict(r, limit, at_least):
 
 def side_by_side(mw, ref):
     m, r = case_map(mw), case_map(ref)
+    lines = inbound_side_by_side(mw, ref, m, r)
+    lines += relay_side_by_side(mw, ref, m, r)
+    lines += qbig_side_by_side(mw, ref)
+    return lines
+
+
+def relay_side_by_side(mw, ref, m, r):
+    ids = [c for c in RELAY if c in m or c in r]
+    if not ids:
+        return []
+    lines = [
+        "",
+        f"| outbound, counted at the sink | {mw['label']} msgs/s "
+        f"| {ref['label']} msgs/s | ratio | target "
+        f"| {mw['label']} CPU ms/msg | {ref['label']} CPU ms/msg | ratio "
+        "| target |",
+        "|---|--:|--:|--:|---|--:|--:|--:|---|",
+    ]
+    for cid in ids:
+        a, b = val(m.get(cid), "msgs_per_s"), val(r.get(cid), "msgs_per_s")
+        ca = val(m.get(cid), "cpu_ms_per_msg")
+        cb = val(r.get(cid), "cpu_ms_per_msg")
+        tp, cp = ratio(a, b), ratio(ca, cb)
+        lines.append(
+            f"| {TITLES[cid]} | {fmt(a)} | {fmt(b)} | {fmt_ratio(tp)} "
+            f"| {verdict(tp, THROUGHPUT_TARGET.get(cid), True)} "
+            f"| {fmt(ca, 2)} | {fmt(cb, 2)} | {fmt_ratio(cp)} "
+            f"| {verdict(cp, CPU_TARGET.get(cid), False)} |")
+    return lines
+
+
+def absolute(v, limit, unit, below=True):
+    if v is None:
+        return "not measured"
+    ok = v < limit if below else v <= limit
+    sign = "<" if below else "≤"
+    return f"{sign} {limit:g} {unit} {'met' if ok else 'MISSED'}"
+
+
+def qbig_side_by_side(mw, ref):
+    a, b = mw.get("qbig"), ref.get("qbig")
+    if not a and not b:
+        return []
+    n = (a or b)["count"]
+
+    def v(q, key):  # a failed run may still have its first figures
+        return q.get(key) if q else None
+    rows = [
+        ("accepted with the sink down, msgs/s", "accept_msgs_per_s", 1,
+         "—"),
+        ("mailq, s", "mailq_s", 2,
+         absolute(v(a, "mailq_s"), MAILQ_TARGET_S, "s")),
+        ("queue manager PSS per queued message, bytes",
+         "qmgr_bytes_per_msg", 0,
+         absolute(v(a, "qmgr_bytes_per_msg"), QMGR_TARGET_BYTES, "bytes",
+                  False)),
+        ("queue manager PSS growth per queued message, bytes",
+         "qmgr_delta_bytes_per_msg", 0, "—"),
+        ("restart until a new local message is delivered, s", "restart_s",
+         2, "—"),
+        ("drain: messages at the sink", "drain_count", 0, "—"),
+        ("drain after flush, msgs/s", "drain_msgs_per_s", 1, "—"),
+        ("drain, server CPU ms/msg", "drain_cpu_ms_per_msg", 2, "—"),
+    ]
+    lines = [
+        "",
+        f"| {n:,} deferred messages | {mw['label']} | {ref['label']} "
+        "| ratio | target |",
+        "|---|--:|--:|--:|---|",
+    ]
+    for what, key, digits, target in rows:
+        x, y = v(a, key), v(b, key)
+        lines.append(f"| {what} | {fmt(x, digits)} | {fmt(y, digits)} "
+                     f"| {fmt_ratio(ratio(x, y))} | {target} |")
+    if n != 100000:
+        lines.append(f"\nThe targets of issue #8 are for 100,000 messages; "
+                     f"these figures are for {n:,} (BENCH_SCALE).")
+    for q, label in ((a, mw["label"]), (b, ref["label"])):
+        if q and q.get("error"):
+            lines.append(f"\n{label}'s qbig failed: {q['error'][:200]}")
+        if q and q.get("mailq_note"):
+            lines.append(f"\n{label}: {q['mailq_note'][:200]}")
+    return lines
+
+
+def inbound_side_by_side(mw, ref, m, r):
     lines = [
         f"| case | {mw['label']} msgs/s | {ref['label']} msgs/s | ratio "
         f"| target | {mw['label']} CPU ms/msg | {ref['label']} CPU ms/msg "
         "| ratio |",
         "|---|--:|--:|--:|---|--:|--:|--:|",
     ]
+    rows = 0
     for cid in TITLES:
-        if cid not in m and cid not in r:
+        if cid in RELAY or (cid not in m and cid not in r):
             continue
         a, b = val(m.get(cid), "msgs_per_s"), val(r.get(cid), "msgs_per_s")
         ca = val(m.get(cid), "cpu_ms_per_msg")
         cb = val(r.get(cid), "cpu_ms_per_msg")
         tp = ratio(a, b)
+        rows += 1
         lines.append(
             f"| {TITLES[cid]} | {fmt(a)} | {fmt(b)} | {fmt(tp, 2)}× "
             f"| {verdict(tp, THROUGHPUT_TARGET.get(cid), True)} "
             f"| {fmt(ca, 2)} | {fmt(cb, 2)} | {fmt(ratio(ca, cb), 2)}× |")
+    if not rows:
+        lines = []
     for key, what, after in (
             ("idle", "SMTP", "banner + EHLO"),
             ("idletls", "TLS",
@@ -258,7 +439,11 @@ def main():
                              for k, v in counts.items()))
     lines.append("- smtp-source (TLS cases: smtp-tls-source), a new "
                  "connection per message; throughput counts until the last "
-                 "message is a file in new/")
+                 "message is a file in new/ (outbound: until smtp-sink has "
+                 "counted it)")
+    q = [r["qbig"] for r in res if r.get("qbig")]
+    if q:
+        lines.append(f"- deferred queue: {q[0]['count']:,} x 2 KiB")
     n = max([len(c.get("runs", [])) for r in res for c in r["cases"] +
              [r[k] for k in ("idle", "idletls") if r.get(k)]] or [1])
     if n > 1:

@@ -1,7 +1,8 @@
 #!/bin/bash
 # `make bench`: end-to-end SMTP throughput, server CPU per message and memory
 # per idle SMTP session (issue #3), the same for submission with STARTTLS or
-# implicit TLS and AUTH (issue #4), for mailwright, the reference Postfix +
+# implicit TLS and AUTH (issue #4), outbound relay throughput through a sink
+# and a deep deferred queue (issue #8), for mailwright, the reference Postfix +
 # Dovecot stack, or both in one sitting. Builds nothing: `make bench` has
 # already built build/mailwright. See docs/PERFORMANCE.md for the method.
 #
@@ -15,7 +16,9 @@
 #
 # BENCH_SCALE=0.1 runs a tenth of the messages and idle sessions; BENCH_CASES
 # picks cases (idle,s1,s10,s50,big, and the TLS + AUTH cases of issue #4,
-# sub10,sub50,smtps10,idletls, driven by build/bench/smtp-tls-source);
+# sub10,sub50,smtps10,idletls, driven by build/bench/smtp-tls-source; the
+# outbound cases of issue #8, r10,r50,r50d,rbig (relayed to Postfix's
+# smtp-sink on 127.0.0.1:$REF_SINK_PORT, 3526, for both targets) and qbig);
 # BENCH_REPEAT=3 runs each three times and
 # reports the median; MAILWRIGHT_BIN overrides the binary;
 # BENCH_KEEP=1 keeps the temporary mailwright instance. The Markdown table goes
@@ -28,6 +31,14 @@ PY=/usr/bin/python3
 MW=${MAILWRIGHT_BIN:-$TOP/build/mailwright}
 REFSTACK=${REFSTACK:-$(cd "$TOP/../shared/refstack" 2>/dev/null && pwd || true)}
 SMTP_SOURCE=${BENCH_SMTP_SOURCE:-/usr/sbin/smtp-source}
+SMTP_SINK=${BENCH_SMTP_SINK:-/usr/sbin/smtp-sink}
+# The outbound cases relay to a sink on this port, for both targets: the
+# refstack's transport map names it (env.sh), mailwright's is written here.
+SINK_PORT=$( { [ -n "$REFSTACK" ] && . "$REFSTACK/env.sh" 2>/dev/null; } || true
+	echo "${REF_SINK_PORT:-3526}")
+export BENCH_SINK_PORT=$SINK_PORT BENCH_SMTP_SINK=$SMTP_SINK
+RELAY_DOMAIN=sink.test
+export BENCH_RELAY_DOMAIN=$RELAY_DOMAIN
 export BENCH_SMTP_TLS_SOURCE=${BENCH_SMTP_TLS_SOURCE:-$TOP/build/bench/smtp-tls-source}
 STAMP=$(date +%Y-%m-%d-%H%M%S)
 RESULTS=$HERE/results
@@ -62,11 +73,19 @@ REF_STARTED=0
 
 log() { echo "bench: $*" >&2; }
 
+# True while pid $1 runs: a zombie does not (kill -0 succeeds on one, and
+# the orphan of a master restarted by qbig is reaped by init, when it is).
+alive() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st:0:1}" != Z ]
+}
+
 stop_mailwright() {
 	[ -n "$MW_PID" ] || return 0
 	kill -TERM "$MW_PID" 2>/dev/null || true
-	for _ in $(seq 300); do kill -0 "$MW_PID" 2>/dev/null || break; sleep 0.1; done
-	if kill -0 "$MW_PID" 2>/dev/null; then
+	for _ in $(seq 300); do alive "$MW_PID" || break; sleep 0.1; done
+	if alive "$MW_PID"; then
 		log "mailwright $MW_PID ignored SIGTERM for 30 s, sending SIGKILL"
 		kill -KILL "$MW_PID" 2>/dev/null || true
 	fi
@@ -134,11 +153,16 @@ open(path, "w").write("\n".join(out) + "\n")
 EOF
 }
 
-CASES=${BENCH_CASES:-idle,s1,s10,s50,big,sub10,sub50,smtps10,idletls}
+CASES=${BENCH_CASES:-idle,s1,s10,s50,big,sub10,sub50,smtps10,idletls,r10,r50,r50d,rbig,qbig}
 case ,$CASES, in
 *,sub*|*,smtps*)
 	[ -x "$BENCH_SMTP_TLS_SOURCE" ] || {
 		log "$BENCH_SMTP_TLS_SOURCE missing: run make build"; exit 1; } ;;
+esac
+case ,$CASES, in
+*,r10,*|*,r50,*|*,r50d,*|*,rbig,*|*,qbig,*)
+	[ -x "$SMTP_SINK" ] || {
+		log "$SMTP_SINK missing (Debian package postfix; run make deps)"; exit 1; } ;;
 esac
 # BENCH_REPEAT=N runs the whole list N times over (round robin, so that a
 # change in the machine's load spreads over all cases); the report takes
@@ -169,11 +193,16 @@ start_mailwright() {
 		sub=127.0.0.1:$MW_SUB_PORT
 		smtps=127.0.0.1:$MW_SMTPS_PORT
 	fi
+	# The refstack's outbound route (refstack/setup.sh): mail for sink.test
+	# and its subdomains is relayed to the bench's sink.
+	printf '%s smtp:[127.0.0.1]:%s\n.%s smtp:[127.0.0.1]:%s\n' \
+	    "$RELAY_DOMAIN" "$SINK_PORT" "$RELAY_DOMAIN" "$SINK_PORT" >"$dir/transport"
 	# Like the reference stack, lift the per-client connection limit so
 	# that 1,000 sessions from 127.0.0.1 fit.
 	set_param "$cf" "smtpd_listen=127.0.0.1:$MW_PORT" "submission_listen=$sub" \
 	    "smtps_listen=$smtps" imap_listen= imaps_listen= pop3_listen= pop3s_listen= \
-	    smtpd_client_connection_count_limit=0
+	    smtpd_client_connection_count_limit=0 "relay_domains=$RELAY_DOMAIN" \
+	    "transport_maps=texthash:$dir/transport"
 	for i in 1 2 3; do
 		echo "secret-$i" | "$MW" -c "$cf" user add "user$i@example.test" \
 		    >>"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; return 1; }
@@ -208,12 +237,22 @@ bench_mailwright() {
 		*) start_mailwright "$dir" || return 1 ;;
 		esac
 		log "mailwright: case $c on 127.0.0.1:$MW_PORT, master pid $MW_PID"
+		rm -f "$WORK/mw.pid"
 		MT_HOST=127.0.0.1 MT_SMTP_PORT=$MW_PORT MT_DOMAIN=example.test \
 		MT_SUBMISSION_PORT=$MW_SUB_PORT MT_SMTPS_PORT=$MW_SMTPS_PORT \
 		MT_USERS="user1@example.test:secret-1,user2@example.test:secret-2,user3@example.test:secret-3" \
 		BENCH_MAILDIR_ROOT=$dir/mail BENCH_PIDS=$MW_PID \
+		BENCH_QUEUE_KIND=mailwright BENCH_MW_BIN=$MW BENCH_MW_CONF=$dir/mailwright.cf \
+		BENCH_QUEUE_DIR=$dir/queue BENCH_MW_LOG=$WORK/serve.log \
+		BENCH_MW_PIDFILE=$WORK/mw.pid \
 		    run_cases mailwright "$WORK/mailwright.json" "$c" \
 		    "A new instance for each case, SMTP on loopback, the binary $MW." || rc=1
+		if [ -s "$WORK/mw.pid" ]; then
+			# qbig restarted the instance: the old master is gone
+			# (reap it), the new one is the bench's to stop.
+			wait "$MW_PID" 2>/dev/null || true
+			MW_PID=$(cat "$WORK/mw.pid")
+		fi
 		stop_mailwright
 		[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$dir"
 	done
@@ -231,8 +270,24 @@ ref_running() {
 	    for p in $REF_PIDS; do kill -0 "$p" || exit 1; done) 2>/dev/null
 }
 
+# While the refstack is down: mail left in its queue (by an earlier case
+# that failed, or qbig cut short) would be relayed into the next case's sink
+# when Postfix starts, so it goes.
+purge_ref_queue() {
+	local d q n
+	d=$(. "$REFSTACK/env.sh"; echo "$REFSTACK_DIR")
+	q=$(postconf -c "$d/postfix" -h queue_directory 2>/dev/null) || return 0
+	n=$(find "$q"/maildrop "$q"/incoming "$q"/active "$q"/deferred "$q"/hold \
+	    -type f 2>/dev/null | wc -l)
+	[ "$n" -gt 0 ] || return 0
+	log "reference: removing $n messages left in its queue $q"
+	# postsuper deletes, then may fail to open the log; its count says.
+	postsuper -c "$d/postfix" -d ALL >&2 || true
+}
+
 # Like mailwright, each case gets a freshly started stack whose users'
-# Maildirs (and Dovecot's indexes in them) were removed while it was down.
+# Maildirs (and Dovecot's indexes in them) were removed while it was down,
+# and whose queue is empty.
 # A stack someone else started is used as it is and left running: its
 # Maildirs are counted from where they stand, never touched.
 bench_ref() {
@@ -249,14 +304,16 @@ bench_ref() {
 		"$REFSTACK/setup.sh" >&2
 		for c in ${RUNS//,/ }; do
 			(. "$REFSTACK/env.sh"; rm -rf "${REF_MAILDIR_ROOT:?}/$MT_DOMAIN")
+			purge_ref_queue
 			"$REFSTACK/start.sh" >"$WORK/refstack.log" 2>&1 || {
 				cat "$WORK/refstack.log" >&2; return 1; }
 			REF_STARTED=1
 			log "reference: case $c"
 			(. "$REFSTACK/env.sh"
 			BENCH_MAILDIR_ROOT=$REF_MAILDIR_ROOT BENCH_PIDS=$REF_PIDS \
+			BENCH_QUEUE_KIND=postfix BENCH_POSTFIX_CONF=$REFSTACK_DIR/postfix \
 			    run_cases "Postfix+Dovecot" "$WORK/ref.json" "$c" \
-			    "The refstack, started afresh for each case with empty Maildirs.") || rc=1
+			    "The refstack, started afresh for each case with empty Maildirs and an empty queue.") || rc=1
 			stop_ref
 		done
 	fi
