@@ -521,29 +521,31 @@ out:
 	errno = saved;
 }
 
-int
-queue_flush(const char *queue_dir, const char *domain)
+/* Sends one request (magic, version, payload) to the queue manager and
+ * waits for the kernel to take it. 0 or -1 with errno. */
+static int
+queue_request(const char *queue_dir, const char *magic, const char *payload,
+    size_t plen, size_t pmax)
 {
 	char msg[QUEUE_POKE_HDR + 256];
 	struct sockaddr_un sun;
 	socklen_t len;
-	size_t dlen = domain != NULL ? strlen(domain) : 0;
 	int fd, dirfd = -1, ret = -1, saved;
 
-	if (dlen >= 256) {
+	if (plen >= pmax || plen > sizeof(msg) - QUEUE_POKE_HDR) {
 		errno = EINVAL;
 		return -1;
 	}
-	memcpy(msg, QUEUE_FLUSH_MAGIC, 4);
+	memcpy(msg, magic, 4);
 	msg[4] = QUEUE_POKE_VERSION;
-	if (dlen > 0)
-		memcpy(msg + QUEUE_POKE_HDR, domain, dlen);
+	if (plen > 0)
+		memcpy(msg + QUEUE_POKE_HDR, payload, plen);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
 	if (queue_sock_addr(queue_dir, &sun, &len, &dirfd) == -1)
 		goto out;
-	if (sendto(fd, msg, QUEUE_POKE_HDR + dlen, MSG_NOSIGNAL,
+	if (sendto(fd, msg, QUEUE_POKE_HDR + plen, MSG_NOSIGNAL,
 	        (struct sockaddr *)&sun, len) == -1)
 		goto out;
 	ret = 0;
@@ -557,37 +559,23 @@ out:
 }
 
 int
+queue_flush(const char *queue_dir, const char *domain)
+{
+	return queue_request(queue_dir, QUEUE_FLUSH_MAGIC, domain,
+	    domain != NULL ? strlen(domain) : 0, 256);
+}
+
+int
 queue_requeue(const char *queue_dir, const char *id)
 {
-	char msg[QUEUE_POKE_HDR + QUEUE_ID_MAX];
-	struct sockaddr_un sun;
-	socklen_t len;
 	size_t idlen = strlen(id);
-	int fd, dirfd = -1, ret = -1, saved;
 
-	if (idlen == 0 || idlen >= QUEUE_ID_MAX) {
+	if (idlen == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	memcpy(msg, QUEUE_REQUEUE_MAGIC, 4);
-	msg[4] = QUEUE_POKE_VERSION;
-	memcpy(msg + QUEUE_POKE_HDR, id, idlen);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd == -1)
-		return -1;
-	if (queue_sock_addr(queue_dir, &sun, &len, &dirfd) == -1)
-		goto out;
-	if (sendto(fd, msg, QUEUE_POKE_HDR + idlen, MSG_NOSIGNAL,
-	        (struct sockaddr *)&sun, len) == -1)
-		goto out;
-	ret = 0;
-out:
-	saved = errno;
-	if (dirfd != -1)
-		(void)close(dirfd);
-	(void)close(fd);
-	errno = saved;
-	return ret;
+	return queue_request(
+	    queue_dir, QUEUE_REQUEUE_MAGIC, id, idlen, QUEUE_ID_MAX);
 }
 
 static int

@@ -18,8 +18,8 @@ xtext_is_xchar(unsigned char c)
 /* RFC 3461 4: hexchar = ASCII "+" immediately followed by two upper case
  * hexadecimal digits. Lower case is taken too (RFC 5321 4.5.1 spirit, and
  * what the server's parameter check lets through): we encode upper case. */
-static int
-xtext_hex(unsigned char c)
+int
+xtext_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -74,8 +74,8 @@ xtext_decode(const char *p, size_t n, struct buf *out)
 
 		if (c == '+') {
 			if (n - i < 3 ||
-			    (hi = xtext_hex((unsigned char)p[i + 1])) == -1 ||
-			    (lo = xtext_hex((unsigned char)p[i + 2])) == -1 ||
+			    (hi = xtext_hexval((unsigned char)p[i + 1])) == -1 ||
+			    (lo = xtext_hexval((unsigned char)p[i + 2])) == -1 ||
 			    (hi == 0 && lo == 0))
 				goto fail;
 			c = (unsigned char)(hi << 4 | lo);

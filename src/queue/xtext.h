@@ -20,11 +20,15 @@ struct buf;
  */
 int xtext_encode(const char *s, size_t n, struct buf *out) MW_MUST_CHECK;
 
+/* The value of a hex digit (either case), or -1. */
+int xtext_hexval(unsigned char c);
+
 /*
  * Appends the decoding of the xtext p[0..n) (empty is fine). -1 with
  * nothing appended: EINVAL on malformed input (a byte outside "!".."~",
- * '=', a '+' not followed by two UPPER-case hex digits as RFC 3461 4
- * says, or "+00", a decoded NUL), ENOBUFS past out->max.
+ * '=', a '+' not followed by two hex digits (RFC 3461 4 says upper case;
+ * lower case is taken too), or "+00", a decoded NUL), ENOBUFS past
+ * out->max.
  */
 int xtext_decode(const char *p, size_t n, struct buf *out) MW_MUST_CHECK;
 

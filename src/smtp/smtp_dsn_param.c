@@ -128,18 +128,6 @@ dsn_is_qchar(unsigned char c)
 	return c >= 0x21 && c <= 0x7e && c != '+' && c != '=' && c != '\\';
 }
 
-static int
-dsn_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* C0, DEL and C1 controls */
 static bool
 dsn_is_control(uint32_t cp)
@@ -196,7 +184,7 @@ dsn_decode_utf8_addr(const char *p, size_t n, struct buf *out)
 				goto inval;
 			cp = 0;
 			for (d = 0, k = i + 3; k < n && p[k] != '}'; k++, d++) {
-				h = dsn_hexval((unsigned char)p[k]);
+				h = xtext_hexval((unsigned char)p[k]);
 				if (h == -1 || d == DSN_HEXPOINT_MAX)
 					goto inval;
 				cp = cp << 4 | (uint32_t)h;
