@@ -141,8 +141,8 @@ route_parse_entry(const char *s, struct route *out, const char **errstr_out)
 		    : "mail for this destination is deferred";
 		size_t i;
 
-		out->transport = (s[0] == 'e' || s[0] == 'E') ? ROUTE_ERROR
-		                                              : ROUTE_RETRY;
+		out->transport =
+		    (s[0] == 'e' || s[0] == 'E') ? ROUTE_ERROR : ROUTE_RETRY;
 		(void)snprintf(out->text, sizeof(out->text), "%s", t);
 		for (i = 0; out->text[i] != '\0'; i++)
 			if ((unsigned char)out->text[i] < 0x20 ||
@@ -160,9 +160,9 @@ route_describe(const struct route *rt, char *out, size_t outsz)
 	switch (rt->transport) {
 	case ROUTE_SMTP:
 		if (rt->port != 0)
-			(void)snprintf(out, outsz, rt->mx ? "smtp:%s:%u"
-			                                  : "smtp:[%s]:%u",
-			    rt->host, rt->port);
+			(void)snprintf(out, outsz,
+			    rt->mx ? "smtp:%s:%u" : "smtp:[%s]:%u", rt->host,
+			    rt->port);
 		else
 			(void)snprintf(out, outsz,
 			    rt->mx ? "smtp:%s" : "smtp:[%s]", rt->host);
@@ -252,7 +252,8 @@ router_new(const struct conf *conf, struct buf *err)
 	r->transport =
 	    xcalloc(conf->transport_maps.n + 1, sizeof(*r->transport));
 	for (i = 0; i < conf->transport_maps.n; i++) {
-		r->transport[i] = maptable_open(conf->transport_maps.items[i], err);
+		r->transport[i] =
+		    maptable_open(conf->transport_maps.items[i], err);
 		if (r->transport[i] == NULL)
 			goto fail;
 		r->ntransport++;
@@ -283,11 +284,10 @@ router_new(const struct conf *conf, struct buf *err)
 		    log_sanitize_str(conf->relayhost), why);
 		goto fail;
 	}
-	if (route_parse_entry(conf->default_transport, &r->deflt, &why) ==
-	        -1 ||
-	    (r->deflt.transport == ROUTE_LOCAL && (why = "local: is not a "
-	                                                 "default transport")))
-	{
+	if (route_parse_entry(conf->default_transport, &r->deflt, &why) == -1 ||
+	    (r->deflt.transport == ROUTE_LOCAL &&
+	        (why = "local: is not a "
+	               "default transport"))) {
 		buf_reset(err);
 		(void)!buf_printf(err,
 		    "default_transport: \"%s\": %s (write smtp, smtp:nexthop "
@@ -304,8 +304,8 @@ fail:
 /* Looks key up in the transport tables: 0 found (entry in val), 1 not
  * found, -1 failure. */
 static int
-router_table_get(struct router *r, const char *key, struct buf *val,
-    struct buf *err)
+router_table_get(
+    struct router *r, const char *key, struct buf *val, struct buf *err)
 {
 	size_t i;
 	int rc;
@@ -320,8 +320,8 @@ router_table_get(struct router *r, const char *key, struct buf *val,
 
 /* transport(5) lookup order; 0 found, 1 not found, -1 failure. */
 static int
-router_transport_find(struct router *r, const char *address,
-    const char *domain, struct buf *val, struct buf *err)
+router_transport_find(struct router *r, const char *address, const char *domain,
+    struct buf *val, struct buf *err)
 {
 	struct buf key;
 	const char *d;
@@ -355,8 +355,8 @@ router_is_relay_domain(struct router *r, const char *domain)
 	size_t i;
 	int rc;
 
-	if (route_domain_listed((const char *const *)r->relay_names,
-	        r->nrelay_names, domain))
+	if (route_domain_listed(
+	        (const char *const *)r->relay_names, r->nrelay_names, domain))
 		return ROUTE_YES;
 	if (r->nrelay_tables == 0)
 		return ROUTE_NO;
@@ -385,8 +385,8 @@ router_is_relay_domain(struct router *r, const char *domain)
 }
 
 int
-router_lookup(struct router *r, const char *address, struct route *out,
-    struct buf *err)
+router_lookup(
+    struct router *r, const char *address, struct route *out, struct buf *err)
 {
 	const char *at = strrchr(address, '@');
 	const char *domain = at != NULL ? at + 1 : "";

@@ -60,10 +60,10 @@ struct route {
  * "error:text", "retry:text". Both fill out (a nexthop only its host, port
  * and mx) and return 0, or -1 with a static reason in errstr_out.
  */
-int route_parse_nexthop(const char *s, struct route *out,
-    const char **errstr_out) MW_MUST_CHECK;
-int route_parse_entry(const char *s, struct route *out,
-    const char **errstr_out) MW_MUST_CHECK;
+int route_parse_nexthop(
+    const char *s, struct route *out, const char **errstr_out) MW_MUST_CHECK;
+int route_parse_entry(
+    const char *s, struct route *out, const char **errstr_out) MW_MUST_CHECK;
 
 /* Opens the tables of transport_maps and relay_domains and checks
  * relayhost and default_transport. NULL with one line in err. */
@@ -89,8 +89,8 @@ enum route_answer {
 enum route_answer router_is_relay_domain(struct router *r, const char *domain);
 
 /* As router_is_relay_domain, over a list and without tables (pure). */
-bool route_domain_listed(const char *const *items, size_t n,
-    const char *domain);
+bool route_domain_listed(
+    const char *const *items, size_t n, const char *domain);
 
 /* "smtp:[host]:port" style text of a route, for logs. */
 void route_describe(const struct route *rt, char *out, size_t outsz);

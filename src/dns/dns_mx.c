@@ -57,8 +57,7 @@ dns_mx_rdata(const unsigned char *d, size_t len, struct dns_mx *out)
 }
 
 void
-dns_mx_order(struct dns_mx *v, size_t n, uint64_t (*rnd)(void *),
-    void *rnd_arg)
+dns_mx_order(struct dns_mx *v, size_t n, uint64_t (*rnd)(void *), void *rnd_arg)
 {
 	size_t i, j, k;
 	struct dns_mx t;
@@ -113,8 +112,8 @@ dns_addr_is_own(const struct sockaddr_storage *ss,
 }
 
 static void
-dns_mx_push(struct dns_mx_plan *p, size_t *cap, unsigned pref,
-    const char *host, const struct sockaddr_storage *ss, socklen_t len)
+dns_mx_push(struct dns_mx_plan *p, size_t *cap, unsigned pref, const char *host,
+    const struct sockaddr_storage *ss, socklen_t len)
 {
 	if (p->n == *cap) {
 		*cap = *cap ? *cap * 2 : 8;
@@ -156,8 +155,8 @@ dns_mx_host_addrs(struct dns_resolver *r, const char *host,
 	for (i = 0; i < nfam; i++) {
 		struct dns_answer a;
 
-		dns_query(r, host, fam[i] == AF_INET ? DNS_TYPE_A : DNS_TYPE_AAAA,
-		    &a);
+		dns_query(r, host,
+		    fam[i] == AF_INET ? DNS_TYPE_A : DNS_TYPE_AAAA, &a);
 		if (a.status == DNS_TEMPFAIL)
 			temp = true;
 		else if (a.status == DNS_NODATA && st == DNS_NXDOMAIN)
@@ -298,7 +297,8 @@ dns_mx_resolve_hosts(struct dns_resolver *r, const char *domain,
 			continue;
 		}
 		for (k = 0; k < n; k++)
-			if (o->mx && dns_addr_is_own(&addrs[k], o->own, o->nown))
+			if (o->mx &&
+			    dns_addr_is_own(&addrs[k], o->own, o->nown))
 				break;
 		if (k < n) {
 			/* RFC 5321 5.1: drop this MX and every one that is
@@ -387,13 +387,13 @@ dns_mx_plan(struct dns_resolver *r, const char *domain,
 	switch (a.status) {
 	case DNS_OK:
 		secure = a.secure;
-		mx = xcalloc(a.n < DNS_MX_RECORDS_MAX ? a.n + 1
-		                                      : DNS_MX_RECORDS_MAX,
+		mx = xcalloc(
+		    a.n < DNS_MX_RECORDS_MAX ? a.n + 1 : DNS_MX_RECORDS_MAX,
 		    sizeof(*mx));
 		for (i = 0; i < a.n && nmx < DNS_MX_RECORDS_MAX; i++) {
 			if (a.len[i] < 0 ||
-			    dns_mx_rdata(a.data[i], (size_t)a.len[i], &mx[nmx]) ==
-			        -1)
+			    dns_mx_rdata(
+			        a.data[i], (size_t)a.len[i], &mx[nmx]) == -1)
 				continue; /* malformed: ignored */
 			if (mx[nmx].host[0] == '\0')
 				null = true; /* RFC 7505 3: "." */

@@ -30,13 +30,13 @@ struct dns_mx {
 
 /* Parses MX rdata (RFC 1035 3.3.9: 16-bit preference, uncompressed
  * name). 0 or -1 when malformed. */
-int dns_mx_rdata(const unsigned char *d, size_t len, struct dns_mx *out)
-    MW_MUST_CHECK;
+int dns_mx_rdata(
+    const unsigned char *d, size_t len, struct dns_mx *out) MW_MUST_CHECK;
 
 /* Sorts v by preference; equal preferences in an order drawn from rnd
  * (RFC 5321 5.1: "randomize them to spread the load"). */
-void dns_mx_order(struct dns_mx *v, size_t n, uint64_t (*rnd)(void *),
-    void *rnd_arg);
+void dns_mx_order(
+    struct dns_mx *v, size_t n, uint64_t (*rnd)(void *), void *rnd_arg);
 
 /* One address to try. */
 struct dns_mx_addr {
@@ -72,11 +72,11 @@ struct dns_mx_plan {
 
 /* Which addresses: inet_protocols and smtp_address_preference. */
 struct dns_mx_opts {
-	bool mx;           /* false: host is a host ([host]): no MX lookup */
-	unsigned port;     /* of every address */
-	bool v4, v6;       /* inet_protocols */
-	int prefer;        /* 0 any, 4 or 6: that family first per host */
-	size_t max_addrs;  /* 0: no limit */
+	bool mx;          /* false: host is a host ([host]): no MX lookup */
+	unsigned port;    /* of every address */
+	bool v4, v6;      /* inet_protocols */
+	int prefer;       /* 0 any, 4 or 6: that family first per host */
+	size_t max_addrs; /* 0: no limit */
 	/* RFC 7672 2.2: look up the TLSA records of each host whose MX and
 	 * address lookups were secure */
 	bool dane;

@@ -35,8 +35,7 @@ tls_level_parse(const char *s)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(tls_level_names) / sizeof(*tls_level_names);
-	     i++)
+	for (i = 0; i < sizeof(tls_level_names) / sizeof(*tls_level_names); i++)
 		if (strcmp(s, tls_level_names[i]) == 0)
 			return (int)i;
 	return -1;
@@ -88,8 +87,8 @@ tls_client_new(const struct conf *conf, struct buf *err)
 	}
 	if (ca != NULL && ca[0] != '\0') {
 		if (SSL_CTX_load_verify_locations(tc->ctx, ca, NULL) != 1) {
-			(void)!buf_printf(err,
-			    "smtp_tls_CAfile: cannot load %s: ", ca);
+			(void)!buf_printf(
+			    err, "smtp_tls_CAfile: cannot load %s: ", ca);
 			tls_error_text(err);
 			goto fail;
 		}

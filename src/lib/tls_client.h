@@ -24,7 +24,8 @@ enum tls_level {
 	TLS_LEVEL_MAY,     /* STARTTLS when offered; no checks */
 	TLS_LEVEL_ENCRYPT, /* TLS required; no checks */
 	TLS_LEVEL_VERIFY,  /* TLS, a trusted chain, the name checked */
-	TLS_LEVEL_SECURE,  /* as verify (names: the nexthop and its subdomains) */
+	TLS_LEVEL_SECURE,  /* as verify (names: the nexthop and its subdomains)
+	                    */
 	/* RFC 7672: per MX host, with usable secure TLSA records TLS
 	 * authenticated by them; else encrypt or may (dns_tlsa.h). As a
 	 * connection's level: TLS matched against the records added with

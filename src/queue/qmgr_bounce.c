@@ -48,7 +48,8 @@ qmgr_bounce_host(const char *relay)
 /* Does the recipient's NOTIFY (RFC 3461 4.1) ask for a report of this
  * kind? Without NOTIFY: failures only (RFC 3461 5.2.1 default). */
 static bool
-qmgr_bounce_wanted(const struct queue_env *env, const struct qmgr_bounce_item *b)
+qmgr_bounce_wanted(
+    const struct queue_env *env, const struct qmgr_bounce_item *b)
 {
 	unsigned n = env->notify != NULL ? env->notify[b->rcpt] : 0;
 
@@ -62,8 +63,8 @@ qmgr_bounce_wanted(const struct queue_env *env, const struct qmgr_bounce_item *b
 /* Appends the original message (all of it for RET=FULL, else its header
  * section) to qm, streamed from the queue file. */
 static int
-qmgr_bounce_copy(struct qmgr_job *j, struct queue_msg *qm, bool full,
-    struct buf *err)
+qmgr_bounce_copy(
+    struct qmgr_job *j, struct queue_msg *qm, bool full, struct buf *err)
 {
 	uint64_t left = queue_file_body_size(j->qf);
 	uint64_t off = queue_file_body_offset(j->qf);
@@ -142,8 +143,8 @@ qmgr_bounce_send(struct qmgr_job *j, enum qmgr_dsn_kind kind, struct buf *err)
 	hosts = xcalloc(j->nbounce + 1, sizeof(*hosts));
 	for (i = 0; i < j->nbounce; i++) {
 		const struct qmgr_bounce_item *b = &j->bounces[i];
-		const char *orcpt = env->orcpt != NULL ? env->orcpt[b->rcpt]
-		                                       : NULL;
+		const char *orcpt =
+		    env->orcpt != NULL ? env->orcpt[b->rcpt] : NULL;
 
 		if (qmgr_item_kind(b) != kind || !qmgr_bounce_wanted(env, b))
 			continue;
@@ -196,12 +197,12 @@ qmgr_bounce_send(struct qmgr_job *j, enum qmgr_dsn_kind kind, struct buf *err)
 	buf_init(&out, QMGR_BOUNCE_MAX);
 	from = xasprintf("%s@%s", conf->bounce_sender_name, conf->myhostname);
 	msgid = xasprintf("<%llu.%s.%s@%s>", (unsigned long long)now, j->id,
-	    kind == QMGR_DSN_FAILED    ? "bounce"
-	    : kind == QMGR_DSN_DELAYED ? "delay"
-	                               : "notice",
+	    kind == QMGR_DSN_FAILED        ? "bounce"
+	        : kind == QMGR_DSN_DELAYED ? "delay"
+	                                   : "notice",
 	    conf->myhostname);
-	boundary = xasprintf("%s.%llu/%s", j->id, (unsigned long long)now,
-	    conf->myhostname);
+	boundary = xasprintf(
+	    "%s.%llu/%s", j->id, (unsigned long long)now, conf->myhostname);
 	memset(&r, 0, sizeof(r));
 	r.reporting_mta = conf->myhostname;
 	r.mail_name = conf->mail_name;
@@ -255,9 +256,9 @@ qmgr_bounce_send(struct qmgr_job *j, enum qmgr_dsn_kind kind, struct buf *err)
 	}
 	/* Postfix: "ID: sender non-delivery notification: NEWID" */
 	log_info("%s: sender %s notification: %s", j->id,
-	    kind == QMGR_DSN_FAILED    ? "non-delivery"
-	    : kind == QMGR_DSN_DELAYED ? "delay"
-	                               : "delivery status",
+	    kind == QMGR_DSN_FAILED        ? "non-delivery"
+	        : kind == QMGR_DSN_DELAYED ? "delay"
+	                                   : "delivery status",
 	    queue_msg_id(qm));
 	queue_poke(q->queue_dir, queue_msg_id(qm));
 	ret = 0;

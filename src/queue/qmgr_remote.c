@@ -64,9 +64,9 @@ struct qmgr_dest {
 	enum tls_level tls;
 	struct qmgr_delivery *head, *tail; /* waiting */
 	size_t nwaiting;
-	size_t active;  /* connections */
-	size_t window;  /* connections allowed now */
-	size_t fails;   /* failed connections since the last success */
+	size_t active; /* connections */
+	size_t window; /* connections allowed now */
+	size_t fails;  /* failed connections since the last success */
 	double dead_until;
 	char dead_why[1024];
 	char *sasl_user, *sasl_pass; /* smtp_sasl_password_maps */
@@ -118,8 +118,8 @@ qmgr_remote_own(struct qmgr_remote *r, const struct conf *conf)
 		bool any = false;
 		unsigned port;
 
-		if (net_parse_hostport(conf->smtpd_listen.items[i], &ss, &len,
-		        &err) == -1)
+		if (net_parse_hostport(
+		        conf->smtpd_listen.items[i], &ss, &len, &err) == -1)
 			continue;
 		port = net_addr_port((struct sockaddr *)&ss);
 		if (ss.ss_family == AF_INET)
@@ -131,7 +131,8 @@ qmgr_remote_own(struct qmgr_remote *r, const struct conf *conf)
 		if (!any) {
 			if (r->nown == cap) {
 				cap = cap ? cap * 2 : 8;
-				r->own = xreallocarray(r->own, cap, sizeof(*r->own));
+				r->own =
+				    xreallocarray(r->own, cap, sizeof(*r->own));
 			}
 			r->own[r->nown++] = ss;
 			continue;
@@ -145,7 +146,8 @@ qmgr_remote_own(struct qmgr_remote *r, const struct conf *conf)
 				continue;
 			if (r->nown == cap) {
 				cap = cap ? cap * 2 : 8;
-				r->own = xreallocarray(r->own, cap, sizeof(*r->own));
+				r->own =
+				    xreallocarray(r->own, cap, sizeof(*r->own));
 			}
 			memset(&r->own[r->nown], 0, sizeof(r->own[r->nown]));
 			memcpy(&r->own[r->nown], p->ifa_addr,
@@ -181,8 +183,8 @@ qmgr_remote_init(struct qmgr *q, struct buf *err)
 		return -1;
 	if ((r->tls = tls_client_new(conf, err)) == NULL)
 		return -1;
-	r->tls_policy = xcalloc(conf->smtp_tls_policy_maps.n + 1,
-	    sizeof(*r->tls_policy));
+	r->tls_policy =
+	    xcalloc(conf->smtp_tls_policy_maps.n + 1, sizeof(*r->tls_policy));
 	for (i = 0; i < conf->smtp_tls_policy_maps.n; i++) {
 		r->tls_policy[i] =
 		    maptable_open(conf->smtp_tls_policy_maps.items[i], err);
@@ -190,10 +192,10 @@ qmgr_remote_init(struct qmgr *q, struct buf *err)
 			return -1;
 		r->ntls_policy++;
 	}
-	r->sasl_maps = xcalloc(conf->smtp_sasl_password_maps.n + 1,
-	    sizeof(*r->sasl_maps));
-	for (i = 0; conf->smtp_sasl_auth_enable &&
-	     i < conf->smtp_sasl_password_maps.n;
+	r->sasl_maps =
+	    xcalloc(conf->smtp_sasl_password_maps.n + 1, sizeof(*r->sasl_maps));
+	for (i = 0;
+	     conf->smtp_sasl_auth_enable && i < conf->smtp_sasl_password_maps.n;
 	     i++) {
 		r->sasl_maps[i] =
 		    maptable_open(conf->smtp_sasl_password_maps.items[i], err);
@@ -206,7 +208,7 @@ qmgr_remote_init(struct qmgr *q, struct buf *err)
 	r->v6 = strcmp(conf->inet_protocols, "ipv4") != 0;
 	r->prefer = strcmp(conf->smtp_address_preference, "ipv6") == 0 ? 6
 	    : strcmp(conf->smtp_address_preference, "ipv4") == 0       ? 4
-	                                                              : 0;
+	                                                               : 0;
 	qmgr_remote_own(r, conf);
 	r->env.base = q->base;
 	r->env.dns_pool = r->dns_pool;
@@ -357,8 +359,8 @@ qmgr_dest_sasl(struct qmgr_remote *r, struct qmgr_dest *d)
 	buf_init(&err, 512);
 	for (k = 0; k < nk; k++)
 		for (i = 0; i < r->nsasl_maps; i++) {
-			int rc = maptable_lookup(r->sasl_maps[i], keys[k], &val,
-			    &err);
+			int rc = maptable_lookup(
+			    r->sasl_maps[i], keys[k], &val, &err);
 
 			if (rc == -1)
 				log_warn("smtp_sasl_password_maps: %s",
@@ -435,8 +437,7 @@ qmgr_state_write_run(void *arg)
 {
 	struct qmgr_state_write *w = arg;
 
-	w->err = fs_atomic_write(w->path, w->data.data, w->data.len, 0600) ==
-	        -1
+	w->err = fs_atomic_write(w->path, w->data.data, w->data.len, 0600) == -1
 	    ? errno
 	    : 0;
 }
@@ -473,7 +474,8 @@ qmgr_state_flush(struct qmgr_remote *r, struct qmgr_job *j)
 	w = xcalloc(1, sizeof(*w));
 	w->r = r;
 	w->j = j;
-	w->path = xasprintf("%s/%s/%s", r->q->queue_dir, QUEUE_DIR_DEFER, j->id);
+	w->path =
+	    xasprintf("%s/%s/%s", r->q->queue_dir, QUEUE_DIR_DEFER, j->id);
 	buf_init(&w->data, (size_t)64 * 1024 * 1024);
 	if (qmgr_state_encode(j->st, &w->data) == -1) {
 		log_warn("%s: cannot encode the delivery state", j->id);
@@ -518,7 +520,8 @@ qmgr_delivery_done(struct qmgr_remote *r, struct qmgr_delivery *dv)
 			.id = j->id,
 			.to = d->address,
 			.orig_to = env->rcpts[d->rcpt],
-			.relay = dv->cm.relay[0] != '\0' ? dv->cm.relay : "none",
+			.relay =
+			    dv->cm.relay[0] != '\0' ? dv->cm.relay : "none",
 			.dsn = cr->dsn[0] != '\0' ? cr->dsn : "4.0.0",
 			.status = names[cr->status],
 			.text = cr->text,
@@ -545,8 +548,8 @@ qmgr_delivery_done(struct qmgr_remote *r, struct qmgr_delivery *dv)
 		d->diag = cr->diag[0] != '\0' ? xstrdup(cr->diag) : NULL;
 		d->dsn_passed = dv->cm.dsn_passed;
 		free(d->relay);
-		d->relay = dv->cm.relay[0] != '\0' &&
-		        strcmp(dv->cm.relay, "none") != 0
+		d->relay =
+		    dv->cm.relay[0] != '\0' && strcmp(dv->cm.relay, "none") != 0
 		    ? xstrdup(dv->cm.relay)
 		    : NULL;
 	}
@@ -698,8 +701,8 @@ qmgr_remote_kick(struct qmgr_remote *r)
 		    r->active < conf->default_process_limit) {
 			dv = qmgr_dest_pop(d);
 			memset(&cd, 0, sizeof(cd));
-			(void)snprintf(cd.host, sizeof(cd.host), "%s",
-			    d->route.host);
+			(void)snprintf(
+			    cd.host, sizeof(cd.host), "%s", d->route.host);
 			cd.mx = &d->mx;
 			cd.tls = d->tls;
 			cd.sasl_user = d->sasl_user;
@@ -713,7 +716,8 @@ qmgr_remote_kick(struct qmgr_remote *r)
 			cn->c = smtp_client_start(
 			    &r->env, &cd, &dv->cm, &qmgr_client_ops, cn);
 			if (r->nconns == r->capconns) {
-				r->capconns = r->capconns ? r->capconns * 2 : 16;
+				r->capconns =
+				    r->capconns ? r->capconns * 2 : 16;
 				r->conns = xreallocarray(
 				    r->conns, r->capconns, sizeof(*r->conns));
 			}
@@ -723,11 +727,12 @@ qmgr_remote_kick(struct qmgr_remote *r)
 }
 
 static void
-qmgr_delivery_queue(struct qmgr_remote *r, struct qmgr_dest *d,
-    struct qmgr_delivery *dv)
+qmgr_delivery_queue(
+    struct qmgr_remote *r, struct qmgr_dest *d, struct qmgr_delivery *dv)
 {
 	if (r->q->stopping) {
-		qmgr_delivery_settle(r, dv, "4.3.0", "mail system is shutting down");
+		qmgr_delivery_settle(
+		    r, dv, "4.3.0", "mail system is shutting down");
 		return;
 	}
 	if (d->dead_until > qmgr_now()) {
@@ -767,10 +772,10 @@ qmgr_remote_submit(struct qmgr *q, struct qmgr_job *j)
 		dv->cm.arg = dv;
 		dv->dest = qmgr_dest_get(r, &j->rd[i]);
 		dv->t_queued = qmgr_now();
-		dv->cm.rcpts = xcalloc(limit < j->nrd ? limit : j->nrd,
-		    sizeof(*dv->cm.rcpts));
-		dv->rd = xcalloc(limit < j->nrd ? limit : j->nrd,
-		    sizeof(*dv->rd));
+		dv->cm.rcpts = xcalloc(
+		    limit < j->nrd ? limit : j->nrd, sizeof(*dv->cm.rcpts));
+		dv->rd =
+		    xcalloc(limit < j->nrd ? limit : j->nrd, sizeof(*dv->rd));
 		for (k = i; k < j->nrd && dv->cm.nrcpt < limit; k++) {
 			if (taken[k] || strcmp(j->rd[k].key, j->rd[i].key) != 0)
 				continue;

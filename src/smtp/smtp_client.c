@@ -39,8 +39,8 @@
 #include "lib/xalloc.h"
 #include "queue/queue_file.h"
 #include "queue/xtext.h"
-#include "smtp/smtp_dotstuff.h"
 #include "smtp/smtp_client_private.h"
+#include "smtp/smtp_dotstuff.h"
 #include "smtp/smtp_downgrade.h"
 #include "smtp/smtp_reply.h"
 
@@ -80,8 +80,8 @@ smtp_client_timeout(struct smtp_client *c, unsigned secs)
 }
 
 /* Sends one command line; the caller adds CRLF-free text. */
-void
-smtp_client_send(struct smtp_client *c, const char *fmt, ...) MW_PRINTF(2, 3);
+void smtp_client_send(struct smtp_client *c, const char *fmt, ...)
+    MW_PRINTF(2, 3);
 
 void
 smtp_client_send(struct smtp_client *c, const char *fmt, ...)
@@ -143,8 +143,8 @@ smtp_client_reply_dsn(const struct smtp_reply *r, char *out, size_t outsz)
 
 /* "host H[A] said: <reply> (in reply to X command)" */
 void
-smtp_client_reply_text(struct smtp_client *c, const char *in_reply_to, char *text,
-    size_t textsz, char *diag, size_t diagsz)
+smtp_client_reply_text(struct smtp_client *c, const char *in_reply_to,
+    char *text, size_t textsz, char *diag, size_t diagsz)
 {
 	struct buf b;
 
@@ -211,8 +211,8 @@ sc_close_bev(struct smtp_client *c)
  * without a result are deferred with why and the session ends.
  */
 static void
-sc_conn_fail(struct smtp_client *c, const char *dsn, const char *why,
-    bool next_ok)
+sc_conn_fail(
+    struct smtp_client *c, const char *dsn, const char *why, bool next_ok)
 {
 	smtp_client_fmt(c->last_err, sizeof(c->last_err), "%s", why);
 	c->last_dane = false;
@@ -278,10 +278,12 @@ smtp_client_idle(struct smtp_client *c)
 {
 	struct smtp_client_msg *m = NULL;
 	bool fresh = c->env->reuse_time_limit == 0 ||
-	    smtp_client_now() - c->t_connected < (double)c->env->reuse_time_limit;
+	    smtp_client_now() - c->t_connected <
+	        (double)c->env->reuse_time_limit;
 
-	if (fresh && (c->env->reuse_count_limit == 0 ||
-	                 c->nmsgs < c->env->reuse_count_limit))
+	if (fresh &&
+	    (c->env->reuse_count_limit == 0 ||
+	        c->nmsgs < c->env->reuse_count_limit))
 		m = c->ops->next(c->arg, c);
 	if (m != NULL) {
 		c->msg = m;
@@ -436,8 +438,8 @@ sc_auth_reply(struct smtp_client *c)
 		buf_init(&b64, 4096);
 		if (sc_b64(&b64, v, strlen(v)) == -1) {
 			buf_free(&b64);
-			sc_conn_fail(c, "4.7.0", "SASL credentials too long",
-			    false);
+			sc_conn_fail(
+			    c, "4.7.0", "SASL credentials too long", false);
 			return;
 		}
 		smtp_client_send(c, "%s", buf_cstr(&b64));
@@ -453,9 +455,11 @@ sc_auth_reply(struct smtp_client *c)
 	}
 	/* Postfix (smtp_sasl_auth_soft_bounce = yes): a failed login is
 	 * a temporary failure, so that fixing the password loses no mail */
-	smtp_client_reply_text(c, "AUTH command", text, sizeof(text), diag, sizeof(diag));
-	smtp_client_fmt(why, sizeof(why), "SASL authentication failed; server %s said: %s",
-	    c->peer_noport, diag);
+	smtp_client_reply_text(
+	    c, "AUTH command", text, sizeof(text), diag, sizeof(diag));
+	smtp_client_fmt(why, sizeof(why),
+	    "SASL authentication failed; server %s said: %s", c->peer_noport,
+	    diag);
 	log_warn("%s", why);
 	sc_conn_fail(c, "4.7.0", why, true);
 }
@@ -496,20 +500,20 @@ sc_reply(struct smtp_client *c)
 	switch (c->state) {
 	case SC_GREETING:
 		if (code != 220) {
-			smtp_client_reply_text(c, "initial greeting", text, sizeof(text),
-			    diag, sizeof(diag));
+			smtp_client_reply_text(c, "initial greeting", text,
+			    sizeof(text), diag, sizeof(diag));
 			smtp_client_fmt(text, sizeof(text),
 			    "host %s refused to talk to me: %s", c->peer_noport,
 			    diag);
 			smtp_client_reply_dsn(&c->reply, dsn, sizeof(dsn));
 			if (code >= 500 && !c->env->skip_5xx_greeting) {
-				smtp_client_settle(c, SMTP_RCPT_BOUNCED, dsn, text,
-				    diag);
+				smtp_client_settle(
+				    c, SMTP_RCPT_BOUNCED, dsn, text, diag);
 				smtp_client_finish(c, text);
 				return;
 			}
-			sc_conn_fail(c, code >= 500 ? "4.0.0" : dsn, text,
-			    true);
+			sc_conn_fail(
+			    c, code >= 500 ? "4.0.0" : dsn, text, true);
 			return;
 		}
 		c->reached = true;
@@ -528,8 +532,8 @@ sc_reply(struct smtp_client *c)
 			smtp_client_timeout(c, c->env->t_helo);
 			return;
 		}
-		smtp_client_reply_text(c, "EHLO command", text, sizeof(text), diag,
-		    sizeof(diag));
+		smtp_client_reply_text(
+		    c, "EHLO command", text, sizeof(text), diag, sizeof(diag));
 		sc_conn_fail(c, "4.0.0", text, true);
 		return;
 	case SC_HELO:
@@ -538,8 +542,8 @@ sc_reply(struct smtp_client *c)
 			sc_after_ehlo(c);
 			return;
 		}
-		smtp_client_reply_text(c, "HELO command", text, sizeof(text), diag,
-		    sizeof(diag));
+		smtp_client_reply_text(
+		    c, "HELO command", text, sizeof(text), diag, sizeof(diag));
 		sc_conn_fail(c, "4.0.0", text, true);
 		return;
 	case SC_STARTTLS:
@@ -577,8 +581,8 @@ sc_reply(struct smtp_client *c)
 			smtp_client_tx_start(c);
 			return;
 		}
-		smtp_client_reply_text(c, "RSET command", text, sizeof(text), diag,
-		    sizeof(diag));
+		smtp_client_reply_text(
+		    c, "RSET command", text, sizeof(text), diag, sizeof(diag));
 		smtp_client_settle(c, SMTP_RCPT_DEFERRED, "4.0.0", text, NULL);
 		smtp_client_finish(c, text);
 		return;
@@ -591,8 +595,7 @@ sc_reply(struct smtp_client *c)
 	}
 }
 
-static void
-sc_read_replies(struct bufferevent *bev, struct smtp_client *c);
+static void sc_read_replies(struct bufferevent *bev, struct smtp_client *c);
 
 static void
 sc_on_read(struct bufferevent *bev, void *arg)
@@ -688,13 +691,15 @@ sc_event(struct smtp_client *c, short what, int e)
 	}
 	if (c->state == SC_CONNECT) {
 		smtp_client_fmt(why, sizeof(why), "connect to %s: %s", c->peer,
-		    (what & BEV_EVENT_TIMEOUT) ? "Connection timed out"
-		                               : evutil_socket_error_to_string(e));
+		    (what & BEV_EVENT_TIMEOUT)
+		        ? "Connection timed out"
+		        : evutil_socket_error_to_string(e));
 		sc_conn_fail(c, "4.4.1", why, true);
 		return;
 	}
 	if (c->state == SC_QUIT) {
-		smtp_client_finish(c, NULL); /* a server may close before the 221 */
+		smtp_client_finish(
+		    c, NULL); /* a server may close before the 221 */
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
@@ -716,8 +721,8 @@ sc_event(struct smtp_client *c, short what, int e)
 		    sc_stage(c));
 	/* a failed handshake at level may: Postfix then tries the next MX
 	 * (or the same in the clear); we try the next address */
-	sc_conn_fail(c, c->state == SC_TLS ? "4.7.5" : "4.4.2", why,
-	    c->state <= SC_TLS);
+	sc_conn_fail(
+	    c, c->state == SC_TLS ? "4.7.5" : "4.4.2", why, c->state <= SC_TLS);
 }
 
 /* Binds the local address of smtp_bind_address(6), when set. */
@@ -757,7 +762,8 @@ sc_connect_next(struct smtp_client *c)
 
 	for (; c->ai < c->plan.n; c->ai++) {
 		a = &c->plan.v[c->ai];
-		net_addr_str((const struct sockaddr *)&a->ss, addr, sizeof(addr));
+		net_addr_str(
+		    (const struct sockaddr *)&a->ss, addr, sizeof(addr));
 		smtp_client_fmt(c->peer, sizeof(c->peer), "%s[%s]:%u", a->host,
 		    addr, net_addr_port((const struct sockaddr *)&a->ss));
 		smtp_client_fmt(c->peer_noport, sizeof(c->peer_noport),
@@ -792,7 +798,8 @@ sc_connect_next(struct smtp_client *c)
 		}
 		c->state = SC_CONNECT;
 		c->ehlo_again = false;
-		bufferevent_setcb(c->bev, sc_on_read, sc_on_write, sc_on_event, c);
+		bufferevent_setcb(
+		    c->bev, sc_on_read, sc_on_write, sc_on_event, c);
 		bufferevent_setwatermark(c->bev, EV_READ, 0, 64 * 1024);
 		{
 			struct timeval tv = { (time_t)c->env->t_connect, 0 };

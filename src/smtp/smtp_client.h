@@ -45,29 +45,29 @@ struct smtp_client_rcpt {
 	unsigned notify;     /* RFC 3461 NOTIFY bits (QUEUE_DSN_NOTIFY_*) */
 	const char *orcpt;   /* "type;address" or NULL */
 	enum smtp_rcpt_status status;
-	char dsn[16];     /* "2.0.0", "5.1.1", ... */
-	char text[1024];  /* Postfix's parenthesised text for the log */
-	char diag[1024];  /* the server's reply, "" when it was not one */
+	char dsn[16];    /* "2.0.0", "5.1.1", ... */
+	char text[1024]; /* Postfix's parenthesised text for the log */
+	char diag[1024]; /* the server's reply, "" when it was not one */
 };
 
 /* One message to send. Borrowed until done runs for it. */
 struct smtp_client_msg {
-	const char *id;     /* queue ID, for logs */
-	const char *sender; /* "" for <> */
-	int fd;             /* the queue file */
+	const char *id;              /* queue ID, for logs */
+	const char *sender;          /* "" for <> */
+	int fd;                      /* the queue file */
 	uint64_t body_off, body_len; /* the stored message (LF line ends) */
-	uint64_t wire_size; /* its size with CRLF line ends (SIZE=) */
-	bool body_8bit;     /* BODY=8BITMIME */
-	bool smtputf8;      /* needs SMTPUTF8 */
-	int dsn_ret;        /* QUEUE_DSN_RET_*, 0: none */
-	const char *envid;  /* NULL: none */
+	uint64_t wire_size;          /* its size with CRLF line ends (SIZE=) */
+	bool body_8bit;              /* BODY=8BITMIME */
+	bool smtputf8;               /* needs SMTPUTF8 */
+	int dsn_ret;                 /* QUEUE_DSN_RET_*, 0: none */
+	const char *envid;           /* NULL: none */
 	struct smtp_client_rcpt *rcpts;
 	size_t nrcpt;
 	/* filled by the client */
 	char relay[SMTP_RELAY_MAX]; /* "mx.example[192.0.2.1]:25" or "none" */
-	double t_conn;             /* connection set up (delays=c) */
-	bool dsn_passed;           /* the server offered DSN: parameters sent */
-	void *arg;                 /* the owner's */
+	double t_conn;              /* connection set up (delays=c) */
+	bool dsn_passed; /* the server offered DSN: parameters sent */
+	void *arg;       /* the owner's */
 };
 
 enum smtp_client_outcome {
@@ -100,14 +100,14 @@ struct smtp_client_env {
 	unsigned t_connect, t_helo, t_starttls, t_mail, t_rcpt, t_data_init,
 	    t_data_xfer, t_data_done, t_rset, t_quit; /* seconds */
 	bool skip_5xx_greeting;
-	bool chunking; /* use BDAT when the server offers CHUNKING */
+	bool chunking;            /* use BDAT when the server offers CHUNKING */
 	size_t reuse_count_limit; /* messages per connection; 0: no limit */
 	unsigned reuse_time_limit; /* seconds a connection takes new ones */
 };
 
 /* The destination of one connection. */
 struct smtp_client_dest {
-	char host[256];        /* domain (MX lookup) or host */
+	char host[256];               /* domain (MX lookup) or host */
 	const struct dns_mx_opts *mx; /* how to find the servers */
 	enum tls_level tls;
 	const char *const *tls_names; /* for verify/secure; NULL: host */

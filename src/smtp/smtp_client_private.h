@@ -37,11 +37,11 @@ enum sc_state {
 	SC_HELO,
 	SC_STARTTLS,
 	SC_TLS,
-	SC_AUTH,       /* AUTH PLAIN sent, or AUTH LOGIN's password */
-	SC_AUTH_USER,  /* AUTH LOGIN: the user name is asked for */
-	SC_TX,   /* MAIL, RCPT, DATA replies */
-	SC_BODY, /* sending the content */
-	SC_DOT,  /* waiting for the end-of-data reply */
+	SC_AUTH,      /* AUTH PLAIN sent, or AUTH LOGIN's password */
+	SC_AUTH_USER, /* AUTH LOGIN: the user name is asked for */
+	SC_TX,        /* MAIL, RCPT, DATA replies */
+	SC_BODY,      /* sending the content */
+	SC_DOT,       /* waiting for the end-of-data reply */
 	SC_RSET,
 	SC_QUIT,
 };
@@ -63,15 +63,15 @@ struct smtp_client {
 	enum sc_state state;
 	struct sc_dns_job *dns_job;
 	struct dns_mx_plan plan;
-	size_t ai;       /* address being tried */
+	size_t ai; /* address being tried */
 	struct bufferevent *bev;
 	enum tls_level level; /* of this server: dest.tls, DANE resolved */
 	bool last_dane;       /* last_err is dane-only's: 4.7.5, not 4.4.1 */
-	SSL *ssl;        /* owned by bev once the filter exists */
-	bool tls;        /* the session is encrypted */
-	bool reached;    /* some server greeted */
-	bool nodest;     /* the DNS said the destination does not exist */
-	bool ehlo_again; /* after STARTTLS */
+	SSL *ssl;             /* owned by bev once the filter exists */
+	bool tls;             /* the session is encrypted */
+	bool reached;         /* some server greeted */
+	bool nodest;          /* the DNS said the destination does not exist */
+	bool ehlo_again;      /* after STARTTLS */
 	char peer[SMTP_RELAY_MAX]; /* "host[addr]:port" */
 	char peer_noport[SMTP_RELAY_MAX];
 	struct smtp_reply reply;
@@ -86,19 +86,18 @@ struct smtp_client {
 	bool data_abort; /* 354 with no accepted recipient: send "." only */
 	bool bdat;       /* CHUNKING (RFC 3030): BDAT instead of DATA */
 	size_t bdat_sent, bdat_recv; /* BDAT commands and their replies */
-	int bdat_fail;   /* the first failed BDAT reply's code, 0: none */
+	int bdat_fail; /* the first failed BDAT reply's code, 0: none */
 	struct smtp_reply bdat_reply; /* that reply */
-	struct smtp_downgrade *down; /* 8-bit to a server without 8BITMIME */
-	struct buf down_out;         /* its output for one chunk */
+	struct smtp_downgrade *down;  /* 8-bit to a server without 8BITMIME */
+	struct buf down_out;          /* its output for one chunk */
 	struct smtp_dotstuff ds;
 	uint64_t body_done;
 	bool body_eof;
-	size_t nmsgs;     /* messages started on this connection */
+	size_t nmsgs; /* messages started on this connection */
 	double t_connected;
 	bool closing;
 	unsigned depth; /* callbacks of ours on the stack: free after them */
 };
-
 
 /* snprintf that may cut: texts for logs and bounces are bounded */
 void smtp_client_fmt(char *out, size_t outsz, const char *fmt, ...)
@@ -110,16 +109,14 @@ void smtp_client_timeout(struct smtp_client *c, unsigned secs);
 void smtp_client_send(struct smtp_client *c, const char *fmt, ...)
     MW_PRINTF(2, 3);
 /* The recipient's result, unless it has one. */
-void smtp_client_rcpt_set(struct smtp_client_rcpt *r,
-    enum smtp_rcpt_status st, const char *dsn, const char *text,
-    const char *diag);
+void smtp_client_rcpt_set(struct smtp_client_rcpt *r, enum smtp_rcpt_status st,
+    const char *dsn, const char *text, const char *diag);
 /* Every recipient of c->msg without a result gets this one; the message
  * is handed back to the owner (ops->done) and c->msg becomes NULL. */
 void smtp_client_settle(struct smtp_client *c, enum smtp_rcpt_status st,
     const char *dsn, const char *text, const char *diag);
 /* The DSN of c's reply: its enhanced code, or class.0.0. */
-void smtp_client_reply_dsn(const struct smtp_reply *r, char *out,
-    size_t outsz);
+void smtp_client_reply_dsn(const struct smtp_reply *r, char *out, size_t outsz);
 /* "host H[A] said: <reply> (in reply to X)" and the reply alone. */
 void smtp_client_reply_text(struct smtp_client *c, const char *in_reply_to,
     char *text, size_t textsz, char *diag, size_t diagsz);

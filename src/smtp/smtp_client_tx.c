@@ -84,8 +84,8 @@ sc_send_tx_cmd(struct smtp_client *c, size_t k)
 		buf_init(&l, 4096);
 		(void)!buf_printf(&l, "MAIL FROM:<%s>", m->sender);
 		if (c->ehlo.ext & SMTP_EXT_SIZE)
-			(void)!buf_printf(&l, " SIZE=%llu",
-			    (unsigned long long)m->wire_size);
+			(void)!buf_printf(
+			    &l, " SIZE=%llu", (unsigned long long)m->wire_size);
 		if (m->body_8bit && (c->ehlo.ext & SMTP_EXT_8BITMIME))
 			(void)!buf_append_str(&l, " BODY=8BITMIME");
 		if (m->smtputf8)
@@ -93,9 +93,9 @@ sc_send_tx_cmd(struct smtp_client *c, size_t k)
 		m->dsn_passed = (c->ehlo.ext & SMTP_EXT_DSN) != 0;
 		/* RFC 3461 4.3, 4.4: passed on to a server that offers DSN */
 		if (m->dsn_passed && m->dsn_ret != 0)
-			(void)!buf_append_str(&l, m->dsn_ret == QUEUE_DSN_RET_FULL
-			        ? " RET=FULL"
-			        : " RET=HDRS");
+			(void)!buf_append_str(&l,
+			    m->dsn_ret == QUEUE_DSN_RET_FULL ? " RET=FULL"
+			                                     : " RET=HDRS");
 		if (m->dsn_passed && m->envid != NULL &&
 		    (buf_append_str(&l, " ENVID=") == -1 ||
 		        xtext_encode(m->envid, strlen(m->envid), &l) == -1))
@@ -158,7 +158,7 @@ smtp_client_tx_start(struct smtp_client *c)
 	c->bdat_fail = 0;
 	/* RFC 2920 3.1: MAIL, RCPT and DATA may go in one group, DATA last */
 	n = (c->ehlo.ext & SMTP_EXT_PIPELINING) ? m->nrcpt + (c->bdat ? 1 : 2)
-	                                          : 1;
+	                                        : 1;
 	for (k = 0; k < n; k++)
 		sc_send_tx_cmd(c, k);
 	smtp_client_timeout(c, c->env->t_mail);
@@ -167,8 +167,8 @@ smtp_client_tx_start(struct smtp_client *c)
 /* Puts p[0..n) of content on the wire: a BDAT chunk (the last one when
  * last), or dot-stuffed DATA content. */
 static void
-sc_body_emit(struct smtp_client *c, const char *p, size_t n, bool last,
-    char *enc)
+sc_body_emit(
+    struct smtp_client *c, const char *p, size_t n, bool last, char *enc)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	size_t piece, e;
@@ -234,7 +234,8 @@ smtp_client_body_fill(struct smtp_client *c)
 			    r == 0 ? "unexpected end" : strerror(errno));
 			free(enc);
 			log_warn("%s: %s", m->id, why);
-			smtp_client_settle(c, SMTP_RCPT_DEFERRED, "4.3.0", why, NULL);
+			smtp_client_settle(
+			    c, SMTP_RCPT_DEFERRED, "4.3.0", why, NULL);
 			smtp_client_finish(c, why);
 			return;
 		}
@@ -249,19 +250,18 @@ smtp_client_body_fill(struct smtp_client *c)
 		buf_reset(&c->down_out);
 		if (smtp_downgrade_feed(c->down, in, (size_t)r, &c->down_out) ==
 		        -1 ||
-		    (last &&
-		        smtp_downgrade_end(c->down, &c->down_out) == -1)) {
+		    (last && smtp_downgrade_end(c->down, &c->down_out) == -1)) {
 			free(enc);
-			log_warn("%s: cannot convert the message to 7 bits", m->id);
+			log_warn(
+			    "%s: cannot convert the message to 7 bits", m->id);
 			smtp_client_settle(c, SMTP_RCPT_DEFERRED, "4.3.0",
 			    "cannot convert the message to 7 bits", NULL);
 			smtp_client_finish(c, "conversion failed");
 			return;
 		}
 		if (c->down_out.len > 0 || (c->bdat && last))
-			sc_body_emit(c, c->down_out.data != NULL
-			        ? c->down_out.data
-			        : "",
+			sc_body_emit(c,
+			    c->down_out.data != NULL ? c->down_out.data : "",
 			    c->down_out.len, last, enc);
 	}
 	free(enc);
@@ -290,7 +290,8 @@ sc_body_start(struct smtp_client *c)
 		buf_free(&c->down_out);
 		/* one feed appends at most 9n + 4 (header + line) + 128 */
 		buf_init(&c->down_out,
-		    9 * SC_BODY_CHUNK + 4 * (lim.header_max + lim.line_max) + 256);
+		    9 * SC_BODY_CHUNK + 4 * (lim.header_max + lim.line_max) +
+		        256);
 	}
 	bufferevent_setwatermark(c->bev, EV_WRITE, SC_OUT_LOW, 0);
 	smtp_client_body_fill(c);
@@ -314,16 +315,18 @@ smtp_client_tx_reply(struct smtp_client *c)
 			smtp_client_reply_text(c, "MAIL FROM command", text,
 			    sizeof(text), diag, sizeof(diag));
 			for (size_t i = 0; i < m->nrcpt; i++)
-				smtp_client_rcpt_set(&m->rcpts[i], st, dsn, text, diag);
+				smtp_client_rcpt_set(
+				    &m->rcpts[i], st, dsn, text, diag);
 		}
 	} else if (k <= m->nrcpt) {
 		if (c->mail_ok && code / 100 == 2) {
 			c->accepted[k - 1] = true;
 			c->naccepted++;
 		} else if (c->mail_ok) {
-			smtp_client_reply_text(c, "RCPT TO command", text, sizeof(text),
-			    diag, sizeof(diag));
-			smtp_client_rcpt_set(&m->rcpts[k - 1], st, dsn, text, diag);
+			smtp_client_reply_text(c, "RCPT TO command", text,
+			    sizeof(text), diag, sizeof(diag));
+			smtp_client_rcpt_set(
+			    &m->rcpts[k - 1], st, dsn, text, diag);
 		}
 	} else {
 		/* the DATA reply */
@@ -333,8 +336,8 @@ smtp_client_tx_reply(struct smtp_client *c)
 			return;
 		}
 		if (c->naccepted > 0) {
-			smtp_client_reply_text(c, "DATA command", text, sizeof(text),
-			    diag, sizeof(diag));
+			smtp_client_reply_text(c, "DATA command", text,
+			    sizeof(text), diag, sizeof(diag));
 			smtp_client_settle(c, st, dsn, text, diag);
 		} else
 			smtp_client_settle(c, SMTP_RCPT_DEFERRED, "4.0.0",
@@ -368,7 +371,8 @@ smtp_client_tx_reply(struct smtp_client *c)
 		}
 		return;
 	}
-	smtp_client_timeout(c, k < m->nrcpt ? c->env->t_rcpt : c->env->t_data_init);
+	smtp_client_timeout(
+	    c, k < m->nrcpt ? c->env->t_rcpt : c->env->t_data_init);
 }
 
 /* The end-of-data reply: the result of every accepted recipient. */
@@ -394,12 +398,13 @@ smtp_client_dot_reply(struct smtp_client *c)
 			(void)!buf_printf(&b, "%d", code);
 		for (i = 0; i < m->nrcpt; i++)
 			if (c->accepted[i])
-				smtp_client_rcpt_set(&m->rcpts[i], SMTP_RCPT_SENT, dsn,
-				    buf_cstr(&b), buf_cstr(&b));
+				smtp_client_rcpt_set(&m->rcpts[i],
+				    SMTP_RCPT_SENT, dsn, buf_cstr(&b),
+				    buf_cstr(&b));
 		buf_free(&b);
 	} else {
-		smtp_client_reply_text(c, "end of DATA command", text, sizeof(text),
-		    diag, sizeof(diag));
+		smtp_client_reply_text(c, "end of DATA command", text,
+		    sizeof(text), diag, sizeof(diag));
 		for (i = 0; i < m->nrcpt; i++)
 			if (c->accepted[i])
 				smtp_client_rcpt_set(&m->rcpts[i],
@@ -410,7 +415,6 @@ smtp_client_dot_reply(struct smtp_client *c)
 	smtp_client_settle(c, SMTP_RCPT_DEFERRED, "4.0.0", "no result", NULL);
 	smtp_client_idle(c);
 }
-
 
 /* RFC 3030 2: each BDAT has a reply; the last one's is the message's
  * result, unless an earlier chunk failed (then the server discarded the
@@ -429,8 +433,8 @@ smtp_client_bdat_reply(struct smtp_client *c)
 		(void)snprintf(c->bdat_reply.dsn, sizeof(c->bdat_reply.dsn),
 		    "%s", c->reply.dsn);
 		c->bdat_reply.nlines = c->reply.nlines;
-		(void)!buf_append(&c->bdat_reply.text, c->reply.text.data,
-		    c->reply.text.len);
+		(void)!buf_append(
+		    &c->bdat_reply.text, c->reply.text.data, c->reply.text.len);
 	}
 	if (!last)
 		return;

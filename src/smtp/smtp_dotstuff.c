@@ -11,8 +11,7 @@ smtp_dotstuff_init(struct smtp_dotstuff *d)
 }
 
 size_t
-smtp_dotstuff_feed(struct smtp_dotstuff *d, const char *in, size_t n,
-    char *out)
+smtp_dotstuff_feed(struct smtp_dotstuff *d, const char *in, size_t n, char *out)
 {
 	size_t i, o = 0;
 

@@ -18,8 +18,8 @@ struct smtp_dotstuff {
 void smtp_dotstuff_init(struct smtp_dotstuff *d);
 /* Encodes in[0..n) into out, which must hold 2 * n bytes; returns the
  * bytes written. */
-size_t smtp_dotstuff_feed(struct smtp_dotstuff *d, const char *in, size_t n,
-    char *out);
+size_t smtp_dotstuff_feed(
+    struct smtp_dotstuff *d, const char *in, size_t n, char *out);
 /* BDAT content (RFC 3030: no dot-stuffing): LF line ends to CRLF. out
  * holds 2 * n bytes; returns the bytes written. */
 size_t smtp_dotstuff_crlf(const char *in, size_t n, char *out);
@@ -28,7 +28,7 @@ size_t smtp_dotstuff_crlf(const char *in, size_t n, char *out);
 size_t smtp_dotstuff_end(struct smtp_dotstuff *d, char *out);
 /* The size of the encoded form of a stored message of n bytes with
  * lines LF-ended lines (what SIZE= announces; RFC 1870 counts CRLF). */
-unsigned long long smtp_dotstuff_size(unsigned long long n,
-    unsigned long long lines);
+unsigned long long smtp_dotstuff_size(
+    unsigned long long n, unsigned long long lines);
 
 #endif
