@@ -158,6 +158,7 @@ struct conf {
 	uint64_t default_process_limit; /* outbound connections, all together */
 	uint64_t smtp_connection_reuse_count_limit; /* 0: unlimited */
 	uint64_t smtp_connection_reuse_time_limit;
+	uint64_t smtp_connection_cache_time_limit;
 	uint64_t smtp_mx_address_limit;
 	bool smtp_skip_5xx_greeting;
 	bool smtp_use_chunking;

@@ -266,6 +266,8 @@ const struct conf_param conf_params[] = {
 	    "The most messages sent over one connection; 0: no limit but smtp_connection_reuse_time_limit." },
 	{ "smtp_connection_reuse_time_limit", CONF_TIME, "300s", 1, 86400, CONF_FIELD(smtp_connection_reuse_time_limit),
 	    "How long one connection is reused for further messages to its destination." },
+	{ "smtp_connection_cache_time_limit", CONF_TIME, "2s", 0, 300, CONF_FIELD(smtp_connection_cache_time_limit),
+	    "How long an idle SMTP connection waits for the next message to its destination before QUIT; 0 disables the cache." },
 	{ "smtp_mx_address_limit", CONF_UINT, "5", 0, 1000, CONF_FIELD(smtp_mx_address_limit),
 	    "The most MX host addresses tried per delivery; 0: no limit." },
 	{ "smtp_use_chunking", CONF_BOOL, "yes", 0, 0, CONF_FIELD(smtp_use_chunking),

@@ -70,6 +70,8 @@ struct qmgr_dest {
 	double dead_until;
 	char dead_why[1024];
 	char *sasl_user, *sasl_pass; /* smtp_sasl_password_maps */
+	struct qmgr_conn **idle; /* connections in the cache */
+	size_t nidle, capidle;
 	struct qmgr_dest *next_all;
 };
 
@@ -230,6 +232,7 @@ qmgr_remote_init(struct qmgr *q, struct buf *err)
 	r->env.t_quit = (unsigned)conf->smtp_quit_timeout;
 	r->env.skip_5xx_greeting = conf->smtp_skip_5xx_greeting;
 	r->env.chunking = conf->smtp_use_chunking;
+	r->env.cache_time = (unsigned)conf->smtp_connection_cache_time_limit;
 	r->env.reuse_count_limit =
 	    (size_t)conf->smtp_connection_reuse_count_limit;
 	r->env.reuse_time_limit =
@@ -246,6 +249,7 @@ qmgr_dest_free(void *p)
 		explicit_bzero(d->sasl_pass, strlen(d->sasl_pass));
 	free(d->sasl_user);
 	free(d->sasl_pass);
+	free(d->idle);
 	free(d);
 }
 
@@ -623,6 +627,34 @@ qmgr_on_client_next(void *arg, struct smtp_client *c)
 	return dv != NULL ? &dv->cm : NULL;
 }
 
+/* Takes cn out of its destination's cache, if it is there. */
+static void
+qmgr_conn_unidle(struct qmgr_conn *cn)
+{
+	struct qmgr_dest *d = cn->d;
+	size_t i;
+
+	for (i = 0; i < d->nidle; i++)
+		if (d->idle[i] == cn) {
+			d->idle[i] = d->idle[--d->nidle];
+			return;
+		}
+}
+
+static void
+qmgr_on_client_idle(void *arg, struct smtp_client *c)
+{
+	struct qmgr_conn *cn = arg;
+	struct qmgr_dest *d = cn->d;
+
+	(void)c;
+	if (d->nidle == d->capidle) {
+		d->capidle = d->capidle ? d->capidle * 2 : 4;
+		d->idle = xreallocarray(d->idle, d->capidle, sizeof(*d->idle));
+	}
+	d->idle[d->nidle++] = cn;
+}
+
 static void
 qmgr_conn_forget(struct qmgr_remote *r, struct smtp_client *c)
 {
@@ -647,6 +679,7 @@ qmgr_on_client_closed(void *arg, struct smtp_client *c,
 	char text[1100];
 
 	qmgr_conn_forget(r, c);
+	qmgr_conn_unidle(cn);
 	free(cn);
 	r->active--;
 	d->active--;
@@ -683,8 +716,24 @@ qmgr_on_client_closed(void *arg, struct smtp_client *c,
 static const struct smtp_client_ops qmgr_client_ops = {
 	.done = qmgr_on_client_done,
 	.next = qmgr_on_client_next,
+	.idle = qmgr_on_client_idle,
 	.closed = qmgr_on_client_closed,
 };
+
+/* Closes one cached connection of another destination than keep. */
+static void
+qmgr_remote_evict_idle(struct qmgr_remote *r, const struct qmgr_dest *keep)
+{
+	struct qmgr_dest *d;
+
+	for (d = r->all; d != NULL; d = d->next_all)
+		if (d != keep && d->nidle > 0) {
+			struct qmgr_conn *ic = d->idle[--d->nidle];
+
+			smtp_client_abort(ic->c, "connection cache full");
+			return;
+		}
+}
 
 /* Starts connections where deliveries wait and windows allow. */
 static void
@@ -697,6 +746,20 @@ qmgr_remote_kick(struct qmgr_remote *r)
 	struct qmgr_conn *cn;
 
 	for (d = r->all; d != NULL; d = d->next_all) {
+		/* cached connections first */
+		while (d->head != NULL && d->nidle > 0) {
+			struct qmgr_conn *ic = d->idle[--d->nidle];
+
+			dv = d->head;
+			if (!smtp_client_reuse(ic->c, &dv->cm))
+				continue; /* closing: it leaves by itself */
+			(void)qmgr_dest_pop(d);
+		}
+		/* a full house: cached connections of other destinations
+		 * make room */
+		if (d->head != NULL && d->active < d->window &&
+		    r->active >= conf->default_process_limit)
+			qmgr_remote_evict_idle(r, d);
 		while (d->head != NULL && d->active < d->window &&
 		    r->active < conf->default_process_limit) {
 			dv = qmgr_dest_pop(d);

@@ -187,6 +187,8 @@ sc_stage(const struct smtp_client *c)
 		       "once";
 	case SC_RSET:
 		return "sending RSET";
+	case SC_IDLE:
+		return "waiting in the connection cache";
 	case SC_QUIT:
 		break;
 	}
@@ -290,6 +292,16 @@ smtp_client_idle(struct smtp_client *c)
 		c->state = SC_RSET;
 		smtp_client_send(c, "RSET");
 		smtp_client_timeout(c, c->env->t_rset);
+		return;
+	}
+	if (fresh && c->env->cache_time > 0 && c->ops->idle != NULL &&
+	    (c->env->reuse_count_limit == 0 ||
+	        c->nmsgs < c->env->reuse_count_limit)) {
+		/* Postfix's smtp_connection_cache_time_limit: the next
+		 * message for this destination may come in a moment */
+		c->state = SC_IDLE;
+		smtp_client_timeout(c, c->env->cache_time);
+		c->ops->idle(c->arg, c);
 		return;
 	}
 	c->state = SC_QUIT;
@@ -587,6 +599,7 @@ sc_reply(struct smtp_client *c)
 		smtp_client_finish(c, text);
 		return;
 	case SC_QUIT:
+	case SC_IDLE: /* e.g. a 421 of a server that closes idle sessions */
 		smtp_client_finish(c, NULL);
 		return;
 	default:
@@ -700,6 +713,16 @@ sc_event(struct smtp_client *c, short what, int e)
 	if (c->state == SC_QUIT) {
 		smtp_client_finish(
 		    c, NULL); /* a server may close before the 221 */
+		return;
+	}
+	if (c->state == SC_IDLE) {
+		if (what & BEV_EVENT_TIMEOUT) {
+			/* the cache time is over */
+			c->state = SC_QUIT;
+			smtp_client_send(c, "QUIT");
+			smtp_client_timeout(c, c->env->t_quit);
+		} else
+			smtp_client_finish(c, NULL); /* closed by the server */
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
@@ -915,6 +938,18 @@ smtp_client_start(const struct smtp_client_env *env,
 	c->dns_job = j;
 	worker_submit(env->dns_pool, sc_dns_run, sc_dns_done, j);
 	return c;
+}
+
+bool
+smtp_client_reuse(struct smtp_client *c, struct smtp_client_msg *m)
+{
+	if (c->state != SC_IDLE || c->closing || c->bev == NULL)
+		return false;
+	c->msg = m;
+	c->state = SC_RSET;
+	smtp_client_send(c, "RSET");
+	smtp_client_timeout(c, c->env->t_rset);
+	return true;
 }
 
 void

@@ -82,6 +82,9 @@ struct smtp_client_ops {
 	void (*done)(void *arg, struct smtp_client_msg *msg);
 	/* The next message for this connection, or NULL: then QUIT. */
 	struct smtp_client_msg *(*next)(void *arg, struct smtp_client *c);
+	/* Nothing more to send now: the connection waits up to the cache
+	 * time for smtp_client_reuse(), then says QUIT. May be NULL. */
+	void (*idle)(void *arg, struct smtp_client *c);
 	/* The connection ended (c is freed after): for the owner's
 	 * concurrency feedback, whether a server greeted us. */
 	void (*closed)(void *arg, struct smtp_client *c,
@@ -101,6 +104,7 @@ struct smtp_client_env {
 	    t_data_xfer, t_data_done, t_rset, t_quit; /* seconds */
 	bool skip_5xx_greeting;
 	bool chunking;            /* use BDAT when the server offers CHUNKING */
+	unsigned cache_time;      /* seconds an idle connection waits; 0: QUIT */
 	size_t reuse_count_limit; /* messages per connection; 0: no limit */
 	unsigned reuse_time_limit; /* seconds a connection takes new ones */
 };
@@ -123,6 +127,10 @@ struct smtp_client_dest {
 struct smtp_client *smtp_client_start(const struct smtp_client_env *env,
     const struct smtp_client_dest *dest, struct smtp_client_msg *first,
     const struct smtp_client_ops *ops, void *arg);
+
+/* Hands m to an idle connection (RSET, then its transaction). False when
+ * c is no longer idle (it is closing): the caller keeps m. */
+bool smtp_client_reuse(struct smtp_client *c, struct smtp_client_msg *m);
 
 /* Stops at once (shutdown): pending recipients are deferred, done and
  * closed run before this returns. */

@@ -43,6 +43,7 @@ enum sc_state {
 	SC_BODY,      /* sending the content */
 	SC_DOT,       /* waiting for the end-of-data reply */
 	SC_RSET,
+	SC_IDLE, /* in the connection cache, waiting for a message */
 	SC_QUIT,
 };
 

@@ -26,6 +26,7 @@ class FakeMx:
         self.greeting = greeting
         self.commands = []
         self.messages = []
+        self.conns = []
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((ip, port))
@@ -42,6 +43,12 @@ class FakeMx:
         self.stop.set()
         self.t.join()
         self.sock.close()
+        # a client's cached connection must not outlive this server
+        for c in self.conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def _accept(self):
         while not self.stop.is_set():
@@ -49,6 +56,7 @@ class FakeMx:
                 c, _ = self.sock.accept()
             except socket.timeout:
                 continue
+            self.conns.append(c)
             threading.Thread(target=self._serve, args=(c,),
                              daemon=True).start()
 

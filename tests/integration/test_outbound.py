@@ -607,3 +607,17 @@ def test_8bit_to_a_server_without_8bitmime_goes_as_quoted_printable(net):
         head, _, qp = data.partition(b"\r\n\r\n")
         assert b"Content-Transfer-Encoding: quoted-printable" in head
         assert quopri.decodestring(qp).decode() == body.replace("\n", "\r\n")
+
+
+def test_idle_connections_are_reused(mw_bin):
+    """smtp_connection_cache_time_limit: messages that follow each other
+    to one destination share a connection (RSET between)."""
+    with OutboundNet(mw_bin, ZONE, sina_params={
+            "smtp_connection_cache_time_limit": "30s"}) as n:
+        def conns():
+            return [l for l in n.sohu.log_lines("connect from")
+                    if "[127.0.0.2]" in l and "disconnect" not in l]
+        for i in range(3):
+            n.sina.submit(LISI, [WANGWU], message("cached %d" % i))
+            find_in(n.sohu, WANGWU, "cached %d" % i)
+        assert len(conns()) == 1, conns()
