@@ -613,6 +613,19 @@ static void
 qmgr_on_client_done(void *arg, struct smtp_client_msg *msg)
 {
 	struct qmgr_conn *cn = arg;
+	struct qmgr_dest *d = cn->d;
+	size_t i;
+
+	/* slow start: a server that takes mail earns one more connection
+	 * (cached connections seldom close, so count deliveries too) */
+	for (i = 0; i < msg->nrcpt; i++)
+		if (msg->rcpts[i].status == SMTP_RCPT_SENT) {
+			d->fails = 0;
+			if (d->window <
+			    cn->r->q->conf->smtp_destination_concurrency_limit)
+				d->window++;
+			break;
+		}
 
 	qmgr_delivery_done(cn->r, msg->arg);
 }

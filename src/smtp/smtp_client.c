@@ -717,7 +717,9 @@ sc_event(struct smtp_client *c, short what, int e)
 	}
 	if (c->state == SC_IDLE) {
 		if (what & BEV_EVENT_TIMEOUT) {
-			/* the cache time is over */
+			/* the cache time is over; libevent disabled reading
+			 * at the timeout, and the 221 must be read */
+			(void)bufferevent_enable(c->bev, EV_READ);
 			c->state = SC_QUIT;
 			smtp_client_send(c, "QUIT");
 			smtp_client_timeout(c, c->env->t_quit);

@@ -621,3 +621,20 @@ def test_idle_connections_are_reused(mw_bin):
             n.sina.submit(LISI, [WANGWU], message("cached %d" % i))
             find_in(n.sohu, WANGWU, "cached %d" % i)
         assert len(conns()) == 1, conns()
+
+
+def test_a_cached_connection_quits_when_its_time_is_over(mw_bin):
+    """With one connection allowed, the cached one must end cleanly (QUIT
+    read to the 221) after the cache time, or the next message would wait
+    for ever."""
+    with OutboundNet(mw_bin, ZONE, sina_params={
+            "smtp_connection_cache_time_limit": "1s",
+            "smtp_destination_concurrency_limit": "1",
+            "smtp_initial_destination_concurrency": "1"}) as n:
+        n.sina.submit(LISI, [WANGWU], message("before the quit"))
+        find_in(n.sohu, WANGWU, "before the quit")
+        wait_for(lambda: [l for l in n.sohu.log_lines("disconnect from")
+                          if "[127.0.0.2]" in l and "quit=1" in l], 30,
+                 what="sina's QUIT after the cache time")
+        n.sina.submit(LISI, [WANGWU], message("after the quit"))
+        find_in(n.sohu, WANGWU, "after the quit", timeout=30)
