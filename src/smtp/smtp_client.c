@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include "dns/dns_mx.h"
-#include "lib/base64.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/net.h"
@@ -65,7 +64,6 @@ smtp_client_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sc_connect_next(struct smtp_client *c);
 static void sc_on_read(struct bufferevent *bev, void *arg);
 static void sc_on_write(struct bufferevent *bev, void *arg);
 static void sc_on_event(struct bufferevent *bev, short what, void *arg);
@@ -212,8 +210,8 @@ sc_close_bev(struct smtp_client *c)
  * next address is tried; otherwise the current message's recipients
  * without a result are deferred with why and the session ends.
  */
-static void
-sc_conn_fail(
+void
+smtp_client_conn_fail(
     struct smtp_client *c, const char *dsn, const char *why, bool next_ok)
 {
 	smtp_client_fmt(c->last_err, sizeof(c->last_err), "%s", why);
@@ -221,7 +219,7 @@ sc_conn_fail(
 	if (next_ok && c->nmsgs == 0 && c->ai + 1 < c->plan.n) {
 		sc_close_bev(c);
 		c->ai++;
-		sc_connect_next(c);
+		smtp_client_connect_next(c);
 		return;
 	}
 	smtp_client_settle(c, SMTP_RCPT_DEFERRED, dsn, why, NULL);
@@ -261,14 +259,14 @@ smtp_client_finish(struct smtp_client *c, const char *why)
 
 /* Around every entry from the event loop: smtp_client_finish() inside may not
  * free c while a caller still uses it. */
-static void
-sc_enter(struct smtp_client *c)
+void
+smtp_client_enter(struct smtp_client *c)
 {
 	c->depth++;
 }
 
-static void
-sc_leave(struct smtp_client *c)
+void
+smtp_client_leave(struct smtp_client *c)
 {
 	if (--c->depth == 0 && c->closing)
 		free(c);
@@ -325,7 +323,7 @@ sc_tls_start(struct smtp_client *c)
 
 	c->ssl = smtp_client_tls_ssl(c);
 	if (c->ssl == NULL) {
-		sc_conn_fail(c, "4.7.5", "cannot set up TLS", false);
+		smtp_client_conn_fail(c, "4.7.5", "cannot set up TLS", false);
 		return;
 	}
 	f = bufferevent_openssl_filter_new(c->env->base, c->bev, c->ssl,
@@ -334,7 +332,7 @@ sc_tls_start(struct smtp_client *c)
 	if (f == NULL) {
 		SSL_free(c->ssl);
 		c->ssl = NULL;
-		sc_conn_fail(c, "4.7.5", "cannot set up TLS", false);
+		smtp_client_conn_fail(c, "4.7.5", "cannot set up TLS", false);
 		return;
 	}
 	c->bev = f;
@@ -368,112 +366,12 @@ sc_tls_done(struct smtp_client *c)
 		    buf_cstr(&d));
 		buf_free(&d);
 		log_info("%s", why);
-		sc_conn_fail(c, "4.7.5", why, true);
+		smtp_client_conn_fail(c, "4.7.5", why, true);
 		return;
 	}
 	buf_free(&d);
 	c->ehlo_again = true;
 	sc_send_ehlo(c);
-}
-
-/* base64 of p[0..n) into out (cleared first); 0 or -1 */
-static int
-sc_b64(struct buf *out, const char *p, size_t n)
-{
-	buf_reset(out);
-	return base64_encode(out, p, n);
-}
-
-/* RFC 4954: AUTH PLAIN (initial response) or LOGIN when credentials are
- * configured and the server offers one. True when a command went out. */
-static bool
-sc_auth_start(struct smtp_client *c)
-{
-	const char *u = c->dest.sasl_user, *pw = c->dest.sasl_pass;
-	struct buf raw, b64;
-
-	if (u == NULL || pw == NULL || !(c->ehlo.ext & SMTP_EXT_AUTH))
-		return false;
-	if (c->dest.sasl_tls_only && !c->tls) {
-		log_warn("%s: not sending SASL credentials without TLS "
-		         "(smtp_sasl_tls_only = yes)",
-		    c->peer);
-		return false;
-	}
-	buf_init(&raw, 2048);
-	buf_init(&b64, 4096);
-	if (c->ehlo.auth & SMTP_AUTH_PLAIN) {
-		/* RFC 4616 2: authzid NUL authcid NUL passwd */
-		if (buf_append_char(&raw, '\0') == -1 ||
-		    buf_append_str(&raw, u) == -1 ||
-		    buf_append_char(&raw, '\0') == -1 ||
-		    buf_append_str(&raw, pw) == -1 ||
-		    sc_b64(&b64, raw.data, raw.len) == -1)
-			goto bad;
-		c->state = SC_AUTH;
-		smtp_client_send(c, "AUTH PLAIN %s", buf_cstr(&b64));
-	} else if (c->ehlo.auth & SMTP_AUTH_LOGIN) {
-		c->state = SC_AUTH_USER;
-		smtp_client_send(c, "AUTH LOGIN");
-	} else {
-		log_warn("%s offers no SASL mechanism of ours (PLAIN, LOGIN)",
-		    c->peer);
-		buf_free(&raw);
-		buf_free(&b64);
-		return false;
-	}
-	buf_wipe(&raw);
-	buf_wipe(&b64);
-	buf_free(&raw);
-	buf_free(&b64);
-	smtp_client_timeout(c, c->env->t_helo);
-	return true;
-bad:
-	buf_wipe(&raw);
-	buf_free(&raw);
-	buf_free(&b64);
-	return false;
-}
-
-/* A reply during AUTH. */
-static void
-sc_auth_reply(struct smtp_client *c)
-{
-	char text[1024], diag[1024], why[1100];
-	struct buf b64;
-	const char *v;
-
-	if (c->reply.code == 334) {
-		/* AUTH LOGIN asks for the user name, then the password */
-		v = c->state == SC_AUTH_USER ? c->dest.sasl_user
-		                             : c->dest.sasl_pass;
-		buf_init(&b64, 4096);
-		if (sc_b64(&b64, v, strlen(v)) == -1) {
-			buf_free(&b64);
-			sc_conn_fail(
-			    c, "4.7.0", "SASL credentials too long", false);
-			return;
-		}
-		smtp_client_send(c, "%s", buf_cstr(&b64));
-		buf_wipe(&b64);
-		buf_free(&b64);
-		c->state = SC_AUTH;
-		smtp_client_timeout(c, c->env->t_helo);
-		return;
-	}
-	if (c->reply.code == 235) {
-		smtp_client_tx_start(c);
-		return;
-	}
-	/* Postfix (smtp_sasl_auth_soft_bounce = yes): a failed login is
-	 * a temporary failure, so that fixing the password loses no mail */
-	smtp_client_reply_text(
-	    c, "AUTH command", text, sizeof(text), diag, sizeof(diag));
-	smtp_client_fmt(why, sizeof(why),
-	    "SASL authentication failed; server %s said: %s", c->peer_noport,
-	    diag);
-	log_warn("%s", why);
-	sc_conn_fail(c, "4.7.0", why, true);
 }
 
 /* The server's greeting or EHLO is in: STARTTLS, or start the message. */
@@ -494,10 +392,10 @@ sc_after_ehlo(struct smtp_client *c)
 		smtp_client_fmt(why, sizeof(why),
 		    "TLS is required, but was not offered by host %s",
 		    c->peer_noport);
-		sc_conn_fail(c, "4.7.4", why, true);
+		smtp_client_conn_fail(c, "4.7.4", why, true);
 		return;
 	}
-	if (sc_auth_start(c))
+	if (smtp_client_auth_start(c))
 		return;
 	smtp_client_tx_start(c);
 }
@@ -524,7 +422,7 @@ sc_reply(struct smtp_client *c)
 				smtp_client_finish(c, text);
 				return;
 			}
-			sc_conn_fail(
+			smtp_client_conn_fail(
 			    c, code >= 500 ? "4.0.0" : dsn, text, true);
 			return;
 		}
@@ -546,7 +444,7 @@ sc_reply(struct smtp_client *c)
 		}
 		smtp_client_reply_text(
 		    c, "EHLO command", text, sizeof(text), diag, sizeof(diag));
-		sc_conn_fail(c, "4.0.0", text, true);
+		smtp_client_conn_fail(c, "4.0.0", text, true);
 		return;
 	case SC_HELO:
 		if (code / 100 == 2) {
@@ -556,7 +454,7 @@ sc_reply(struct smtp_client *c)
 		}
 		smtp_client_reply_text(
 		    c, "HELO command", text, sizeof(text), diag, sizeof(diag));
-		sc_conn_fail(c, "4.0.0", text, true);
+		smtp_client_conn_fail(c, "4.0.0", text, true);
 		return;
 	case SC_STARTTLS:
 		if (code == 220) {
@@ -566,7 +464,7 @@ sc_reply(struct smtp_client *c)
 		if (c->level >= TLS_LEVEL_ENCRYPT) {
 			smtp_client_reply_text(c, "STARTTLS command", text,
 			    sizeof(text), diag, sizeof(diag));
-			sc_conn_fail(c, "4.7.4", text, true);
+			smtp_client_conn_fail(c, "4.7.4", text, true);
 			return;
 		}
 		/* may: carry on in the clear (RFC 7435) */
@@ -574,7 +472,7 @@ sc_reply(struct smtp_client *c)
 		return;
 	case SC_AUTH:
 	case SC_AUTH_USER:
-		sc_auth_reply(c);
+		smtp_client_auth_reply(c);
 		return;
 	case SC_TX:
 		smtp_client_tx_reply(c);
@@ -586,7 +484,8 @@ sc_reply(struct smtp_client *c)
 		else if (c->state == SC_DOT)
 			smtp_client_dot_reply(c);
 		else
-			sc_conn_fail(c, "4.0.0", "unexpected reply", false);
+			smtp_client_conn_fail(
+			    c, "4.0.0", "unexpected reply", false);
 		return;
 	case SC_RSET:
 		if (code / 100 == 2) {
@@ -603,7 +502,7 @@ sc_reply(struct smtp_client *c)
 		smtp_client_finish(c, NULL);
 		return;
 	default:
-		sc_conn_fail(c, "4.0.0", "unexpected reply", false);
+		smtp_client_conn_fail(c, "4.0.0", "unexpected reply", false);
 		return;
 	}
 }
@@ -615,9 +514,9 @@ sc_on_read(struct bufferevent *bev, void *arg)
 {
 	struct smtp_client *c = arg;
 
-	sc_enter(c);
+	smtp_client_enter(c);
 	sc_read_replies(bev, c);
-	sc_leave(c);
+	smtp_client_leave(c);
 }
 
 static void
@@ -649,7 +548,7 @@ sc_read_replies(struct bufferevent *bev, struct smtp_client *c)
 			    "host %s sent a malformed reply (%s) while %s",
 			    c->peer_noport, err ? err : "too long",
 			    sc_stage(c));
-			sc_conn_fail(c, "4.5.0", why, false);
+			smtp_client_conn_fail(c, "4.5.0", why, false);
 			return;
 		}
 		(void)evbuffer_drain(in, used);
@@ -664,12 +563,12 @@ sc_on_write(struct bufferevent *bev, void *arg)
 
 	if (c->bev != bev || c->state != SC_BODY)
 		return;
-	sc_enter(c);
+	smtp_client_enter(c);
 	smtp_client_body_fill(c);
 	if (c->bev == bev && c->state == SC_DOT &&
 	    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 		sc_read_replies(bev, c);
-	sc_leave(c);
+	smtp_client_leave(c);
 }
 
 static void sc_event(struct smtp_client *c, short what, int e);
@@ -682,9 +581,9 @@ sc_on_event(struct bufferevent *bev, short what, void *arg)
 
 	if (c->bev != bev)
 		return;
-	sc_enter(c);
+	smtp_client_enter(c);
 	sc_event(c, what, e);
-	sc_leave(c);
+	smtp_client_leave(c);
 }
 
 static void
@@ -707,7 +606,7 @@ sc_event(struct smtp_client *c, short what, int e)
 		    (what & BEV_EVENT_TIMEOUT)
 		        ? "Connection timed out"
 		        : evutil_socket_error_to_string(e));
-		sc_conn_fail(c, "4.4.1", why, true);
+		smtp_client_conn_fail(c, "4.4.1", why, true);
 		return;
 	}
 	if (c->state == SC_QUIT) {
@@ -746,7 +645,7 @@ sc_event(struct smtp_client *c, short what, int e)
 		    sc_stage(c));
 	/* a failed handshake at level may: Postfix then tries the next MX
 	 * (or the same in the clear); we try the next address */
-	sc_conn_fail(
+	smtp_client_conn_fail(
 	    c, c->state == SC_TLS ? "4.7.5" : "4.4.2", why, c->state <= SC_TLS);
 }
 
@@ -778,8 +677,8 @@ sc_bind(int fd, int family, const char *addr)
 	return bind(fd, (struct sockaddr *)&ss, len);
 }
 
-static void
-sc_connect_next(struct smtp_client *c)
+void
+smtp_client_connect_next(struct smtp_client *c)
 {
 	const struct dns_mx_addr *a;
 	char addr[64];
@@ -850,77 +749,12 @@ sc_connect_next(struct smtp_client *c)
 	smtp_client_finish(c, c->last_err);
 }
 
-static void
-sc_dns_run(void *arg)
-{
-	struct sc_dns_job *j = arg;
-
-	dns_mx_plan(j->dns, j->host, &j->opts, &j->plan);
-}
-
-static void sc_plan_ready(struct smtp_client *c);
-
-static void
-sc_dns_done(void *arg)
-{
-	struct sc_dns_job *j = arg;
-	struct smtp_client *c = j->c;
-
-	if (c == NULL) {
-		dns_mx_plan_free(&j->plan);
-		free(j);
-		return;
-	}
-	c->dns_job = NULL;
-	c->plan = j->plan;
-	free(j);
-	sc_enter(c);
-	sc_plan_ready(c);
-	sc_leave(c);
-}
-
-static void
-sc_plan_ready(struct smtp_client *c)
-{
-	const char *dsn;
-	enum smtp_rcpt_status st = SMTP_RCPT_BOUNCED;
-
-	switch (c->plan.status) {
-	case DNS_MX_OK:
-		c->ai = 0;
-		sc_connect_next(c);
-		return;
-	case DNS_MX_NULLMX:
-		dsn = "5.1.10"; /* RFC 7505 4.3 */
-		break;
-	case DNS_MX_NOTFOUND:
-	case DNS_MX_NOHOST:
-		dsn = "5.4.4";
-		break;
-	case DNS_MX_LOOP:
-		dsn = "5.4.6";
-		break;
-	case DNS_MX_TEMPFAIL:
-	default:
-		dsn = "4.4.3";
-		st = SMTP_RCPT_DEFERRED;
-		break;
-	}
-	c->nodest = st == SMTP_RCPT_BOUNCED;
-	smtp_client_settle(c, st, dsn, c->plan.why, NULL);
-	/* later messages of the same destination fare no better */
-	while ((c->msg = c->ops->next(c->arg, c)) != NULL)
-		smtp_client_settle(c, st, dsn, c->plan.why, NULL);
-	smtp_client_finish(c, c->plan.why);
-}
-
 struct smtp_client *
 smtp_client_start(const struct smtp_client_env *env,
     const struct smtp_client_dest *dest, struct smtp_client_msg *first,
     const struct smtp_client_ops *ops, void *arg)
 {
 	struct smtp_client *c = xcalloc(1, sizeof(*c));
-	struct sc_dns_job *j = xcalloc(1, sizeof(*j));
 
 	c->env = env;
 	c->dest = *dest;
@@ -931,14 +765,7 @@ smtp_client_start(const struct smtp_client_env *env,
 	smtp_reply_init(&c->reply, env->line_max * 4);
 	smtp_reply_init(&c->bdat_reply, env->line_max * 4);
 	buf_init(&c->down_out, 0);
-	j->c = c;
-	j->dns = env->dns;
-	smtp_client_fmt(j->host, sizeof(j->host), "%s", dest->host);
-	j->opts = *dest->mx;
-	/* RFC 7672 2.2: TLSA records, on the worker thread with the rest */
-	j->opts.dane = dest->tls >= TLS_LEVEL_DANE;
-	c->dns_job = j;
-	worker_submit(env->dns_pool, sc_dns_run, sc_dns_done, j);
+	smtp_client_dns_start(c);
 	return c;
 }
 

@@ -136,6 +136,25 @@ int smtp_client_tls_level(const struct smtp_client *c,
  * records; the level drops to encrypt when none can be used). */
 SSL *smtp_client_tls_ssl(struct smtp_client *c);
 
+/* A failure of the connection: the next address when no transaction
+ * began on it, else the current message's recipients are deferred. */
+void smtp_client_conn_fail(
+    struct smtp_client *c, const char *dsn, const char *why, bool next_ok);
+
+/* Tries the addresses of the plan from c->ai on. */
+void smtp_client_connect_next(struct smtp_client *c);
+/* Around every entry from the event loop or a worker's done callback:
+ * smtp_client_finish() inside frees c only at the outermost leave. */
+void smtp_client_enter(struct smtp_client *c);
+void smtp_client_leave(struct smtp_client *c);
+
+/* smtp_client_dns.c: starts the MX plan of c->dest. */
+void smtp_client_dns_start(struct smtp_client *c);
+
+/* smtp_client_auth.c: true when an AUTH command went out. */
+bool smtp_client_auth_start(struct smtp_client *c);
+void smtp_client_auth_reply(struct smtp_client *c);
+
 /* smtp_client_tx.c */
 void smtp_client_tx_start(struct smtp_client *c);
 void smtp_client_tx_reply(struct smtp_client *c);

@@ -150,6 +150,16 @@ void smtp_reply(struct smtp_session *s, int code, const char *enh,
     const char *fmt, ...) MW_PRINTF(4, 5);
 /* Sends raw, already formatted reply text. */
 void smtp_reply_raw(struct smtp_session *s, const char *text, size_t len);
+
+/* smtp_cmd_dsn.c: RET/ENVID of MAIL and NOTIFY/ORCPT of RCPT (RFC 3461),
+ * decoded into malloc'd values; -1 after a 501 reply. */
+struct smtp_mail_params;
+struct smtp_rcpt_params;
+int smtp_mail_dsn(struct smtp_session *s,
+    const struct smtp_mail_params *params, int *ret_out, char **envid_out);
+int smtp_rcpt_dsn(struct smtp_session *s,
+    const struct smtp_rcpt_params *params, unsigned char *notify_out,
+    char **orcpt_out);
 /* Counts a command; ok false marks it as failed in the disconnect line. */
 void smtp_session_count(struct smtp_session *s, enum smtp_counter c, bool ok);
 /* Changes state; asserts the transition is legal. */
