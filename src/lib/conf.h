@@ -113,6 +113,20 @@ struct conf {
 	uint64_t smtpd_hard_error_limit;
 	bool smtpd_reject_bare_newline; /* no: normalise bare LF */
 
+	/* POP3 server */
+	uint64_t pop3_processes;
+	uint64_t pop3_worker_threads;
+	uint64_t pop3_idle_timeout;  /* seconds, after login */
+	uint64_t pop3_login_timeout; /* seconds, before login */
+	uint64_t pop3_line_limit;
+	uint64_t pop3_hard_error_limit;
+	uint64_t pop3_client_connection_count_limit;
+	uint64_t pop3_connection_limit;
+	uint64_t pop3_max_userip_connections;
+	bool pop3_disable_plaintext_auth;
+	struct conf_list pop3_plaintext_auth_networks;
+	struct conf_list pop3_sasl_mechanisms;
+
 	/* queue and delivery */
 	uint64_t queue_run_delay;
 	uint64_t minimal_backoff_time;

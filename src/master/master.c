@@ -29,6 +29,7 @@
 #include "lib/log.h"
 #include "lib/net.h"
 #include "master/master_private.h"
+#include "pop3/pop3d.h"
 #include "smtp/smtpd.h"
 
 /* One line on stderr (and in maillog_file when there is one): a start
@@ -92,7 +93,9 @@ master_signals(sigset_t *set)
 static int
 master_config_check(const struct conf *conf, struct buf *err)
 {
-	return smtpd_config_check(conf, err);
+	if (smtpd_config_check(conf, err) == -1)
+		return -1;
+	return pop3d_config_check(conf, err);
 }
 
 static void

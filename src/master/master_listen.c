@@ -15,14 +15,15 @@
 #include "master/master_private.h"
 
 /*
- * The kinds the master binds. IMAP/POP3 services do not exist yet: their
- * listeners (imap_listen, imaps_listen, pop3_listen, pop3s_listen) are not
- * bound until they do.
+ * The kinds the master binds. The IMAP service does not exist yet: its
+ * listeners (imap_listen, imaps_listen) are not bound until it does.
  */
 static const enum listener_kind master_kinds[] = {
 	LISTENER_SMTP,
 	LISTENER_SUBMISSION,
 	LISTENER_SMTPS,
+	LISTENER_POP3,
+	LISTENER_POP3S,
 };
 
 static const struct conf_list *

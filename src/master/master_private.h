@@ -30,6 +30,7 @@ struct listener;
 enum master_service {
 	MASTER_SERVICE_SMTPD,
 	MASTER_SERVICE_QUEUE,
+	MASTER_SERVICE_POP3D,
 };
 
 /* One service instance that the master keeps running. */
@@ -53,7 +54,7 @@ struct master_retired {
 struct master {
 	pid_t pid;
 	struct conf *conf;
-	struct listener *ls; /* the SMTP family's listening sockets */
+	struct listener *ls; /* the listening sockets of every service */
 	size_t nls;
 	struct master_slot *slots;
 	size_t nslots;

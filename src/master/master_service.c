@@ -1,6 +1,6 @@
 /*
  * Supervision of the services: one slot per service instance (smtpd x
- * smtpd_processes, queue x 1), forking them, reaping them, restarting a
+ * smtpd_processes, pop3d x pop3_processes, queue x 1), forking them, reaping them, restarting a
  * dead one at once (with a growing delay only when it keeps dying within
  * a second of its start), retiring the processes of an old configuration,
  * and SIGKILLing those that outstay their grace time.
@@ -21,6 +21,7 @@
 #include "lib/net.h"
 #include "lib/xalloc.h"
 #include "master/master_private.h"
+#include "pop3/pop3d.h"
 #include "queue/qmgr.h"
 #include "smtp/smtpd.h"
 
@@ -41,6 +42,8 @@ master_service_name(enum master_service s)
 		return "smtpd";
 	case MASTER_SERVICE_QUEUE:
 		return "queue";
+	case MASTER_SERVICE_POP3D:
+		return "pop3d";
 	}
 	log_panic("unknown service %d", (int)s);
 }
@@ -51,6 +54,19 @@ static bool
 master_service_single(enum master_service s)
 {
 	return s == MASTER_SERVICE_QUEUE;
+}
+
+static bool
+master_listener_smtp(enum listener_kind k)
+{
+	return k == LISTENER_SMTP || k == LISTENER_SUBMISSION ||
+	    k == LISTENER_SMTPS;
+}
+
+static bool
+master_listener_pop3(enum listener_kind k)
+{
+	return k == LISTENER_POP3 || k == LISTENER_POP3S;
 }
 
 /* Closes every descriptor from 3 up except those in keep. */
@@ -118,13 +134,17 @@ master_child_run(struct master *m, enum master_service service)
 		_exit(1);
 	log_set_service(master_service_name(service));
 
-	/* Keep the log and, for smtpd, the listeners; nothing else of the
-	 * master's (a queue process has no business with the sockets). */
+	/* Keep the log and, for smtpd and pop3d, their listeners; nothing
+	 * else of the master's (a queue process has no business with the
+	 * sockets, an smtpd none with the POP3 ones). */
 	keep = xcalloc(m->nls + 1, sizeof(*keep));
 	if (m->log_fd != -1)
 		keep[nkeep++] = m->log_fd;
-	if (service == MASTER_SERVICE_SMTPD)
-		for (i = 0; i < m->nls; i++)
+	for (i = 0; i < m->nls; i++)
+		if ((service == MASTER_SERVICE_SMTPD &&
+			master_listener_smtp(m->ls[i].kind)) ||
+		    (service == MASTER_SERVICE_POP3D &&
+			master_listener_pop3(m->ls[i].kind)))
 			keep[nkeep++] = m->ls[i].fd;
 	master_close_fds_except(keep, nkeep);
 	free(keep);
@@ -135,6 +155,9 @@ master_child_run(struct master *m, enum master_service service)
 		break;
 	case MASTER_SERVICE_QUEUE:
 		status = qmgr_main(m->conf);
+		break;
+	case MASTER_SERVICE_POP3D:
+		status = pop3d_main(m->conf, m->ls, m->nls);
 		break;
 	default:
 		status = 1;
@@ -316,20 +339,28 @@ master_slots_replace(struct master *m)
 {
 	struct master_slot *old = m->slots;
 	size_t nold = m->nslots, first_retired = m->nretired, i, j, n = 0;
-	uint64_t now = master_now_ms(), nsmtpd;
+	uint64_t now = master_now_ms(), nsmtpd = 0, npop3d = 0;
+	bool smtp = false, pop3 = false;
 
-	/* Without a listener an smtpd has nothing to do. */
-	nsmtpd = m->nls > 0 ? m->conf->smtpd_processes : 0;
-	if (m->nls == 0)
+	/* Without a listener a service has nothing to do. */
+	for (i = 0; i < m->nls; i++) {
+		smtp = smtp || master_listener_smtp(m->ls[i].kind);
+		pop3 = pop3 || master_listener_pop3(m->ls[i].kind);
+	}
+	nsmtpd = smtp ? m->conf->smtpd_processes : 0;
+	npop3d = pop3 ? m->conf->pop3_processes : 0;
+	if (!smtp)
 		log_warn(
 		    "no smtpd_listen, submission_listen or smtps_listen: no smtpd runs");
 	for (i = 0; i < nold; i++)
 		master_slot_retire(m, &old[i], now);
 	free(old);
 
-	m->slots = xcalloc(nsmtpd + 1, sizeof(*m->slots));
+	m->slots = xcalloc(nsmtpd + npop3d + 1, sizeof(*m->slots));
 	for (i = 0; i < nsmtpd; i++)
 		m->slots[n++].service = MASTER_SERVICE_SMTPD;
+	for (i = 0; i < npop3d; i++)
+		m->slots[n++].service = MASTER_SERVICE_POP3D;
 	m->slots[n++].service = MASTER_SERVICE_QUEUE;
 	m->nslots = n;
 

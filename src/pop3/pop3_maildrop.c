@@ -1,0 +1,452 @@
+/*
+ * The maildrop of a POP3 session through the mail store (store/store.h),
+ * all on the worker pool: opening the INBOX after login (its view is the
+ * message list of the session, RFC 1939 4: messages delivered later show
+ * up at the next login), RETR and TOP streamed from the file in chunks
+ * while the client reads (RFC 1939 7, never the whole message in memory,
+ * never more than about POP3_OUTPUT_HIGH buffered for a slow client), and
+ * the UPDATE state at QUIT (RFC 1939 6): \Seen for the messages
+ * retrieved, then the expunge of those marked deleted, durable before
+ * the +OK.
+ *
+ * Two sessions of one user both work (Dovecot's default): each has its
+ * own view; a message one of them expunges makes RETR in the other answer
+ * -ERR (store_msg_open's ENOENT), and its DELE of it at QUIT counts as
+ * done. Nothing is lost or shown twice: the store serialises the changes.
+ */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/conf.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/worker.h"
+#include "lib/xalloc.h"
+#include "pop3/pop3_session_private.h"
+#include "store/store.h"
+
+/* Bytes read from the file per job. */
+#define POP3_RETR_CHUNK (64 * 1024)
+/* Read on while less than this waits in the output buffer. */
+#define POP3_RETR_LOW (128 * 1024)
+
+/* --- closing ---------------------------------------------------------- */
+
+struct pop3_close_job {
+	struct store *st;
+	struct store_mailbox *mb;
+	int fd;
+};
+
+static void
+pop3_close_job_run(void *arg)
+{
+	struct pop3_close_job *j = arg;
+
+	if (j->fd != -1)
+		(void)close(j->fd);
+	store_mailbox_close(&j->mb);
+	store_close(&j->st);
+	free(j);
+}
+
+static void
+pop3_retr_free(struct pop3_retr **rp)
+{
+	struct pop3_retr *r = *rp;
+
+	if (r == NULL)
+		return;
+	if (r->fd != -1)
+		(void)close(r->fd);
+	free(r->in);
+	free(r->out);
+	free(r);
+	*rp = NULL;
+}
+
+void
+pop3_maildrop_release(struct pop3_session *s)
+{
+	struct pop3_close_job *j;
+
+	pop3_retr_free(&s->retr);
+	if (s->store == NULL && s->mb == NULL)
+		return;
+	j = xcalloc(1, sizeof(*j));
+	j->st = s->store;
+	j->mb = s->mb;
+	j->fd = -1;
+	s->store = NULL;
+	s->mb = NULL;
+	worker_submit(s->srv->workers, pop3_close_job_run, NULL, j);
+}
+
+/* --- opening at login ------------------------------------------------- */
+
+struct pop3_open_job {
+	struct pop3_session *s;
+	struct pop3d *srv;
+	char *maildir;
+	struct store *st;
+	struct store_mailbox *mb;
+	int ret;
+	struct buf err;
+};
+
+static void
+pop3_open_job_run(void *arg)
+{
+	struct pop3_open_job *j = arg;
+
+	j->ret = store_open(j->maildir, &j->st, &j->err);
+	if (j->ret == 0) {
+		/* read-write: new/ moves to cur/ as Dovecot's POP3 does */
+		j->ret =
+		    store_mailbox_open(j->st, "INBOX", false, &j->mb, &j->err);
+		if (j->ret == -1)
+			store_close(&j->st);
+	}
+}
+
+static void
+pop3_open_job_done(void *arg)
+{
+	struct pop3_open_job *j = arg;
+	struct pop3_session *s = j->s;
+	bool alive = pop3_session_release(s);
+
+	if (!alive || s->bev == NULL) {
+		/* the client left meanwhile */
+		if (j->ret == 0) {
+			struct pop3_close_job *c = xcalloc(1, sizeof(*c));
+
+			c->st = j->st;
+			c->mb = j->mb;
+			c->fd = -1;
+			worker_submit(
+			    j->srv->workers, pop3_close_job_run, NULL, c);
+		}
+		goto out;
+	}
+	if (j->ret == -1) {
+		log_warn("pop3(%s)<%ld><%s>: cannot open the maildrop %s: %s",
+		    log_sanitize_str(s->username), (long)getpid(),
+		    s->session_id, j->maildir, buf_cstr(&j->err));
+		/* RFC 3206 4: SYS/TEMP, the client may try again later */
+		pop3_err(s, "[SYS/TEMP] Couldn't open INBOX, try again later.");
+		pop3_session_close(s, "Couldn't open INBOX");
+		goto out;
+	}
+	s->store = j->st;
+	s->mb = j->mb;
+	s->nmsgs = store_mailbox_count(s->mb);
+	s->mbox_size = store_mailbox_vsize(s->mb);
+	s->marks = xcalloc(s->nmsgs ? s->nmsgs : 1, 1);
+	pop3_session_set_state(s, POP3_STATE_TRANSACTION);
+	pop3_session_set_timeouts(s);
+	pop3_ok(s, "Logged in.");
+	pop3_session_resume(s);
+out:
+	free(j->maildir);
+	buf_free(&j->err);
+	free(j);
+}
+
+/*
+ * The Maildir of local@domain: <mail_directory>/<domain>/<local>/Maildir,
+ * as resolve.c's resolve_add_mailbox builds it for delivery (a local copy
+ * of that rule; the store branch may factor it out). NULL when the name
+ * cannot be a path component.
+ */
+static char *
+pop3_maildir_path(const struct conf *conf, const char *user)
+{
+	const char *at = strrchr(user, '@');
+	char *local, *path = NULL;
+
+	if (at == NULL)
+		return NULL;
+	local = xasprintf("%.*s", (int)(at - user), user);
+	if (fs_component_ok(local) && fs_component_ok(at + 1))
+		path = xasprintf(
+		    "%s/%s/%s/Maildir", conf->mail_directory, at + 1, local);
+	free(local);
+	return path;
+}
+
+void
+pop3_maildrop_open(struct pop3_session *s)
+{
+	struct pop3_open_job *j;
+	char *maildir = pop3_maildir_path(s->srv->conf, s->username);
+
+	if (maildir == NULL) {
+		log_warn("pop3(%s): no maildrop for this name",
+		    log_sanitize_str(s->username));
+		/* RFC 3206 4: SYS/PERM, not to be retried */
+		pop3_err(s, "[SYS/PERM] No mailbox for this user.");
+		pop3_session_close(s, "No mailbox");
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->s = s;
+	j->srv = s->srv;
+	j->maildir = maildir;
+	buf_init(&j->err, 1024);
+	pop3_session_hold(s);
+	worker_submit(
+	    s->srv->workers, pop3_open_job_run, pop3_open_job_done, j);
+}
+
+/* --- UPDATE at QUIT --------------------------------------------------- */
+
+struct pop3_update_job {
+	struct pop3_session *s;
+	struct store_mailbox *mb;
+	struct store_flag_change *changes;
+	size_t nchanges;
+	size_t *idx;
+	size_t nidx;
+	int flags_ret, ret;
+	struct buf flags_err, err;
+};
+
+static void
+pop3_update_job_run(void *arg)
+{
+	struct pop3_update_job *j = arg;
+
+	/* \Seen first: the expunge shifts the indexes of the view */
+	j->flags_ret = j->nchanges == 0
+	    ? 0
+	    : store_mailbox_set_flags(
+	          j->mb, j->changes, j->nchanges, &j->flags_err);
+	j->ret = j->nidx == 0
+	    ? 0
+	    : store_mailbox_expunge(j->mb, j->idx, j->nidx, &j->err);
+}
+
+static void
+pop3_update_job_done(void *arg)
+{
+	struct pop3_update_job *j = arg;
+	struct pop3_session *s = j->s;
+
+	if (!pop3_session_release(s) || s->bev == NULL)
+		goto out;
+	if (j->flags_ret == -1)
+		log_warn("pop3(%s)<%ld><%s>: cannot set \\Seen: %s",
+		    log_sanitize_str(s->username), (long)getpid(),
+		    s->session_id, buf_cstr(&j->flags_err));
+	if (j->ret == -1) {
+		log_warn("pop3(%s)<%ld><%s>: expunge failed: %s",
+		    log_sanitize_str(s->username), (long)getpid(),
+		    s->session_id, buf_cstr(&j->err));
+		/* RFC 2449 8.1, RFC 3206 4: the messages stay; try later */
+		pop3_err(s,
+		    "[SYS/TEMP] Couldn't delete the messages, "
+		    "try again later.");
+	} else {
+		s->del_count = (unsigned)j->nidx;
+		pop3_ok(s, "Logging out.");
+	}
+	pop3_session_close(s, "Logged out");
+out:
+	free(j->changes);
+	free(j->idx);
+	buf_free(&j->flags_err);
+	buf_free(&j->err);
+	free(j);
+}
+
+void
+pop3_maildrop_update(struct pop3_session *s)
+{
+	struct pop3_update_job *j = xcalloc(1, sizeof(*j));
+	size_t i;
+
+	j->s = s;
+	j->mb = s->mb;
+	j->changes = xcalloc(s->nmsgs ? s->nmsgs : 1, sizeof(*j->changes));
+	j->idx = xcalloc(s->nmsgs ? s->nmsgs : 1, sizeof(*j->idx));
+	for (i = 0; i < s->nmsgs; i++) {
+		const struct store_msg *m = store_mailbox_msg(s->mb, i);
+
+		if (s->marks[i] & POP3_MARK_DELETED)
+			j->idx[j->nidx++] = i;
+		else if ((s->marks[i] & POP3_MARK_RETR) &&
+		    !(m->flags & STORE_FLAG_SEEN)) {
+			j->changes[j->nchanges].i = i;
+			j->changes[j->nchanges].flags =
+			    m->flags | STORE_FLAG_SEEN;
+			j->changes[j->nchanges].keywords = m->keywords;
+			j->nchanges++;
+		}
+	}
+	buf_init(&j->flags_err, 1024);
+	buf_init(&j->err, 1024);
+	pop3_session_hold(s);
+	worker_submit(
+	    s->srv->workers, pop3_update_job_run, pop3_update_job_done, j);
+}
+
+/* --- RETR and TOP ----------------------------------------------------- */
+
+struct pop3_read_job {
+	struct pop3_session *s;
+	struct store_mailbox *mb;
+	struct pop3_retr *r;
+};
+
+static void
+pop3_read_job_run(void *arg)
+{
+	struct pop3_read_job *j = arg;
+	struct pop3_retr *r = j->r;
+	ssize_t n;
+
+	r->outlen = 0;
+	if (r->fd == -1 && store_msg_open(j->mb, r->msg, &r->fd) == -1) {
+		r->err = errno;
+		return;
+	}
+	do
+		n = read(r->fd, r->in, POP3_RETR_CHUNK);
+	while (n == -1 && errno == EINTR);
+	if (n == -1) {
+		r->err = errno;
+		return;
+	}
+	r->outlen = pop3_encoder_feed(&r->enc, r->in, (size_t)n, r->out);
+	if (n == 0 || pop3_encoder_done(&r->enc)) {
+		r->outlen += pop3_encoder_end(&r->enc, r->out + r->outlen);
+		r->eof = true;
+	}
+}
+
+static void pop3_retr_submit(struct pop3_session *s);
+
+static void
+pop3_retr_finish(struct pop3_session *s)
+{
+	struct pop3_retr *r = s->retr;
+
+	if (r->top) {
+		s->top_count++;
+		s->top_bytes += r->sent;
+	} else {
+		s->retr_count++;
+		s->retr_bytes += r->sent;
+		s->marks[r->msg] |= POP3_MARK_RETR;
+	}
+	pop3_retr_free(&s->retr);
+	s->busy = false;
+	pop3_session_resume(s);
+}
+
+static void
+pop3_read_job_done(void *arg)
+{
+	struct pop3_read_job *j = arg;
+	struct pop3_session *s = j->s;
+	struct pop3_retr *r = j->r;
+
+	free(j);
+	r->pending = false;
+	if (!pop3_session_release(s) || s->bev == NULL)
+		return; /* pop3_session_free frees r */
+	if (r->err != 0) {
+		errno = r->err;
+		if (r->started) {
+			/* half a message is out: the response cannot be
+			 * ended cleanly */
+			log_warn("pop3(%s)<%ld><%s>: reading message %zu: %m",
+			    log_sanitize_str(s->username), (long)getpid(),
+			    s->session_id, r->msg + 1);
+			pop3_session_close(s, "Message read failed");
+			return;
+		}
+		if (r->err == ENOENT)
+			pop3_err(s,
+			    "Message %zu was removed by another "
+			    "session.",
+			    r->msg + 1);
+		else {
+			log_warn("pop3(%s)<%ld><%s>: opening message %zu: %m",
+			    log_sanitize_str(s->username), (long)getpid(),
+			    s->session_id, r->msg + 1);
+			pop3_err(s, "[SYS/TEMP] Couldn't read message %zu.",
+			    r->msg + 1);
+		}
+		pop3_retr_free(&s->retr);
+		pop3_session_resume(s);
+		return;
+	}
+	if (!r->started) {
+		r->started = true;
+		if (r->top)
+			pop3_ok_bare(s);
+		else
+			pop3_ok(s, "%llu octets",
+			    (unsigned long long)store_mailbox_msg(s->mb, r->msg)
+			        ->vsize);
+	}
+	pop3_send(s, r->out, r->outlen);
+	r->sent += r->outlen;
+	if (r->eof) {
+		pop3_retr_finish(s);
+		return;
+	}
+	s->busy = true; /* commands wait for the rest of the message */
+	pop3_retr_on_drain(s);
+}
+
+static void
+pop3_retr_submit(struct pop3_session *s)
+{
+	struct pop3_read_job *j = xcalloc(1, sizeof(*j));
+
+	j->s = s;
+	j->mb = s->mb;
+	j->r = s->retr;
+	s->retr->pending = true;
+	pop3_session_hold(s);
+	worker_submit(
+	    s->srv->workers, pop3_read_job_run, pop3_read_job_done, j);
+}
+
+void
+pop3_retr_on_drain(struct pop3_session *s)
+{
+	struct pop3_retr *r = s->retr;
+
+	if (r == NULL || r->pending || s->bev == NULL || s->closing)
+		return;
+	/* back-pressure: read on only while the client keeps up */
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) <=
+	    POP3_RETR_LOW)
+		pop3_retr_submit(s);
+}
+
+void
+pop3_retr_start(struct pop3_session *s, size_t i, bool top, uint64_t lines)
+{
+	struct pop3_retr *r = xcalloc(1, sizeof(*r));
+
+	MW_ASSERT(s->retr == NULL);
+	r->fd = -1;
+	r->msg = i;
+	r->top = top;
+	pop3_encoder_init(&r->enc, top, lines);
+	r->in = xmalloc(POP3_RETR_CHUNK);
+	/* pop3_encoder_feed writes 2 bytes per byte at most, _end 5 */
+	r->out = xmalloc(2 * POP3_RETR_CHUNK + 5);
+	s->retr = r;
+	pop3_retr_submit(s);
+}
