@@ -126,6 +126,7 @@ struct conf {
 	bool pop3_disable_plaintext_auth;
 	struct conf_list pop3_plaintext_auth_networks;
 	struct conf_list pop3_sasl_mechanisms;
+	bool pop3_lock_session;
 
 	/* queue and delivery */
 	uint64_t queue_run_delay;

@@ -203,6 +203,8 @@ const struct conf_param conf_params[] = {
 	    "Refuse USER/PASS and AUTH PLAIN/LOGIN before TLS, except from pop3_plaintext_auth_networks (Dovecot's disable_plaintext_auth)." },
 	{ "pop3_plaintext_auth_networks", CONF_LIST, "", 0, 0, CONF_FIELD(pop3_plaintext_auth_networks),
 	    "Client networks (address/prefix) allowed plaintext POP3 logins without TLS (Dovecot's login_trusted_networks); empty: none, not even loopback." },
+	{ "pop3_lock_session", CONF_BOOL, "no", 0, 0, CONF_FIELD(pop3_lock_session),
+	    "Allow one POP3 session per maildrop: a second login gets -ERR [IN-USE] (RFC 2449 8.1.1); no: both work, as Dovecot's default." },
 	{ "pop3_sasl_mechanisms", CONF_LIST, "PLAIN, LOGIN, SCRAM-SHA-256", 0, 0, CONF_FIELD(pop3_sasl_mechanisms),
 	    "The SASL mechanisms POP3 AUTH offers (RFC 5034); the accounts and the failure penalty are SMTP AUTH's." },
 

@@ -13,13 +13,17 @@
  * own view; a message one of them expunges makes RETR in the other answer
  * -ERR (store_msg_open's ENOENT), and its DELE of it at QUIT counts as
  * done. Nothing is lost or shown twice: the store serialises the changes.
+ * With pop3_lock_session the second login gets -ERR [IN-USE] instead
+ * (RFC 2449 8.1.1): a flock on the Maildir directory, across processes.
  */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "lib/conf.h"
@@ -48,10 +52,10 @@ pop3_close_job_run(void *arg)
 {
 	struct pop3_close_job *j = arg;
 
-	if (j->fd != -1)
-		(void)close(j->fd);
 	store_mailbox_close(&j->mb);
 	store_close(&j->st);
+	if (j->fd != -1)
+		(void)close(j->fd);
 	free(j);
 }
 
@@ -76,14 +80,15 @@ pop3_maildrop_release(struct pop3_session *s)
 	struct pop3_close_job *j;
 
 	pop3_retr_free(&s->retr);
-	if (s->store == NULL && s->mb == NULL)
+	if (s->store == NULL && s->mb == NULL && s->lock_fd == -1)
 		return;
 	j = xcalloc(1, sizeof(*j));
 	j->st = s->store;
 	j->mb = s->mb;
-	j->fd = -1;
+	j->fd = s->lock_fd; /* closed last: the lock outlives the store */
 	s->store = NULL;
 	s->mb = NULL;
+	s->lock_fd = -1;
 	worker_submit(s->srv->workers, pop3_close_job_run, NULL, j);
 }
 
@@ -93,8 +98,11 @@ struct pop3_open_job {
 	struct pop3_session *s;
 	struct pop3d *srv;
 	char *maildir;
+	bool lock;
 	struct store *st;
 	struct store_mailbox *mb;
+	int lock_fd;
+	bool in_use; /* another session holds the lock */
 	int ret;
 	struct buf err;
 };
@@ -105,12 +113,36 @@ pop3_open_job_run(void *arg)
 	struct pop3_open_job *j = arg;
 
 	j->ret = store_open(j->maildir, &j->st, &j->err);
+	if (j->ret == 0 && j->lock) {
+		/* RFC 2449 8.1.1: one session per maildrop. flock on the
+		 * Maildir directory itself, so that the lock needs no file
+		 * of its own and follows the sessions of every process */
+		j->lock_fd = open(j->maildir,
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (j->lock_fd == -1 ||
+		    flock(j->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+			j->in_use = errno == EWOULDBLOCK;
+			if (!j->in_use)
+				(void)!buf_printf(&j->err, "cannot lock %s: %s",
+				    j->maildir, strerror(errno));
+			if (j->lock_fd != -1)
+				(void)close(j->lock_fd);
+			j->lock_fd = -1;
+			store_close(&j->st);
+			j->ret = -1;
+			return;
+		}
+	}
 	if (j->ret == 0) {
 		/* read-write: new/ moves to cur/ as Dovecot's POP3 does */
 		j->ret =
 		    store_mailbox_open(j->st, "INBOX", false, &j->mb, &j->err);
-		if (j->ret == -1)
+		if (j->ret == -1) {
 			store_close(&j->st);
+			if (j->lock_fd != -1)
+				(void)close(j->lock_fd);
+			j->lock_fd = -1;
+		}
 	}
 }
 
@@ -128,10 +160,22 @@ pop3_open_job_done(void *arg)
 
 			c->st = j->st;
 			c->mb = j->mb;
-			c->fd = -1;
+			c->fd = j->lock_fd;
 			worker_submit(
 			    j->srv->workers, pop3_close_job_run, NULL, c);
 		}
+		goto out;
+	}
+	if (j->ret == -1 && j->in_use) {
+		log_info("pop3(%s)<%ld><%s>: the maildrop is in use by another "
+		         "session (pop3_lock_session)",
+		    log_sanitize_str(s->username), (long)getpid(),
+		    s->session_id);
+		/* RFC 2449 8.1.1: IN-USE, another session has it */
+		pop3_err(s,
+		    "[IN-USE] Mailbox is locked by another POP3 "
+		    "session.");
+		pop3_session_close(s, "Mailbox in use");
 		goto out;
 	}
 	if (j->ret == -1) {
@@ -145,6 +189,7 @@ pop3_open_job_done(void *arg)
 	}
 	s->store = j->st;
 	s->mb = j->mb;
+	s->lock_fd = j->lock_fd;
 	s->nmsgs = store_mailbox_count(s->mb);
 	s->mbox_size = store_mailbox_vsize(s->mb);
 	s->marks = xcalloc(s->nmsgs ? s->nmsgs : 1, 1);
@@ -198,6 +243,8 @@ pop3_maildrop_open(struct pop3_session *s)
 	j->s = s;
 	j->srv = s->srv;
 	j->maildir = maildir;
+	j->lock = s->srv->conf->pop3_lock_session;
+	j->lock_fd = -1;
 	buf_init(&j->err, 1024);
 	pop3_session_hold(s);
 	worker_submit(

@@ -162,6 +162,7 @@ pop3_session_new(struct pop3d *srv, enum listener_kind kind, int fd,
 	s->kind = kind;
 	s->state = POP3_STATE_AUTHORIZATION;
 	s->refs = 1;
+	s->lock_fd = -1;
 	s->started = pop3_now();
 	memcpy(&s->peer, sa, salen < sizeof(s->peer) ? salen : sizeof(s->peer));
 	net_addr_str(sa, s->addr, sizeof(s->addr));
@@ -325,11 +326,16 @@ pop3_session_log_disconnect(struct pop3_session *s, const char *reason)
 		pop3_auth_log_disconnect(s, reason);
 		return;
 	}
-	log_info("pop3(%s)<%ld><%s>: Disconnected: %s top=%u/%llu, "
+	if (reason == NULL)
+		reason = "Connection closed";
+	/* Dovecot: "Disconnected for inactivity top=...", otherwise
+	 * "Disconnected: Logged out top=..." */
+	log_info("pop3(%s)<%ld><%s>: Disconnected%s%s top=%u/%llu, "
 	         "retr=%u/%llu, del=%u/%zu, size=%llu",
 	    log_sanitize_str(s->username), (long)getpid(), s->session_id,
-	    reason != NULL ? reason : "Connection closed", s->top_count,
-	    (unsigned long long)s->top_bytes, s->retr_count,
+	    strcmp(reason, "Inactivity") == 0 ? "" : ": ",
+	    strcmp(reason, "Inactivity") == 0 ? " for inactivity" : reason,
+	    s->top_count, (unsigned long long)s->top_bytes, s->retr_count,
 	    (unsigned long long)s->retr_bytes, s->del_count, s->nmsgs,
 	    (unsigned long long)s->mbox_size);
 }
@@ -521,7 +527,7 @@ pop3_on_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_TIMEOUT) {
 		/* A client that does not read its replies gets no more. */
 		if (s->closing || (what & BEV_EVENT_WRITING)) {
-			pop3_session_drop(s, "Disconnected for inactivity");
+			pop3_session_drop(s, "Inactivity");
 			return;
 		}
 		if (s->busy) {
@@ -530,7 +536,7 @@ pop3_on_event(struct bufferevent *bev, short what, void *arg)
 			return;
 		}
 		pop3_err(s, "Disconnected for inactivity.");
-		pop3_session_close(s, "Disconnected for inactivity");
+		pop3_session_close(s, "Inactivity");
 		return;
 	}
 	if (what & BEV_EVENT_CONNECTED)

@@ -108,6 +108,7 @@ struct pop3_session {
 	char *userip_key; /* counted in srv->userips */
 	struct store *store;
 	struct store_mailbox *mb;
+	int lock_fd;            /* pop3_lock_session: the flocked Maildir */
 	size_t nmsgs;           /* the view at login (RFC 1939 4) */
 	uint64_t mbox_size;     /* its vsize */
 	unsigned char *marks;   /* per message: POP3_MARK_* */

@@ -8,6 +8,7 @@ are in test_pop3_auth.py."""
 
 import poplib
 import smtplib
+from pathlib import Path
 
 import pytest
 
@@ -307,3 +308,19 @@ def test_logout_line(pinst, box):
     assert "mailwright/pop3d[" in line
     assert "pop3(%s)<" % USER2 in line
     assert ": Disconnected: Logged out top=1/" in line
+
+
+def test_uidl_survives_a_lost_index(pinst, box):
+    p = pop2(pinst)
+    first = p.uidl()[1]
+    p.quit()
+    # store.h: the index lives beside the Maildir and is rebuilt from it;
+    # POP3 UIDLs derive from the files' unique names
+    md = Path(pinst.maildir(USER2))
+    index = list(md.parent.glob("mailwright-index.db*"))
+    assert index, list(md.parent.iterdir())
+    for f in index:
+        f.unlink()
+    p = pop2(pinst)
+    assert p.uidl()[1] == first
+    p.quit()
