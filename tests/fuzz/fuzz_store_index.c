@@ -4,7 +4,9 @@
  * of a temporary Maildir holding a few messages, then store_open,
  * store_mailbox_open and a sync run on it. Whatever the file holds they
  * must not crash; they may fail with -1, and when they succeed the view
- * holds exactly the Maildir's messages with valid UIDLs.
+ * holds messages in ascending UID order with valid UIDLs (the index is
+ * a cache the store trusts while the directories look unchanged, so
+ * rows of a well-formed index may stand for files that are not there).
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -97,7 +99,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (store_open(fuzz_maildir, &st, &err) == 0) {
 		if (store_mailbox_open(st, "INBOX", false, &mb, &err) == 0) {
 			if (store_mailbox_sync(mb, &res, &err) == 0) {
-				CHECK(store_mailbox_count(mb) <= 3);
 				for (i = 0; i < store_mailbox_count(mb); i++) {
 					const struct store_msg *m =
 					    store_mailbox_msg(mb, i);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,11 +67,30 @@ put_some(const struct store_fixture *f)
 	free(longname);
 }
 
+/* How many damaged index files were moved aside. */
+static size_t
+count_corrupt(const struct store_fixture *f)
+{
+	char *dir = xasprintf("%s/example.test/bob", f->dir);
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += strstr(de->d_name, ".corrupt-") != NULL &&
+		    strchr(strstr(de->d_name, ".corrupt-"), '-') ==
+		        strrchr(de->d_name, '-');
+	(void)closedir(d);
+	free(dir);
+	return n;
+}
+
 static void
 test_store_index_garbage_is_rebuilt(void **state)
 {
 	struct store_fixture *f = *state;
-	char *before, *after, *corrupt;
+	char *before, *after;
 	struct store *st;
 	struct store_mailbox *mb;
 	const char *digest;
@@ -103,19 +123,7 @@ test_store_index_garbage_is_rebuilt(void **state)
 		free(after);
 	}
 	/* the damaged file was kept aside for a post-mortem */
-	corrupt = xasprintf("%s/example.test/bob", f->dir);
-	{
-		struct dirent *de;
-		DIR *d = opendir(corrupt);
-		size_t n = 0;
-
-		while ((de = readdir(d)) != NULL)
-			n += strstr(de->d_name, ".corrupt-") != NULL &&
-			    strstr(de->d_name, "-wal") == NULL;
-		(void)closedir(d);
-		assert_true(n >= 1);
-	}
-	free(corrupt);
+	assert_true(count_corrupt(f) >= 1);
 	/* and the mailbox works */
 	open_inbox(f, &st, &mb);
 	assert_int_equal(store_mailbox_count(mb), 3);
@@ -168,6 +176,60 @@ test_store_index_truncated_is_rebuilt(void **state)
 	free(before);
 }
 
+/* A damaged index whose messages can still be read: those rows (UIDs,
+ * UIDVALIDITY) are kept. The damage is in the base-name index only. */
+static void
+test_store_index_damaged_keeps_readable_uids(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store *st;
+	struct store_mailbox *mb;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	struct buf err;
+	size_t idx = 0;
+	uint32_t uv;
+	long long page, psize;
+	int fd;
+
+	buf_init(&err, 1024);
+	put_some(f);
+	open_inbox(f, &st, &mb);
+	uv = store_mailbox_uidvalidity(mb);
+	assert_int_equal(store_mailbox_expunge(mb, &idx, 1, &err), 0);
+	store_mailbox_close(&mb);
+	store_close(&st); /* the last close checkpoints the WAL */
+	assert_int_equal(sqlite3_open(f->index, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                     "SELECT rootpage, (SELECT page_size FROM "
+	                     "pragma_page_size) FROM sqlite_master WHERE "
+	                     "name = 'sqlite_autoindex_messages_2'",
+	                     -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	page = sqlite3_column_int64(s, 0);
+	psize = sqlite3_column_int64(s, 1);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_true(page > 1);
+	fd = open(f->index, O_WRONLY | O_CLOEXEC);
+	assert_true(fd != -1);
+	assert_int_equal(pwrite(fd, "\x77\x77\x77\x77\x77\x77\x77\x77", 8,
+	                     (off_t)((page - 1) * psize)),
+	    8);
+	(void)close(fd);
+	open_inbox(f, &st, &mb);
+	assert_int_equal(count_corrupt(f), 1); /* it was seen as damaged */
+	assert_int_equal(store_mailbox_uidvalidity(mb), uv);
+	assert_int_equal(store_mailbox_count(mb), 2);
+	assert_int_equal(store_mailbox_msg(mb, 0)->uid, 2);
+	assert_int_equal(store_mailbox_msg(mb, 1)->uid, 3);
+	assert_int_equal(store_mailbox_uidnext(mb), 4);
+	store_mailbox_close(&mb);
+	store_close(&st);
+	buf_free(&err);
+}
+
 static void
 test_store_index_rebuild_keeps_uids(void **state)
 {
@@ -194,6 +256,7 @@ test_store_index_rebuild_keeps_uids(void **state)
 	/* a readable index: the UIDs and UIDVALIDITY stay */
 	assert_int_equal(store_index_rebuild(f->maildir, &err), 0);
 	open_inbox(f, &st, &mb);
+	assert_int_equal(count_corrupt(f), 0);
 	assert_int_equal(store_mailbox_uidvalidity(mb), uv);
 	assert_int_equal(store_mailbox_count(mb), 2);
 	assert_int_equal(store_mailbox_msg(mb, 1)->uid, 3);
@@ -213,6 +276,61 @@ test_store_index_rebuild_keeps_uids(void **state)
 	    store_mailbox_msg(mb, 0)->uidl, "1700000001.M1Q2R0.host");
 	store_mailbox_close(&mb);
 	store_close(&st);
+	buf_free(&err);
+}
+
+/* An index replaced under an open store (removed, then rebuilt by
+ * another process): the next sync opens the new file. */
+static void
+test_store_index_replaced_while_open(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store *st;
+	struct store_mailbox *mb;
+	struct buf err;
+	char *before, *after, *p;
+
+	buf_init(&err, 1024);
+	put_some(f);
+	open_inbox(f, &st, &mb);
+	before = uidls(mb);
+	assert_int_equal(unlink(f->index), 0);
+	p = xasprintf("%s-wal", f->index);
+	(void)unlink(p);
+	free(p);
+	/* another process makes the new index and expunges in it */
+	{
+		struct store *st2;
+		struct store_mailbox *mb2;
+		size_t idx = 0;
+
+		open_inbox(f, &st2, &mb2);
+		assert_int_equal(store_mailbox_expunge(mb2, &idx, 1, &err), 0);
+		store_mailbox_close(&mb2);
+		store_close(&st2);
+	}
+	/* and a mark only the new file has */
+	{
+		sqlite3 *db;
+
+		assert_int_equal(sqlite3_open(f->index, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db,
+		                     "UPDATE mailboxes SET uidvalidity = 42, "
+		                     "gen = gen + 1",
+		                     NULL, NULL, NULL),
+		    SQLITE_OK);
+		assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	}
+	/* this one follows: it sees the expunge made in the new file */
+	sync_ok(mb, NULL);
+	assert_int_equal(store_mailbox_uidvalidity(mb), 42);
+	assert_int_equal(store_mailbox_count(mb), 2);
+	after = uidls(mb);
+	assert_string_equal(after, strchr(before, '\n') + 1);
+	store_mailbox_close(&mb);
+	store_close(&st);
+	free(before);
+	free(after);
 	buf_free(&err);
 }
 
@@ -411,7 +529,9 @@ main(void)
 	    t, store_fixture_setup, store_fixture_teardown)
 		T(test_store_index_garbage_is_rebuilt),
 		T(test_store_index_truncated_is_rebuilt),
+		T(test_store_index_damaged_keeps_readable_uids),
 		T(test_store_index_rebuild_keeps_uids),
+		T(test_store_index_replaced_while_open),
 		T(test_store_index_dovecot_drop_in),
 		T(test_store_index_processes_at_once),
 #undef T
