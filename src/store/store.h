@@ -56,14 +56,14 @@ enum store_flag {
 /* One message of a mailbox view. Strings are owned by the mailbox and
  * valid until its next sync, expunge or close. */
 struct store_msg {
-	uint32_t uid;         /* IMAP UID: ascending, never reused */
-	uint32_t flags;       /* enum store_flag */
-	uint32_t keywords;    /* STORE_MAX_KEYWORDS bits */
-	uint64_t vsize;       /* size with CRLF line ends: POP3 and IMAP */
-	uint64_t psize;       /* bytes on disk */
-	int64_t internaldate; /* seconds since the epoch (delivery time) */
-	uint64_t modseq;      /* modification sequence, >= 1 */
-	const char *uidl;     /* POP3 UIDL: 1..70 bytes of 0x21..0x7E */
+	uint32_t uid;          /* IMAP UID: ascending, never reused */
+	uint32_t flags;        /* enum store_flag */
+	uint32_t keywords;     /* STORE_MAX_KEYWORDS bits */
+	uint64_t vsize;        /* size with CRLF line ends: POP3 and IMAP */
+	uint64_t psize;        /* bytes on disk */
+	int64_t internaldate;  /* seconds since the epoch (delivery time) */
+	uint64_t modseq;       /* modification sequence, >= 1 */
+	const char *uidl;      /* POP3 UIDL: 1..70 bytes of 0x21..0x7E */
 };
 
 /* What store_mailbox_sync() changed in the view. */
@@ -80,8 +80,8 @@ struct store_sync_result {
  * a warning) and rebuilt. 0, or -1 with errno and a one-line reason in
  * err.
  */
-int store_open(
-    const char *maildir, struct store **st_out, struct buf *err) MW_MUST_CHECK;
+int store_open(const char *maildir, struct store **st_out,
+    struct buf *err) MW_MUST_CHECK;
 /* Closes the store; its mailboxes must be closed first. NULL is fine. */
 void store_close(struct store **st);
 
@@ -124,8 +124,8 @@ uint64_t store_mailbox_vsize(const struct store_mailbox *mb);
  * folder has none by that number. Owned by the mailbox, valid until
  * it is closed.
  */
-const char *store_mailbox_keyword_name(
-    const struct store_mailbox *mb, size_t i);
+const char *store_mailbox_keyword_name(const struct store_mailbox *mb,
+    size_t i);
 
 /*
  * Opens message i for reading (O_RDONLY|O_CLOEXEC, at offset 0). The file
@@ -134,8 +134,8 @@ const char *store_mailbox_keyword_name(
  * errno ENOENT when the message was removed by someone else (the view
  * keeps it until the next sync).
  */
-int store_msg_open(
-    struct store_mailbox *mb, size_t i, int *fd_out) MW_MUST_CHECK;
+int store_msg_open(struct store_mailbox *mb, size_t i,
+    int *fd_out) MW_MUST_CHECK;
 
 /* One flag change for store_mailbox_set_flags(). */
 struct store_flag_change {
@@ -152,7 +152,8 @@ struct store_flag_change {
  * flags live in the file names).
  */
 int store_mailbox_set_flags(struct store_mailbox *mb,
-    const struct store_flag_change *c, size_t n, struct buf *err) MW_MUST_CHECK;
+    const struct store_flag_change *c, size_t n,
+    struct buf *err) MW_MUST_CHECK;
 
 /*
  * Removes n messages (indexes into the view, any order): unlinks their
@@ -162,8 +163,8 @@ int store_mailbox_set_flags(struct store_mailbox *mb,
  * in err (then the view is unchanged and a later sync tells what is left;
  * EROFS on a read-only mailbox).
  */
-int store_mailbox_expunge(struct store_mailbox *mb, const size_t *idx, size_t n,
-    struct buf *err) MW_MUST_CHECK;
+int store_mailbox_expunge(struct store_mailbox *mb, const size_t *idx,
+    size_t n, struct buf *err) MW_MUST_CHECK;
 
 /*
  * Rebuilds the index of the Maildir at maildir from the Maildir (for
