@@ -556,25 +556,71 @@ out:
 
 /* ---- rebuild ----------------------------------------------------------- */
 
+/* The folders the index knows besides INBOX (malloc'd names). */
+static size_t
+store_folder_rows(struct store *st, char ***names_out)
+{
+	sqlite3_stmt *s = store_stmt(st, STORE_ST_MB_LIST);
+	char **v = NULL;
+	const char *name;
+	size_t n = 0;
+
+	while (sqlite3_step(s) == SQLITE_ROW && n < 100000) {
+		name = (const char *)sqlite3_column_text(s, 0);
+		if (name == NULL || strcmp(name, "INBOX") == 0)
+			continue;
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = xstrdup(name);
+	}
+	sqlite3_reset(s);
+	*names_out = v;
+	return n;
+}
+
+/* A forced sync of one folder: every file looked at again. */
+static int
+store_rebuild_folder(struct store *st, const char *name, struct buf *err)
+{
+	struct store_mailbox *mb = NULL;
+	int ret;
+
+	if (store_mailbox_open(st, name, false, &mb, err) == -1)
+		return -1;
+	ret = store_sync_run(mb, true, NULL, err);
+	store_mailbox_close(&mb);
+	return ret;
+}
+
 int
 store_index_rebuild(const char *maildir, struct buf *err)
 {
 	struct store *st = NULL;
-	struct store_mailbox *mb = NULL;
+	char **names = NULL;
+	size_t n = 0, i;
 	int ret = -1, saved;
 
-	/* a damaged index is moved aside and started again by store_open;
-	 * a readable one keeps its UIDs, the files' state is read anew */
+	/* a damaged index is moved aside and started again by store_open
+	 * (keeping what can be read of it); a readable one keeps its UIDs,
+	 * and the files' state is read anew */
 	if (store_open(maildir, &st, err) == -1)
 		return -1;
-	if (store_mailbox_open(st, "INBOX", false, &mb, err) == -1)
+	if (store_rebuild_folder(st, "INBOX", err) == -1)
 		goto out;
-	if (store_sync_run(mb, true, NULL, err) == -1)
-		goto out;
+	n = store_folder_rows(st, &names);
+	for (i = 0; i < n; i++) {
+		if (store_rebuild_folder(st, names[i], err) == 0)
+			continue;
+		if (errno != ENOENT)
+			goto out;
+		/* the folder is gone: its UIDs with it */
+		log_info("%s: folder %s no longer exists", maildir, names[i]);
+	}
 	ret = 0;
 out:
 	saved = errno;
-	store_mailbox_close(&mb);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 	store_close(&st);
 	errno = saved;
 	return ret;

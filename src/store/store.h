@@ -124,8 +124,8 @@ uint64_t store_mailbox_vsize(const struct store_mailbox *mb);
  * folder has none by that number. Owned by the mailbox, valid until
  * it is closed.
  */
-const char *store_mailbox_keyword_name(
-    const struct store_mailbox *mb, size_t i);
+const char *store_mailbox_keyword_name(const struct store_mailbox *mb,
+    size_t i);
 
 /*
  * Opens message i for reading (O_RDONLY|O_CLOEXEC, at offset 0). The file

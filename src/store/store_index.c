@@ -366,6 +366,17 @@ store_create_schema(struct store *st)
 	if (rc != SQLITE_OK)
 		return rc;
 	rc = store_user_version(st, &v);
+	if (rc == SQLITE_OK && v == 0) {
+		sqlite3_stmt *s = NULL;
+
+		/* version 0 with tables in it: someone else's file */
+		rc = sqlite3_prepare_v2(
+		    st->db, "SELECT count(*) FROM sqlite_master", -1, &s, NULL);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+			rc = sqlite3_column_int(s, 0) == 0 ? SQLITE_OK
+			                                   : SQLITE_NOTADB;
+		sqlite3_finalize(s);
+	}
 	if (rc == SQLITE_OK && v == 0)
 		rc = sqlite3_exec(st->db, store_schema, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
@@ -448,9 +459,10 @@ store_index_try(struct store *st, struct buf *err)
 	return STORE_OPEN_OK;
 }
 
-/* Moves the index (and its WAL) aside as <index>.corrupt-<time>. */
+/* Moves the index (and its WAL) aside as <index>.corrupt-<time>; the
+ * new name in *aside_out. */
 static int
-store_index_move_aside(struct store *st, struct buf *err)
+store_index_move_aside(struct store *st, char **aside_out, struct buf *err)
 {
 	static const char *const sfx[] = { "-wal", "-shm" };
 	char *aside, *from = NULL, *to = NULL;
@@ -477,6 +489,8 @@ store_index_move_aside(struct store *st, struct buf *err)
 	log_warn("index %s is damaged: moved to %s; rebuilding it from the "
 	         "Maildir",
 	    st->index_path, aside);
+	*aside_out = aside;
+	aside = NULL;
 	ret = 0;
 out:
 	free(from);
@@ -485,16 +499,42 @@ out:
 	return ret;
 }
 
+/* Remembers which file is open (store_index_recheck). */
+static int
+store_index_note(struct store *st)
+{
+	struct stat sb;
+
+	if (stat(st->index_path, &sb) == 0) {
+		st->index_dev = sb.st_dev;
+		st->index_ino = sb.st_ino;
+	}
+	return 0;
+}
+
+int
+store_index_recheck(struct store *st, struct buf *err)
+{
+	struct stat sb;
+
+	if (stat(st->index_path, &sb) == 0 && sb.st_dev == st->index_dev &&
+	    sb.st_ino == st->index_ino)
+		return 0;
+	log_info("index %s was replaced: opening it again", st->index_path);
+	store_index_finalize(st);
+	return store_index_open(st, err);
+}
+
 int
 store_index_open(struct store *st, struct buf *err)
 {
 	enum store_open_result r;
-	char *lock_path;
+	char *lock_path, *aside = NULL;
 	int lfd, ret = -1, saved;
 
 	r = store_index_try(st, err);
 	if (r == STORE_OPEN_OK)
-		return 0;
+		return store_index_note(st);
 	store_index_finalize(st);
 	if (r == STORE_OPEN_ERROR)
 		return -1;
@@ -511,20 +551,23 @@ store_index_open(struct store *st, struct buf *err)
 	r = store_index_try(st, err);
 	if (r == STORE_OPEN_CORRUPT) {
 		store_index_finalize(st);
-		if (store_index_move_aside(st, err) == -1)
+		if (store_index_move_aside(st, &aside, err) == -1)
 			goto out;
 		r = store_index_try(st, err);
+		if (r == STORE_OPEN_OK)
+			store_salvage(st, aside);
 	}
 	if (r != STORE_OPEN_OK) {
 		store_index_finalize(st);
 		errno = EIO;
 		goto out;
 	}
-	ret = 0;
+	ret = store_index_note(st);
 out:
 	saved = errno;
 	if (lfd != -1)
 		(void)close(lfd);
+	free(aside);
 	errno = saved;
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lib/mw.h"
 #include "store/store.h"
@@ -59,6 +60,8 @@ struct store {
 	char *index_path; /* <maildir>/../mailwright-index.db */
 	sqlite3 *db;
 	sqlite3_stmt *st[STORE_ST_COUNT];
+	dev_t index_dev;  /* the file opened: another process that */
+	ino_t index_ino;  /* replaced it (recovery) makes us reopen */
 	size_t mailboxes; /* open mailboxes (must be 0 at close) */
 };
 
@@ -100,6 +103,12 @@ int store_dberr(struct store *st, struct buf *err, const char *what);
 /* store_index.c: opening (with recovery), statements, rows. */
 int store_index_open(struct store *st, struct buf *err) MW_MUST_CHECK;
 void store_index_close(struct store *st);
+/* Copies what can be read of the damaged index at aside into the new,
+ * empty one (store_salvage.c). Failures only mean less is kept. */
+void store_salvage(struct store *st, const char *aside);
+/* Reopens the index when its file was replaced or removed since it was
+ * opened (another process recovered it, an admin deleted it). 0 or -1. */
+int store_index_recheck(struct store *st, struct buf *err) MW_MUST_CHECK;
 /* Reset statement id, bound to nothing: the caller binds and steps. */
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id);
 /* Steps a statement that returns no rows; resets it. 0 or -1. */

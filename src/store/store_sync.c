@@ -573,16 +573,7 @@ sync_scan(struct sync_ctx *c)
 			}
 		}
 		if (e->row == NULL) {
-			/* a base seen twice among the new: the first wins */
-			size_t k;
-
-			for (k = 0; k < nfresh; k++)
-				if (fresh[k]->fn.base_len == e->fn.base_len &&
-				    memcmp(fresh[k]->name, e->name,
-				        e->fn.base_len) == 0)
-					break;
-			if (k == nfresh)
-				fresh[nfresh++] = e;
+			fresh[nfresh++] = e;
 			continue;
 		}
 		e->row->seen = true;
@@ -596,9 +587,13 @@ sync_scan(struct sync_ctx *c)
 	/* UIDs in delivery order: "<sec>.M<usec>..." names sort by time */
 	if (nfresh > 1)
 		qsort(fresh, nfresh, sizeof(*fresh), sync_ent_order);
-	for (i = 0; i < nfresh; i++)
+	for (i = 0; i < nfresh; i++) {
+		/* a base twice among the new (cur/ and new/): the first */
+		if (i > 0 && sync_ent_order(&fresh[i - 1], &fresh[i]) == 0)
+			continue;
 		if (sync_insert(c, fresh[i]) == -1)
 			goto out;
+	}
 	ret = 0;
 out:
 	free(fresh);
@@ -656,6 +651,8 @@ store_sync_run(struct store_mailbox *mb, bool force,
 	c.mb = mb;
 	c.force = force;
 	c.err = err;
+	if (store_index_recheck(st, err) == -1)
+		return -1;
 	if (store_dir_mtimes(mb, &cm, &nm) == -1) {
 		store_seterr(err, "%s: %s", mb->dir, strerror(errno));
 		return -1;

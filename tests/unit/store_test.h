@@ -24,7 +24,7 @@ struct store_fixture {
 	char *index;
 };
 
-static int
+static __attribute__((unused)) int
 store_fixture_setup(void **state)
 {
 	struct store_fixture *f = xcalloc(1, sizeof(*f));
@@ -40,7 +40,7 @@ store_fixture_setup(void **state)
 	return 0;
 }
 
-static int
+static __attribute__((unused)) int
 store_fixture_teardown(void **state)
 {
 	struct store_fixture *f = *state;
@@ -53,7 +53,7 @@ store_fixture_teardown(void **state)
 }
 
 /* Writes maildir/sub/name with body. */
-static void
+static __attribute__((unused)) void
 put_file(const struct store_fixture *f, const char *sub, const char *name,
     const char *body)
 {
@@ -65,7 +65,7 @@ put_file(const struct store_fixture *f, const char *sub, const char *name,
 
 /* The one entry of maildir/sub whose name starts with prefix (malloc'd),
  * or NULL. */
-static char *
+static __attribute__((unused)) char *
 find_file(const struct store_fixture *f, const char *sub, const char *prefix)
 {
 	char *path = xasprintf("%s/%s", f->maildir, sub), *ret = NULL;
@@ -83,7 +83,7 @@ find_file(const struct store_fixture *f, const char *sub, const char *prefix)
 	return ret;
 }
 
-static void
+static __attribute__((unused)) void
 open_inbox(
     const struct store_fixture *f, struct store **st, struct store_mailbox **mb)
 {
@@ -97,7 +97,7 @@ open_inbox(
 	buf_free(&err);
 }
 
-static void
+static __attribute__((unused)) void
 sync_ok(struct store_mailbox *mb, struct store_sync_result *res)
 {
 	struct buf err;
@@ -109,7 +109,7 @@ sync_ok(struct store_mailbox *mb, struct store_sync_result *res)
 }
 
 /* Sets the mtimes of cur/ and new/ 10 s back: old enough to trust. */
-static void
+static __attribute__((unused)) void
 age_dirs(const struct store_fixture *f)
 {
 	static const char *const subs[] = { "cur", "new" };
