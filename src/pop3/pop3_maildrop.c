@@ -26,8 +26,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "delivery/resolve.h"
 #include "lib/conf.h"
-#include "lib/fs.h"
 #include "lib/log.h"
 #include "lib/worker.h"
 #include "lib/xalloc.h"
@@ -203,33 +203,13 @@ out:
 	free(j);
 }
 
-/*
- * The Maildir of local@domain: <mail_directory>/<domain>/<local>/Maildir,
- * as resolve.c's resolve_add_mailbox builds it for delivery (a local copy
- * of that rule; the store branch may factor it out). NULL when the name
- * cannot be a path component.
- */
-static char *
-pop3_maildir_path(const struct conf *conf, const char *user)
-{
-	const char *at = strrchr(user, '@');
-	char *local, *path = NULL;
-
-	if (at == NULL)
-		return NULL;
-	local = xasprintf("%.*s", (int)(at - user), user);
-	if (fs_component_ok(local) && fs_component_ok(at + 1))
-		path = xasprintf(
-		    "%s/%s/%s/Maildir", conf->mail_directory, at + 1, local);
-	free(local);
-	return path;
-}
-
 void
 pop3_maildrop_open(struct pop3_session *s)
 {
 	struct pop3_open_job *j;
-	char *maildir = pop3_maildir_path(s->srv->conf, s->username);
+	/* the path delivery writes to (resolve.c) */
+	char *maildir =
+	    resolve_user_maildir(s->srv->conf->mail_directory, s->username);
 
 	if (maildir == NULL) {
 		log_warn("pop3(%s): no maildrop for this name",

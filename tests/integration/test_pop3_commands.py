@@ -6,6 +6,7 @@ session), two sessions of one user, and pipelining. Plaintext logins are
 allowed from loopback here (pop3_plaintext_auth_networks); the TLS rules
 are in test_pop3_auth.py."""
 
+import os
 import poplib
 import smtplib
 from pathlib import Path
@@ -324,3 +325,36 @@ def test_uidl_survives_a_lost_index(pinst, box):
     p = pop2(pinst)
     assert p.uidl()[1] == first
     p.quit()
+
+
+def test_dovecot_maildir_keeps_its_uidls(pinst):
+    """A Maildir Dovecot left (dovecot-uidlist version 3): POP3 shows
+    Dovecot's UIDLs, its default %08Xu%08Xv form or a P<uidl> key, so a
+    client that leaves mail on the server downloads nothing again."""
+    clear_maildir(pinst, USER3)
+    put_message(pinst, USER3, b"x")  # creates the Maildir, owned right
+    clear_maildir(pinst, USER3)
+    md = Path(pinst.maildir(USER3))
+    for f in md.parent.glob("mailwright-index.db*"):
+        f.unlink()
+    names = ["1700000001.M1P11.old:2,S", "1700000002.M2P12.old:2,",
+             "1700000003.M3P13.old:2,RS"]
+    for i, n in enumerate(names):
+        (md / "cur" / n).write_bytes(message("dovecot-%d" % i))
+    (md / "dovecot-uidlist").write_text(
+        "3 V1700000000 N8 G0123456789abcdef0123456789abcdef\n"
+        "3 :1700000001.M1P11.old\n"
+        "5 P0123abcd-custom :1700000002.M2P12.old\n"
+        "7 W300 :1700000003.M3P13.old\n")
+    if os.geteuid() == 0:
+        st = os.stat(md)
+        for p in list((md / "cur").iterdir()) + [md / "dovecot-uidlist"]:
+            os.chown(p, st.st_uid, st.st_gid)
+    p = pop(pinst, USER3, PASSWORD3)
+    uidls = [l.decode().split() for l in p.uidl()[1]]
+    assert uidls == [["1", "%08X%08X" % (3, 1700000000)],
+                     ["2", "0123abcd-custom"],
+                     ["3", "%08X%08X" % (7, 1700000000)]]
+    assert b"dovecot-1" in b"\n".join(p.retr(2)[1])
+    p.quit()
+    clear_maildir(pinst, USER3)
