@@ -314,7 +314,7 @@ cmp_offset(const void *a, const void *b)
 static void
 test_conf_table_covers_struct(void **state)
 {
-	const struct conf_param *rows[128], *p;
+	const struct conf_param *rows[256], *p;
 	size_t n = 0, i,
 	       end = offsetof(struct conf, config_file) + sizeof(char *);
 
