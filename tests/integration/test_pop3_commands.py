@@ -358,3 +358,14 @@ def test_dovecot_maildir_keeps_its_uidls(pinst):
     assert b"dovecot-1" in b"\n".join(p.retr(2)[1])
     p.quit()
     clear_maildir(pinst, USER3)
+
+
+def test_uidl_survives_index_rebuild(pinst, box):
+    p = pop2(pinst)
+    first = p.uidl()[1]
+    p.quit()
+    r = pinst.cli("index", "rebuild", USER2)
+    assert r.returncode == 0, r.stderr
+    p = pop2(pinst)
+    assert p.uidl()[1] == first
+    p.quit()
