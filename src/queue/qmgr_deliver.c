@@ -225,9 +225,72 @@ qmgr_log_none(const struct qmgr_job *j, size_t rcpt, const char *to,
 	delivery_log_line(&l);
 }
 
-/* Routes one remote destination of recipient rcpt. */
+/* Maildir destination numbers of local: deliveries start at this times
+ * (n + 1) for the nth outside destination of a recipient, far above what
+ * one alias expansion gives (alias_expansion_limit). */
+#define QMGR_LOCAL_DEST_BASE 100000
+
+static void qmgr_route_one(struct qmgr_job *j,
+    const struct local_request *req, size_t rcpt, const char *address,
+    size_t nth, unsigned depth);
+
+/*
+ * transport local: for a domain that is not local. Postfix's local(8)
+ * delivers to the local part whatever the domain; here users have
+ * domains, so the local part is delivered as local@$myorigin (a bare name
+ * is qualified as everywhere else). Outside destinations of that
+ * expansion are routed once more; a second local: on that path is a loop
+ * and defers. nth numbers the remote destinations of rcpt, so that the
+ * Maildir copies of each get their own exactly-once names.
+ */
 static void
-qmgr_route_one(struct qmgr_job *j, size_t rcpt, const char *address)
+qmgr_route_local(struct qmgr_job *j, const struct local_request *base,
+    size_t rcpt, const char *address, size_t nth, unsigned depth)
+{
+	const struct queue_env *env = queue_file_env(j->qf);
+	struct local_request req = *base;
+	struct resolve_list remote = { NULL, 0 };
+	const char *at = strrchr(address, '@');
+	struct buf reason;
+	enum local_status ls;
+	char *local;
+	size_t k;
+
+	if (depth > 0) {
+		qmgr_log_none(j, rcpt, address, "4.4.6", "deferred",
+		    "mail forwarding loop through transport local:");
+		qmgr_job_defer(j, rcpt, "mail forwarding loop through "
+		                        "transport local:");
+		return;
+	}
+	local = at != NULL ? xstrndup(address, (size_t)(at - address))
+	                   : xstrdup(address);
+	req.address = xasprintf("%s@%s", local, resolver_origin(req.resolver));
+	req.dest_base = QMGR_LOCAL_DEST_BASE * (nth + 1);
+	req.t_started = qmgr_now();
+	buf_init(&reason, 4096);
+	ls = local_deliver(&req, &reason, &remote);
+	if (ls == LOCAL_SENT && remote.n == 0 && env->notify != NULL &&
+	    (env->notify[rcpt] & QUEUE_DSN_NOTIFY_SUCCESS))
+		qmgr_job_notify(j, rcpt, env->rcpts[rcpt], DSN_ACTION_DELIVERED,
+		    "delivered to mailbox", NULL);
+	if (ls == LOCAL_DEFERRED)
+		qmgr_job_defer(j, rcpt, buf_cstr(&reason));
+	else if (ls == LOCAL_BOUNCED)
+		qmgr_job_bounce(j, rcpt, env->rcpts[rcpt], "5.1.1",
+		    buf_cstr(&reason), NULL, NULL);
+	for (k = 0; k < remote.n; k++)
+		qmgr_route_one(j, &req, rcpt, remote.v[k].address, k, depth + 1);
+	resolve_list_free(&remote);
+	buf_free(&reason);
+	free((char *)req.address);
+	free(local);
+}
+
+/* Routes one remote destination of recipient rcpt (the nth of it). */
+static void
+qmgr_route_one(struct qmgr_job *j, const struct local_request *req,
+    size_t rcpt, const char *address, size_t nth, unsigned depth)
 {
 	struct route rt;
 	struct qmgr_rdest *d;
@@ -253,10 +316,7 @@ qmgr_route_one(struct qmgr_job *j, size_t rcpt, const char *address)
 		qmgr_job_defer(j, rcpt, rt.text);
 		goto out;
 	case ROUTE_LOCAL:
-		/* TODO(#8): local: for a domain that is not local */
-		qmgr_log_none(j, rcpt, address, "4.3.5", "deferred",
-		    "transport local: is only for local domains here");
-		qmgr_job_defer(j, rcpt, "local: transport for a remote domain");
+		qmgr_route_local(j, req, rcpt, address, nth, depth);
 		goto out;
 	case ROUTE_SMTP:
 		break;
@@ -346,7 +406,7 @@ qmgr_deliver_run(void *arg)
 			qmgr_job_bounce(j, i, env->rcpts[i], "5.1.1",
 			    buf_cstr(&reason), NULL, NULL);
 		for (k = 0; k < remote.n; k++)
-			qmgr_route_one(j, i, remote.v[k].address);
+			qmgr_route_one(j, &req, i, remote.v[k].address, k, 0);
 		resolve_list_free(&remote);
 	}
 	if (j->nrd > 0) {
