@@ -233,6 +233,8 @@ qmgr_log_none(const struct qmgr_job *j, size_t rcpt, const char *to,
 static void qmgr_route_one(struct qmgr_job *j,
     const struct local_request *req, size_t rcpt, const char *address,
     size_t nth, unsigned depth);
+static void qmgr_local_one(struct qmgr_job *j,
+    const struct local_request *req, size_t rcpt, unsigned depth);
 
 /*
  * transport local: for a domain that is not local. Postfix's local(8)
@@ -247,14 +249,9 @@ static void
 qmgr_route_local(struct qmgr_job *j, const struct local_request *base,
     size_t rcpt, const char *address, size_t nth, unsigned depth)
 {
-	const struct queue_env *env = queue_file_env(j->qf);
 	struct local_request req = *base;
-	struct resolve_list remote = { NULL, 0 };
 	const char *at = strrchr(address, '@');
-	struct buf reason;
-	enum local_status ls;
 	char *local;
-	size_t k;
 
 	if (depth > 0) {
 		qmgr_log_none(j, rcpt, address, "4.4.6", "deferred",
@@ -268,10 +265,31 @@ qmgr_route_local(struct qmgr_job *j, const struct local_request *base,
 	req.address = xasprintf("%s@%s", local, resolver_origin(req.resolver));
 	req.dest_base = QMGR_LOCAL_DEST_BASE * (nth + 1);
 	req.t_started = qmgr_now();
+	qmgr_local_one(j, &req, rcpt, depth + 1);
+	free((char *)req.address);
+	free(local);
+}
+
+/*
+ * Delivers recipient rcpt (req->address instead, when set) to its local
+ * mailboxes and routes its outside destinations; depth counts the local:
+ * transports on the way.
+ */
+static void
+qmgr_local_one(struct qmgr_job *j, const struct local_request *req,
+    size_t rcpt, unsigned depth)
+{
+	const struct queue_env *env = queue_file_env(j->qf);
+	struct resolve_list remote = { NULL, 0 };
+	struct buf reason;
+	enum local_status ls;
+	size_t k;
+
 	buf_init(&reason, 4096);
-	ls = local_deliver(&req, &reason, &remote);
+	ls = local_deliver(req, &reason, &remote);
 	if (ls == LOCAL_SENT && remote.n == 0 && env->notify != NULL &&
 	    (env->notify[rcpt] & QUEUE_DSN_NOTIFY_SUCCESS))
+		/* RFC 3461 6.2.1: "delivered" to the mailbox */
 		qmgr_job_notify(j, rcpt, env->rcpts[rcpt], DSN_ACTION_DELIVERED,
 		    "delivered to mailbox", NULL);
 	if (ls == LOCAL_DEFERRED)
@@ -280,11 +298,9 @@ qmgr_route_local(struct qmgr_job *j, const struct local_request *base,
 		qmgr_job_bounce(j, rcpt, env->rcpts[rcpt], "5.1.1",
 		    buf_cstr(&reason), NULL, NULL);
 	for (k = 0; k < remote.n; k++)
-		qmgr_route_one(j, &req, rcpt, remote.v[k].address, k, depth + 1);
+		qmgr_route_one(j, req, rcpt, remote.v[k].address, k, depth);
 	resolve_list_free(&remote);
 	buf_free(&reason);
-	free((char *)req.address);
-	free(local);
 }
 
 /* Routes one remote destination of recipient rcpt (the nth of it). */
@@ -344,18 +360,15 @@ qmgr_deliver_run(void *arg)
 	const struct conf *conf = q->conf;
 	const struct queue_env *env;
 	struct local_request req;
-	struct resolve_list remote = { NULL, 0 };
-	struct buf err, reason;
-	enum local_status ls;
+	struct buf err;
 	uint64_t now;
-	size_t i, k;
+	size_t i;
 
 	if (atomic_load(&q->cancel)) {
 		j->result = QMGR_CANCELLED;
 		return;
 	}
 	buf_init(&err, 4096);
-	buf_init(&reason, 4096);
 	if ((j->qf = queue_file_open(q->queue_dir, j->id, &err)) == NULL) {
 		qmgr_deliver_unreadable(j, errno, &err);
 		goto out;
@@ -394,20 +407,7 @@ qmgr_deliver_run(void *arg)
 			continue;
 		req.rcpt = i;
 		req.t_started = qmgr_now();
-		ls = local_deliver(&req, &reason, &remote);
-		if (ls == LOCAL_SENT && remote.n == 0 && env->notify != NULL &&
-		    (env->notify[i] & QUEUE_DSN_NOTIFY_SUCCESS))
-			/* RFC 3461 6.2.1: "delivered" to the mailbox */
-			qmgr_job_notify(j, i, env->rcpts[i], DSN_ACTION_DELIVERED,
-			    "delivered to mailbox", NULL);
-		if (ls == LOCAL_DEFERRED)
-			qmgr_job_defer(j, i, buf_cstr(&reason));
-		else if (ls == LOCAL_BOUNCED)
-			qmgr_job_bounce(j, i, env->rcpts[i], "5.1.1",
-			    buf_cstr(&reason), NULL, NULL);
-		for (k = 0; k < remote.n; k++)
-			qmgr_route_one(j, &req, i, remote.v[k].address, k, 0);
-		resolve_list_free(&remote);
+		qmgr_local_one(j, &req, i, 0);
 	}
 	if (j->nrd > 0) {
 		j->result = QMGR_REMOTE; /* the loop sends them */
@@ -415,7 +415,6 @@ qmgr_deliver_run(void *arg)
 	}
 	qmgr_finish_run(j);
 out:
-	buf_free(&reason);
 	buf_free(&err);
 }
 
