@@ -175,11 +175,9 @@ mime_qp_end(struct mime_qp *q, struct buf *out)
 
 	switch (q->state) {
 	case QP_TEXT:
+	case QP_EQ:
 	case QP_EQ_WS:
 		break; /* trailing white space, or a soft break at the end */
-	case QP_EQ:
-		ret = buf_append_char(out, '=');
-		break;
 	case QP_EQ_HEX:
 		ret = buf_append(out, (const char[]){ '=', (char)q->hex1 }, 2);
 		break;

@@ -39,7 +39,8 @@ void mime_qp_init(struct mime_qp *q);
  */
 int mime_qp_decode(
     struct mime_qp *q, const void *in, size_t n, struct buf *out) MW_MUST_CHECK;
-/* The end of the body: flushes what is held. */
+/* The end of the body: flushes what is held ("=" at the very end is a
+ * soft line break: the last line had no line end). */
 int mime_qp_end(struct mime_qp *q, struct buf *out) MW_MUST_CHECK;
 
 /* Base64 state; zero it (or call mime_b64_init) before use. */

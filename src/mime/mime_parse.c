@@ -360,8 +360,12 @@ header_end(struct mime_parser *mp, uint64_t end, uint64_t end_bare,
 	if (type_is(p, "multipart", NULL)) {
 		bnd = mime_param_find(p->params, p->params_n, "boundary");
 		if (bnd == NULL || *bnd == '\0' ||
-		    strlen(bnd) > mp->lim.boundary_max)
-			return; /* no boundary: one opaque body */
+		    strlen(bnd) > mp->lim.boundary_max) {
+			/* no usable boundary: a multipart without parts,
+			 * its body all preamble (as Dovecot has it) */
+			p->flags |= MIME_PART_MULTIPART;
+			return;
+		}
 		if (!deeper || mp->no_more_parts) {
 			p->flags |= MIME_PART_TRUNCATED;
 			return;
