@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "mailq",      cli_mailq,      "mailq [--json]: list the mail queue (as Postfix's mailq)" },
 	{ "sendmail",   cli_sendmail,   "sendmail [-t] [-i] [-f SENDER] [RCPT...]: post a message (sendmail(1))" },
 	{ "map",        cli_map,        "map FILE | map -q KEY FILE: compile or query a lookup table" },
+	{ "index",      cli_index,      "index rebuild|show USER: a user's mail index" },
 	{ NULL, NULL, NULL },
 };
 // clang-format on

@@ -23,6 +23,7 @@ int cli_alias(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_newaliases(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_map(const struct cli_ctx *ctx, int argc, char **argv);
 int cli_queue(const struct cli_ctx *ctx, int argc, char **argv);
+int cli_index(const struct cli_ctx *ctx, int argc, char **argv);
 /* The queue in Postfix's mailq layout (`mailq [--json]`); as mailq and
  * sendmail -bp, exit statuses are sysexits(3)'s. */
 int cli_mailq(const struct cli_ctx *ctx, int argc, char **argv);

@@ -5,6 +5,7 @@
  * prints results and picks exit statuses (0 done, 1 failed, 2 usage).
  */
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,6 +118,30 @@ cli_accounts_close(struct cli_accounts *ca)
 {
 	accounts_close(&ca->acc);
 	conf_free(&ca->conf);
+}
+
+int
+cli_become_mail_owner(const struct conf *conf)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0;
+	if ((pw = getpwnam(conf->mail_owner)) == NULL) {
+		cli_accounts_fail(
+		    "mail_owner %s does not exist (set mail_owner "
+		    "in %s)",
+		    conf->mail_owner, conf->config_file);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+		cli_accounts_fail("cannot become mail_owner %s: %s",
+		    conf->mail_owner, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* Prints out (a list that ends in '\n', or nothing) to stdout. */

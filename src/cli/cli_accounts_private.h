@@ -34,6 +34,10 @@ void cli_accounts_fail(const char *fmt, ...) MW_PRINTF(1, 2);
 int cli_accounts_open(
     const struct cli_ctx *ctx, bool create, struct cli_accounts *ca);
 void cli_accounts_close(struct cli_accounts *ca);
+/* Run as root: becomes mail_owner for good, so that what the command
+ * writes (queue files, a mail index) stays the services'. 0, or -1
+ * after printing why. Does nothing for other users. */
+int cli_become_mail_owner(const struct conf *conf);
 /* The part after the last '@' of address, or NULL (borrowed). */
 const char *cli_accounts_domain_of(const char *address);
 

@@ -62,32 +62,6 @@ cli_queue_fail(
 		cli_accounts_fail("%s: %s", what, why);
 }
 
-/* Root becomes mail_owner for good: files the commands write (states,
- * moved messages keep theirs) must stay the services'. */
-static int
-cli_queue_become_owner(const struct conf *conf)
-{
-	struct passwd *pw;
-
-	if (geteuid() != 0)
-		return 0;
-	if ((pw = getpwnam(conf->mail_owner)) == NULL) {
-		cli_accounts_fail(
-		    "mail_owner %s does not exist (set mail_owner "
-		    "in %s)",
-		    conf->mail_owner, conf->config_file);
-		return -1;
-	}
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
-		cli_accounts_fail("cannot become mail_owner %s: %s",
-		    conf->mail_owner, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- list --------------------------------------------------------------- */
 
 struct mailq_out {
@@ -362,7 +336,7 @@ cli_queue_op(
 
 	if (argc < 2)
 		return cli_queue_usage();
-	if (cli_queue_become_owner(conf) == -1)
+	if (cli_become_mail_owner(conf) == -1)
 		return CLI_EXIT_FAIL;
 	buf_init(&err, 4096);
 	for (a = 1; a < argc; a++) {
@@ -430,7 +404,7 @@ cli_queue_show(const struct conf *conf, int argc, char **argv)
 
 	if (argc != 2)
 		return cli_queue_usage();
-	if (cli_queue_become_owner(conf) == -1)
+	if (cli_become_mail_owner(conf) == -1)
 		return CLI_EXIT_FAIL;
 	buf_init(&err, 4096);
 	if (queue_admin_show(
@@ -470,7 +444,7 @@ cli_queue_list(const struct conf *conf, int argc, char **argv)
 		json = true;
 	else if (argc != 1)
 		return cli_queue_usage();
-	if (cli_queue_become_owner(conf) == -1)
+	if (cli_become_mail_owner(conf) == -1)
 		return CLI_EXIT_FAIL;
 	return cli_queue_list_run(conf, json) == 0 ? CLI_EXIT_OK
 	                                           : CLI_EXIT_FAIL;
@@ -541,7 +515,7 @@ cli_mailq(const struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if ((conf = cli_queue_conf(ctx)) == NULL)
 		return EX_TEMPFAIL;
-	if (cli_queue_become_owner(conf) == -1) {
+	if (cli_become_mail_owner(conf) == -1) {
 		conf_free(&conf);
 		return EX_NOPERM;
 	}

@@ -16,6 +16,7 @@
 #include "auth/password.h"
 #include "cli/cli.h"
 #include "cli/cli_accounts_private.h"
+#include "delivery/resolve.h"
 #include "lib/buf.h"
 #include "lib/conf.h"
 #include "lib/log.h"
@@ -180,8 +181,8 @@ struct cli_user_opts {
 
 /* Reads, hashes and wipes the password. A malloc'd hash, or NULL. */
 static char *
-cli_user_new_hash(const char *address, const struct cli_user_opts *o,
-    struct buf *err)
+cli_user_new_hash(
+    const char *address, const struct cli_user_opts *o, struct buf *err)
 {
 	struct buf pw;
 	char *hash = NULL;
@@ -211,24 +212,14 @@ cli_user_new_hash(const char *address, const struct cli_user_opts *o,
 	return hash;
 }
 
-/* The Maildir of address: <mail_directory>/<domain>/<local>/Maildir,
- * both lowercased as the resolver delivers. */
+/* The Maildir of address, as the resolver delivers (an address that
+ * cannot name a directory has none: shown as such). */
 static char *
 cli_user_maildir(const struct conf *conf, const char *address)
 {
-	const char *at = strrchr(address, '@');
-	char *local, *domain, *ret;
+	char *m = resolve_user_maildir(conf->mail_directory, address);
 
-	MW_ASSERT(at != NULL);
-	local = xstrndup(address, (size_t)(at - address));
-	domain = xstrdup(at + 1);
-	ascii_lower(local);
-	ascii_lower(domain);
-	ret =
-	    xasprintf("%s/%s/%s/Maildir", conf->mail_directory, domain, local);
-	free(local);
-	free(domain);
-	return ret;
+	return m != NULL ? m : xstrdup("(none: not a safe directory name)");
 }
 
 /* The address as stored (its local part as first typed), or NULL. */
@@ -397,8 +388,8 @@ cli_user(const struct cli_ctx *ctx, int argc, char **argv)
 			if (!ascii_eq(opts.scheme, "ARGON2ID") &&
 			    !ascii_eq(opts.scheme, "SCRAM-SHA-256")) {
 				cli_accounts_fail("unknown --scheme \"%s\" "
-						  "(use ARGON2ID or "
-						  "SCRAM-SHA-256)",
+				                  "(use ARGON2ID or "
+				                  "SCRAM-SHA-256)",
 				    opts.scheme);
 				return CLI_EXIT_USAGE;
 			}
@@ -436,8 +427,8 @@ cli_user(const struct cli_ctx *ctx, int argc, char **argv)
 	buf_init(&out, BUF_MAX_DEFAULT);
 	buf_init(&err, 4096);
 	if (set)
-		rc = cli_user_set(&ca, strcmp(sub, "add") == 0, argv[2], &opts,
-		    &out, &err);
+		rc = cli_user_set(
+		    &ca, strcmp(sub, "add") == 0, argv[2], &opts, &out, &err);
 	else if (strcmp(sub, "del") == 0)
 		rc = cli_user_del(&ca, argv[2], &out, &err);
 	else if (strcmp(sub, "show") == 0)

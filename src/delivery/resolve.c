@@ -443,11 +443,11 @@ resolve_add_mailbox(
 	char *addr, *maildir;
 	int ret;
 
-	if (!fs_component_ok(local) || !fs_component_ok(domain))
+	maildir =
+	    resolve_maildir_path(x->r->conf->mail_directory, local, domain);
+	if (maildir == NULL)
 		return 1;
 	addr = xasprintf("%s@%s", local, domain);
-	maildir = xasprintf(
-	    "%s/%s/%s/Maildir", x->r->conf->mail_directory, domain, local);
 	ret = resolve_add(x, RESOLVE_MAILBOX, addr, maildir);
 	free(addr);
 	free(maildir);
@@ -721,4 +721,39 @@ resolve_list_free(struct resolve_list *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
+}
+
+char *
+resolve_maildir_path(
+    const char *mail_directory, const char *local, const char *domain)
+{
+	char *l, *d, *ret = NULL;
+
+	l = xstrdup(local);
+	d = xstrdup(domain);
+	ascii_lower(l);
+	ascii_lower(d);
+	if (fs_component_ok(l) && fs_component_ok(d))
+		ret = xasprintf("%s/%s/%s/Maildir", mail_directory, d, l);
+	else
+		errno = EINVAL;
+	free(l);
+	free(d);
+	return ret;
+}
+
+char *
+resolve_user_maildir(const char *mail_directory, const char *address)
+{
+	const char *at = strrchr(address, '@');
+	char *local, *ret;
+
+	if (at == NULL || at == address || at[1] == '\0') {
+		errno = EINVAL;
+		return NULL;
+	}
+	local = xstrndup(address, (size_t)(at - address));
+	ret = resolve_maildir_path(mail_directory, local, at + 1);
+	free(local);
+	return ret;
 }

@@ -48,8 +48,8 @@ struct resolver *resolver_new(const struct conf *conf, struct buf *err);
 void resolver_free(struct resolver **r);
 
 /* True when domain (any case, trailing dot allowed) is local. */
-enum resolve_status resolver_domain_status(struct resolver *r,
-    const char *domain);
+enum resolve_status resolver_domain_status(
+    struct resolver *r, const char *domain);
 /* The domain that qualifies a bare local part: $myorigin, else
  * $myhostname, $mydomain or "localhost". */
 const char *resolver_origin(const struct resolver *r);
@@ -65,5 +65,17 @@ enum resolve_status resolver_check(struct resolver *r, const char *address);
 enum resolve_status resolver_expand(struct resolver *r, const char *address,
     struct resolve_list *out, struct buf *err);
 void resolve_list_free(struct resolve_list *l);
+
+/*
+ * The Maildir of a local user: "<mail_directory>/<domain>/<local>/Maildir"
+ * with local and domain lowercased, as delivery writes it (the index
+ * lives beside it, see store/store.h). address is "local@domain" (split
+ * at the last '@'). A malloc'd path, or NULL with errno EINVAL when a
+ * part is empty or cannot be one path component ('/', leading '.').
+ */
+char *resolve_user_maildir(const char *mail_directory, const char *address);
+/* The same from the parts (already lowercased by the caller or not). */
+char *resolve_maildir_path(
+    const char *mail_directory, const char *local, const char *domain);
 
 #endif

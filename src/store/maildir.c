@@ -211,49 +211,45 @@ maildir_scan(int dfd, const char *name)
 	return found;
 }
 
-/* Copies len bytes at *off of src to the end of dst. */
-static int
-maildir_copy(int src, uint64_t off, uint64_t len, int dst)
+/* Adds the bare LFs of p[0..n) to *lf; *prev is the byte before p. */
+static void
+maildir_count_lf(const char *p, size_t n, char *prev, uint64_t *lf)
 {
-	loff_t in = (loff_t)off;
-	char *chunk = NULL;
+	const char *e = p + n, *nl;
+
+	while ((nl = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+		if ((nl == p ? *prev : nl[-1]) != '\r')
+			(*lf)++;
+		p = nl + 1;
+	}
+	if (n > 0)
+		*prev = e[-1];
+}
+
+/* Copies len bytes at off of src to the end of dst, counting bare LFs:
+ * the bytes pass through here (not copy_file_range) for that count. */
+static int
+maildir_copy(
+    int src, uint64_t off, uint64_t len, int dst, char *prev, uint64_t *lf)
+{
+	char *chunk = xmalloc(MAILDIR_COPY_CHUNK);
 	int ret = -1, saved;
 
-	/* In-kernel copy first (no trip through user space). */
-	while (len > 0) {
-		ssize_t n = copy_file_range(src, &in, dst, NULL,
-		    len < MAILDIR_COPY_CHUNK ? (size_t)len : MAILDIR_COPY_CHUNK,
-		    0);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EXDEV || errno == EINVAL ||
-			    errno == ENOSYS || errno == EOPNOTSUPP)
-				break; /* not here: copy by hand */
-			return -1;
-		}
-		if (n == 0) {
-			errno = EIO; /* the source is shorter than it said */
-			return -1;
-		}
-		len -= (uint64_t)n;
-	}
-	if (len > 0)
-		chunk = xmalloc(MAILDIR_COPY_CHUNK);
 	while (len > 0) {
 		ssize_t n = pread(src, chunk,
 		    len < MAILDIR_COPY_CHUNK ? (size_t)len : MAILDIR_COPY_CHUNK,
-		    (off_t)in);
+		    (off_t)off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			if (n == 0)
-				errno = EIO;
+				errno = EIO; /* shorter than it said */
 			goto out;
 		}
+		maildir_count_lf(chunk, (size_t)n, prev, lf);
 		if (write_full(dst, chunk, (size_t)n) == -1)
 			goto out;
-		in += n;
+		off += (uint64_t)n;
 		len -= (uint64_t)n;
 	}
 	ret = 0;
@@ -264,12 +260,16 @@ out:
 	return ret;
 }
 
-/* Writes tmp/<file> completely and durably. A file of that name left by a
- * crashed attempt of this same delivery is replaced. */
+/* Writes tmp/<file> completely and durably; *vsize_out is its size with
+ * CRLF line ends. A file of that name left by a crashed attempt of this
+ * same delivery is replaced. */
 static int
-maildir_write_tmp(int tmpfd, const char *file, const struct maildir_msg *m)
+maildir_write_tmp(int tmpfd, const char *file, const struct maildir_msg *m,
+    uint64_t *vsize_out)
 {
 	int fd, ret = -1, saved;
+	uint64_t lf = 0;
+	char prev = 0;
 
 	fd = openat(tmpfd, file,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -281,12 +281,17 @@ maildir_write_tmp(int tmpfd, const char *file, const struct maildir_msg *m)
 	}
 	if (fd == -1)
 		return -1;
-	if (m->prefix_len > 0 && write_full(fd, m->prefix, m->prefix_len) == -1)
-		goto out;
-	if (maildir_copy(m->src_fd, m->src_off, m->src_len, fd) == -1)
+	if (m->prefix_len > 0) {
+		maildir_count_lf(m->prefix, m->prefix_len, &prev, &lf);
+		if (write_full(fd, m->prefix, m->prefix_len) == -1)
+			goto out;
+	}
+	if (maildir_copy(m->src_fd, m->src_off, m->src_len, fd, &prev, &lf) ==
+	    -1)
 		goto out;
 	if (fdatasync(fd) == -1)
 		goto out;
+	*vsize_out = m->prefix_len + m->src_len + lf;
 	ret = 0;
 out:
 	saved = errno;
@@ -301,8 +306,9 @@ int
 maildir_deliver(const struct maildir_msg *m, bool *existed_out)
 {
 	int dfd = -1, fds[3] = { -1, -1, -1 }, ret = -1, saved, found;
-	int *tmpfd = &fds[0], *newfd = &fds[1];
-	char *file = NULL;
+	int *tmpfd = &fds[0], *newfd = &fds[1], *curfd = &fds[2];
+	char *file = NULL, *final = NULL;
+	uint64_t vsize = 0;
 	struct stat st;
 	bool existed = false;
 	size_t i;
@@ -312,7 +318,8 @@ maildir_deliver(const struct maildir_msg *m, bool *existed_out)
 		errno = EINVAL;
 		return -1;
 	}
-	/* Maildir++: the size in the name lets readers skip a stat(). */
+	/* Maildir++: the size in the name lets readers skip a stat(); the
+	 * tmp/ file has only S=, the CRLF size W= is known once written */
 	file = xasprintf("%s,S=%llu", m->name,
 	    (unsigned long long)(m->prefix_len + m->src_len));
 	if ((dfd = open(m->maildir, MAILDIR_DIR_FLAGS)) == -1)
@@ -322,36 +329,36 @@ maildir_deliver(const struct maildir_msg *m, bool *existed_out)
 		         dfd, maildir_subdirs[i], MAILDIR_DIR_FLAGS)) == -1)
 			goto out;
 	/* An earlier attempt's copy, left where it put it; that attempt may
-	 * have died before removing its tmp/ file or fsyncing new/. */
+	 * have died before removing its tmp/ file or fsyncing new/. Copies
+	 * made before W= was written have the tmp/ name in new/. */
 	if (fstatat(*newfd, file, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		existed = true;
-		(void)unlinkat(*tmpfd, file, 0);
-		if (fsync(*newfd) == -1)
-			goto out;
-		ret = 0;
-		goto out;
+		goto found;
 	}
 	if (errno != ENOENT)
 		goto out;
 	if (m->check_cur) {
-		/* A client may have moved it to cur/, adding ":2,<flags>" and
-		 * perhaps fields (Dovecot's ",W=<size>"). Readers do not
-		 * rename within new/, so new/ needs no scan. */
-		if ((found = maildir_scan(fds[2], m->name)) == -1)
-			goto out;
-		if (found) {
-			existed = true;
-			(void)unlinkat(*tmpfd, file, 0);
-			if (fsync(fds[2]) == -1)
+		/* A retry: the copy may be in new/ as <name>,S=..,W=.., or a
+		 * client may have moved it to cur/, adding ":2,<flags>" and
+		 * perhaps fields of its own. */
+		for (i = 1; i < MW_NELEM(fds); i++) {
+			if ((found = maildir_scan(fds[i], m->name)) == -1)
 				goto out;
-			ret = 0;
-			goto out;
+			if (found) {
+				existed = true;
+				if (i == 2)
+					newfd = curfd; /* fsync that one */
+				goto found;
+			}
 		}
 	}
-	if (maildir_write_tmp(*tmpfd, file, m) == -1)
+	if (maildir_write_tmp(*tmpfd, file, m, &vsize) == -1)
 		goto out;
-	/* link(), not rename(): EEXIST tells us a copy is already there. */
-	if (linkat(*tmpfd, file, *newfd, file, 0) == -1) {
+	final = xasprintf("%s,W=%llu", file, (unsigned long long)vsize);
+	/* link(), not rename(): EEXIST tells us a copy is already there
+	 * (a first attempt that died after linking: the same name, as the
+	 * same bytes give the same W=) */
+	if (linkat(*tmpfd, file, *newfd, final, 0) == -1) {
 		if (errno != EEXIST) {
 			saved = errno;
 			(void)unlinkat(*tmpfd, file, 0);
@@ -360,6 +367,7 @@ maildir_deliver(const struct maildir_msg *m, bool *existed_out)
 		}
 		existed = true;
 	}
+found:
 	(void)unlinkat(*tmpfd, file, 0);
 	if (fsync(*newfd) == -1)
 		goto out;
@@ -372,6 +380,7 @@ out:
 	if (dfd != -1)
 		(void)close(dfd);
 	free(file);
+	free(final);
 	if (ret == 0 && existed_out != NULL)
 		*existed_out = existed;
 	errno = saved;

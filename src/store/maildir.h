@@ -47,7 +47,7 @@ int maildir_name(struct buf *out, uint64_t sec, uint64_t usec,
 /* One delivery. All pointers are borrowed for the call. */
 struct maildir_msg {
 	const char *maildir; /* the Maildir/ directory (maildir_ensure'd) */
-	const char *name;    /* from maildir_name(): ",S=<size>" is added */
+	const char *name;    /* from maildir_name(): ",S=..,W=.." is added */
 	const char
 	    *prefix; /* bytes written first: header lines (may be NULL) */
 	size_t prefix_len;
@@ -60,10 +60,12 @@ struct maildir_msg {
 
 /*
  * Delivers m: writes tmp/<name>,S=<size>, fsyncs it, links it into new/
- * (EEXIST means an earlier attempt made it), removes the tmp/ file and
- * fsyncs new/. Before writing, looks for an earlier copy:
- * new/<name>,S=<size> always; with check_cur also any entry of cur/ that is
- * <name> or starts with "<name>," or "<name>:" (a scan of cur/: slower).
+ * as <name>,S=<size>,W=<vsize> (vsize: the size with every bare LF
+ * counted as CRLF, what POP3 and IMAP report; EEXIST means an earlier
+ * attempt made it), removes the tmp/ file and fsyncs new/. Before
+ * writing, looks for an earlier copy: new/<name>,S=<size> (written before
+ * W= was added) always; with check_cur any entry of new/ or cur/ that is
+ * <name> or starts with "<name>," or "<name>:" (a scan: slower).
  * Returns 0 once the message is durably in the Maildir; *existed_out (may
  * be NULL) tells whether it was an earlier copy. -1 with errno on failure
  * (EDQUOT, ENOSPC, EACCES, ...: retry later); nothing is left in new/ then,

@@ -119,6 +119,15 @@ uint64_t store_mailbox_highestmodseq(const struct store_mailbox *mb);
 uint64_t store_mailbox_vsize(const struct store_mailbox *mb);
 
 /*
+ * The name of keyword i (0 <= i < STORE_MAX_KEYWORDS: bit i of
+ * store_msg.keywords), as dovecot-keywords gave it, or NULL when the
+ * folder has none by that number. Owned by the mailbox, valid until
+ * it is closed.
+ */
+const char *store_mailbox_keyword_name(const struct store_mailbox *mb,
+    size_t i);
+
+/*
  * Opens message i for reading (O_RDONLY|O_CLOEXEC, at offset 0). The file
  * holds the message as delivered, with LF line ends (CRLF is possible in
  * files other programs wrote: readers convert bare LF only). -1 with
@@ -137,9 +146,10 @@ struct store_flag_change {
 
 /*
  * Sets the flags of n messages in one transaction: renames each file to
- * its new ":2,<letters>" name (unless read-only), gives each changed
- * message a new modseq, and is durable on return. Messages removed
- * meanwhile are skipped. 0, or -1 with errno and a reason in err.
+ * its new ":2,<letters>" name, gives each changed message a new modseq,
+ * and is durable on return. Messages removed meanwhile are skipped. 0,
+ * or -1 with errno and a reason in err (EROFS on a read-only mailbox:
+ * flags live in the file names).
  */
 int store_mailbox_set_flags(struct store_mailbox *mb,
     const struct store_flag_change *c, size_t n,
@@ -150,7 +160,8 @@ int store_mailbox_set_flags(struct store_mailbox *mb,
  * files, deletes their index rows, fsyncs cur/ and commits before it
  * returns, then drops them from the view (later indexes shift down).
  * Files already gone count as removed. 0, or -1 with errno and a reason
- * in err (then the view is unchanged and a later sync tells what is left).
+ * in err (then the view is unchanged and a later sync tells what is left;
+ * EROFS on a read-only mailbox).
  */
 int store_mailbox_expunge(struct store_mailbox *mb, const size_t *idx,
     size_t n, struct buf *err) MW_MUST_CHECK;

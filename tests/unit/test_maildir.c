@@ -253,7 +253,10 @@ test_maildir_deliver_writes_prefix_and_body(void **state)
 	assert_false(existed);
 	assert_int_equal(count_entries(f->maildir, "new", &file), 1);
 	assert_int_equal(count_entries(f->maildir, "tmp", NULL), 0);
-	path = xasprintf("%s,S=%zu", name, sizeof(prefix) - 1 + f->body_len);
+	/* W=: the two header lines end in bare LFs, the body has none */
+	path =
+	    xasprintf("%s,S=%zu,W=%zu", name, sizeof(prefix) - 1 + f->body_len,
+	        sizeof(prefix) - 1 + f->body_len + 2);
 	assert_string_equal(file, path);
 	free(path);
 	path = xasprintf("%s/new/%s", f->maildir, file);
@@ -399,6 +402,21 @@ test_maildir_deliver_replaces_leftover_tmp(void **state)
 	free(name);
 }
 
+/* The bare LFs of hdr then p[0..n): what W= adds to the size. */
+static size_t
+bare_lfs(const char *hdr, const char *p, size_t n)
+{
+	size_t i, lf = 0;
+	char prev = hdr[strlen(hdr) - 1];
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\n' && prev != '\r')
+			lf++;
+		prev = p[i];
+	}
+	return lf;
+}
+
 static void
 test_maildir_deliver_large_body_from_another_fs(void **state)
 {
@@ -433,7 +451,8 @@ test_maildir_deliver_large_body_from_another_fs(void **state)
 		m.src_off = 3;
 		m.src_len = n;
 		assert_int_equal(maildir_deliver(&m, &existed), 0);
-		file = xasprintf("%s,S=%zu", name, n);
+		file = xasprintf(
+		    "%s,S=%zu,W=%zu", name, n, n + bare_lfs("HDR", big, n));
 		path = xasprintf("%s/new/%s", f->maildir, file);
 		buf_init(&got, BUF_MAX_DEFAULT);
 		assert_int_equal(fs_read_file(path, &got), 0);
@@ -493,6 +512,85 @@ test_maildir_deliver_fails_cleanly(void **state)
 	free(name);
 }
 
+/* W= counts bare LFs only, across the prefix and the body. */
+static void
+test_maildir_deliver_vsize(void **state)
+{
+	static const struct {
+		const char *prefix, *body;
+		size_t vsize;
+	} rows[] = {
+		{ "", "a\r\nb\r\n", 6 },
+		{ "", "a\nb\n", 6 },
+		{ "H: x\r", "\nbody\n\n", 13 }, /* CR then LF across the seam */
+		{ "H: x\n", "", 6 },
+		{ "", "\r\r\n\n", 5 },
+	};
+	struct fixture *f = *state;
+	struct maildir_msg m;
+	char *name, *file = NULL, *want;
+	bool existed;
+	size_t i;
+	int fd;
+	char src[128];
+
+	assert_int_equal(maildir_ensure(f->maildir), 0);
+	for (i = 0; i < MW_NELEM(rows); i++) {
+		(void)snprintf(src, sizeof(src), "%s/src-vsize", f->dir);
+		fd = open(src, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		assert_true(fd != -1);
+		assert_int_equal(
+		    write_full(fd, rows[i].body, strlen(rows[i].body)), 0);
+		name = test_name("mx.example.test", i, MAILDIR_NO_DEST);
+		memset(&m, 0, sizeof(m));
+		m.maildir = f->maildir;
+		m.name = name;
+		m.prefix = rows[i].prefix;
+		m.prefix_len = strlen(rows[i].prefix);
+		m.src_fd = fd;
+		m.src_len = strlen(rows[i].body);
+		assert_int_equal(maildir_deliver(&m, &existed), 0);
+		want = xasprintf("%s,S=%zu,W=%zu", name,
+		    m.prefix_len + (size_t)m.src_len, rows[i].vsize);
+		file = NULL;
+		assert_int_equal(count_entries(f->maildir, "new", &file), 1);
+		assert_string_equal(file, want);
+		free(want);
+		want = xasprintf("%s/new/%s", f->maildir, file);
+		assert_int_equal(unlink(want), 0);
+		free(want);
+		free(file);
+		free(name);
+		(void)close(fd);
+	}
+}
+
+/* A copy made before W= was written is found: no second copy. */
+static void
+test_maildir_retry_finds_copy_without_vsize(void **state)
+{
+	struct fixture *f = *state;
+	struct maildir_msg m;
+	char *name = test_name("mx.example.test", 0, MAILDIR_NO_DEST);
+	char *old;
+	bool existed = false;
+	int retry;
+
+	assert_int_equal(maildir_ensure(f->maildir), 0);
+	fill_msg(f, &m, name);
+	old = xasprintf("%s/new/%s,S=%zu", f->maildir, name,
+	    sizeof(prefix) - 1 + f->body_len);
+	assert_int_equal(fs_atomic_write(old, "x", 1, 0600), 0);
+	for (retry = 0; retry < 2; retry++) {
+		m.check_cur = retry;
+		assert_int_equal(maildir_deliver(&m, &existed), 0);
+		assert_true(existed);
+		assert_int_equal(count_entries(f->maildir, "new", NULL), 1);
+	}
+	free(old);
+	free(name);
+}
+
 #define T(fn)                                                                  \
 	cmocka_unit_test_setup_teardown(fn, fixture_setup, fixture_teardown)
 
@@ -511,6 +609,8 @@ main(void)
 		T(test_maildir_deliver_replaces_leftover_tmp),
 		T(test_maildir_deliver_large_body_from_another_fs),
 		T(test_maildir_deliver_fails_cleanly),
+		T(test_maildir_deliver_vsize),
+		T(test_maildir_retry_finds_copy_without_vsize),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,627 @@
+/*
+ * The mail store's public side (store.h): opening the store and its
+ * folders, the view, reading messages, and the rebuild. Flag changes and
+ * expunges are in store_update.c, the directory sync in store_sync.c, the
+ * SQLite side in store_index.c.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/fs.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+#include "lib/xalloc.h"
+#include "store/dovecot_uidlist.h"
+#include "store/maildir.h"
+#include "store/maildir_name.h"
+#include "store/store_private.h"
+
+#define STORE_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+/* dovecot-uidlist of 10 million messages is about 1 GB; more than we
+ * import in one go, and a bound for a damaged file */
+#define STORE_DOVECOT_FILE_MAX ((size_t)256 * 1024 * 1024)
+
+int
+store_open(const char *maildir, struct store **st_out, struct buf *err)
+{
+	struct store *st;
+	char *parent;
+	size_t len = strlen(maildir);
+
+	*st_out = NULL;
+	while (len > 1 && maildir[len - 1] == '/')
+		len--;
+	st = xcalloc(1, sizeof(*st));
+	st->maildir = xstrndup(maildir, len);
+	if (maildir_ensure(st->maildir) == -1) {
+		store_seterr(err, "cannot create the Maildir %s: %s",
+		    st->maildir, strerror(errno));
+		goto fail;
+	}
+	parent = fs_dirname(st->maildir);
+	st->index_path = xasprintf("%s%s%s", parent,
+	    strcmp(parent, "/") == 0 ? "" : "/", STORE_INDEX_NAME);
+	free(parent);
+	if (store_index_open(st, err) == -1)
+		goto fail;
+	*st_out = st;
+	return 0;
+fail : {
+	int saved = errno;
+
+	store_close(&st);
+	errno = saved;
+	return -1;
+}
+}
+
+void
+store_close(struct store **stp)
+{
+	struct store *st = *stp;
+
+	if (st == NULL)
+		return;
+	MW_ASSERT(st->mailboxes == 0);
+	store_index_close(st);
+	free(st->maildir);
+	free(st->index_path);
+	free(st);
+	*stp = NULL;
+}
+
+/* ---- mailboxes --------------------------------------------------------- */
+
+/* Maildir++ folder names: no '/', not starting with '.', printable. */
+static bool
+store_folder_name_ok(const char *name)
+{
+	const char *p;
+
+	if (name[0] == '\0' || name[0] == '.' || strlen(name) > 200)
+		return false;
+	for (p = name; *p != '\0'; p++)
+		if (*p == '/' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static void
+store_view_clear(struct store_mailbox *mb)
+{
+	size_t i;
+
+	for (i = 0; i < mb->n; i++)
+		free(mb->f[i].file);
+	free(mb->v);
+	free(mb->f);
+	free(mb->arena);
+	mb->v = NULL;
+	mb->f = NULL;
+	mb->arena = NULL;
+	mb->n = 0;
+}
+
+static void
+store_keywords_load(struct store_mailbox *mb)
+{
+	sqlite3_stmt *s = store_stmt(mb->st, STORE_ST_KW_LIST);
+	const char *name;
+	int idx;
+
+	(void)sqlite3_bind_int64(s, 1, mb->row.id);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		idx = sqlite3_column_int(s, 0);
+		name = (const char *)sqlite3_column_text(s, 1);
+		if (idx < 0 || idx >= STORE_MAX_KEYWORDS || name == NULL)
+			continue;
+		free(mb->keywords[idx]);
+		mb->keywords[idx] = xstrdup(name);
+	}
+	sqlite3_reset(s);
+}
+
+int
+store_mailbox_open(struct store *st, const char *name, bool read_only,
+    struct store_mailbox **mb_out, struct buf *err)
+{
+	struct store_mailbox *mb;
+	int saved;
+
+	*mb_out = NULL;
+	mb = xcalloc(1, sizeof(*mb));
+	mb->st = st;
+	mb->curfd = mb->newfd = -1;
+	mb->read_only = read_only;
+	st->mailboxes++;
+	if (ascii_eq(name, "INBOX")) {
+		mb->name = xstrdup("INBOX");
+		mb->dir = xstrdup(st->maildir);
+	} else if (store_folder_name_ok(name)) {
+		/* Maildir++: folder "A.B" is the directory ".A.B" */
+		mb->name = xstrdup(name);
+		mb->dir = xasprintf("%s/.%s", st->maildir, name);
+	} else {
+		store_seterr(err, "bad folder name");
+		errno = EINVAL;
+		goto fail;
+	}
+	{
+		int dfd = open(mb->dir, STORE_DIR_FLAGS);
+
+		if (dfd != -1) {
+			mb->curfd = openat(dfd, "cur", STORE_DIR_FLAGS);
+			mb->newfd = openat(dfd, "new", STORE_DIR_FLAGS);
+			saved = errno;
+			(void)close(dfd);
+			errno = saved;
+		}
+		if (mb->curfd == -1 || mb->newfd == -1) {
+			if (errno == ENOTDIR || errno == ELOOP)
+				errno = ENOENT;
+			store_seterr(err, "folder %s: %s", name,
+			    errno == ENOENT ? "no such folder"
+			                    : strerror(errno));
+			goto fail;
+		}
+	}
+	if (store_mailbox_sync(mb, NULL, err) == -1)
+		goto fail;
+	store_keywords_load(mb);
+	*mb_out = mb;
+	return 0;
+fail:
+	saved = errno;
+	store_mailbox_close(&mb);
+	errno = saved;
+	return -1;
+}
+
+void
+store_mailbox_close(struct store_mailbox **mbp)
+{
+	struct store_mailbox *mb = *mbp;
+	size_t i;
+
+	if (mb == NULL)
+		return;
+	store_view_clear(mb);
+	for (i = 0; i < STORE_MAX_KEYWORDS; i++)
+		free(mb->keywords[i]);
+	if (mb->curfd != -1)
+		(void)close(mb->curfd);
+	if (mb->newfd != -1)
+		(void)close(mb->newfd);
+	MW_ASSERT(mb->st->mailboxes > 0);
+	mb->st->mailboxes--;
+	free(mb->name);
+	free(mb->dir);
+	free(mb);
+	*mbp = NULL;
+}
+
+int
+store_mailbox_sync(
+    struct store_mailbox *mb, struct store_sync_result *res, struct buf *err)
+{
+	if (res != NULL)
+		memset(res, 0, sizeof(*res));
+	return store_sync_run(mb, false, res, err);
+}
+
+/* ---- the view ---------------------------------------------------------- */
+
+/* What changed between the old view (ov, on) and the new one. */
+static void
+store_view_diff(const struct store_msg *ov, size_t on,
+    const struct store_msg *nv, size_t nn, struct store_sync_result *res)
+{
+	size_t i = 0, j = 0;
+
+	while (i < on || j < nn) {
+		if (j == nn || (i < on && ov[i].uid < nv[j].uid)) {
+			res->removed++;
+			i++;
+		} else if (i == on || nv[j].uid < ov[i].uid) {
+			res->added++;
+			j++;
+		} else {
+			if (ov[i].flags != nv[j].flags ||
+			    ov[i].keywords != nv[j].keywords)
+				res->changed++;
+			i++;
+			j++;
+		}
+	}
+}
+
+int
+store_view_load(
+    struct store_mailbox *mb, struct store_sync_result *res, struct buf *err)
+{
+	struct store *st = mb->st;
+	struct store_msg *v = NULL, *m;
+	struct store_msg_file *f = NULL;
+	struct store_mb_row row;
+	size_t n = 0, cap = 0, i, *uoff = NULL;
+	const char *uidl, *file;
+	struct buf arena;
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	buf_init(&arena, STORE_MAX_MESSAGES * 72); /* 70-byte UIDLs and NULs */
+	/* one read transaction: the row and the messages agree */
+	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return store_dberr(st, err, "begin");
+	if ((rc = store_mb_get(st, mb->name, &row, err)) != 1) {
+		if (rc == 0) {
+			store_seterr(err, "index %s: folder %s vanished",
+			    st->index_path, mb->name);
+			errno = EIO;
+		}
+		goto out;
+	}
+	if (mb->loaded && row.gen == mb->row.gen &&
+	    row.uidvalidity == mb->row.uidvalidity) {
+		mb->row = row;
+		ret = 0;
+		goto out;
+	}
+	s = store_stmt(st, STORE_ST_MSG_LIST);
+	(void)sqlite3_bind_int64(s, 1, row.id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uidl = (const char *)sqlite3_column_text(s, 7);
+		file = (const char *)sqlite3_column_text(s, 8);
+		if (uidl == NULL || file == NULL || n >= STORE_MAX_MESSAGES)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			v = xreallocarray(v, cap, sizeof(*v));
+			f = xreallocarray(f, cap, sizeof(*f));
+			uoff = xreallocarray(uoff, cap, sizeof(*uoff));
+		}
+		m = &v[n];
+		m->uid = (uint32_t)sqlite3_column_int64(s, 0);
+		m->flags = (uint32_t)sqlite3_column_int64(s, 1);
+		m->keywords = (uint32_t)sqlite3_column_int64(s, 2);
+		m->vsize = (uint64_t)sqlite3_column_int64(s, 3);
+		m->psize = (uint64_t)sqlite3_column_int64(s, 4);
+		m->internaldate = sqlite3_column_int64(s, 5);
+		m->modseq = (uint64_t)sqlite3_column_int64(s, 6);
+		if (m->uid == 0 || (n > 0 && m->uid <= v[n - 1].uid))
+			continue;
+		uoff[n] = arena.len;
+		/* a damaged row must not break the UIDL contract */
+		if (!store_uidl_ok(uidl, strlen(uidl))) {
+			char u[71];
+
+			store_uidl_dovecot(m->uid, row.uidvalidity, u);
+			if (buf_append(&arena, u, strlen(u) + 1) == -1)
+				goto nomem;
+		} else if (buf_append(&arena, uidl, strlen(uidl) + 1) == -1)
+			goto nomem;
+		f[n].file = xstrdup(file);
+		f[n].in_new = sqlite3_column_int(s, 9) != 0;
+		n++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		(void)store_dberr(st, err, "read messages");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		v[i].uidl = arena.data + uoff[i];
+	if (res != NULL)
+		store_view_diff(mb->v, mb->n, v, n, res);
+	store_view_clear(mb);
+	mb->v = v;
+	mb->f = f;
+	mb->n = n;
+	mb->arena = buf_steal(&arena);
+	v = NULL;
+	f = NULL;
+	n = 0;
+	mb->row = row;
+	mb->loaded = true;
+	ret = 0;
+	goto out;
+nomem:
+	sqlite3_reset(s);
+	store_seterr(err, "out of memory");
+	errno = ENOMEM;
+out:
+	(void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	for (i = 0; i < n; i++)
+		free(f[i].file);
+	free(v);
+	free(f);
+	free(uoff);
+	buf_free(&arena);
+	return ret;
+}
+
+size_t
+store_mailbox_count(const struct store_mailbox *mb)
+{
+	return mb->n;
+}
+
+const struct store_msg *
+store_mailbox_msg(const struct store_mailbox *mb, size_t i)
+{
+	MW_ASSERT(i < mb->n);
+	return &mb->v[i];
+}
+
+size_t
+store_mailbox_find_uid(const struct store_mailbox *mb, uint32_t uid)
+{
+	size_t lo = 0, hi = mb->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (mb->v[mid].uid == uid)
+			return mid;
+		if (mb->v[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return SIZE_MAX;
+}
+
+uint32_t
+store_mailbox_uidvalidity(const struct store_mailbox *mb)
+{
+	return mb->row.uidvalidity;
+}
+
+uint32_t
+store_mailbox_uidnext(const struct store_mailbox *mb)
+{
+	return mb->row.uidnext;
+}
+
+uint64_t
+store_mailbox_highestmodseq(const struct store_mailbox *mb)
+{
+	return mb->row.highestmodseq;
+}
+
+uint64_t
+store_mailbox_vsize(const struct store_mailbox *mb)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < mb->n; i++)
+		sum += mb->v[i].vsize;
+	return sum;
+}
+
+const char *
+store_mailbox_keyword_name(const struct store_mailbox *mb, size_t i)
+{
+	return i < STORE_MAX_KEYWORDS ? mb->keywords[i] : NULL;
+}
+
+/* ---- messages ---------------------------------------------------------- */
+
+int
+store_msg_open(struct store_mailbox *mb, size_t i, int *fd_out)
+{
+	struct store_msg_file *f;
+	struct maildir_fname fn;
+	sqlite3_stmt *s;
+	char *file = NULL;
+	bool in_new = false;
+	int fd, r;
+
+	MW_ASSERT(i < mb->n);
+	f = &mb->f[i];
+	fd = openat(f->in_new ? mb->newfd : mb->curfd, f->file,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd != -1 || errno != ENOENT) {
+		*fd_out = fd;
+		return fd == -1 ? -1 : 0;
+	}
+	/* renamed by someone (a flag change by mutt, a move to cur/): the
+	 * same base under another name */
+	if (maildir_fname_parse(f->file, strlen(f->file), &fn) == -1) {
+		errno = ENOENT;
+		return -1;
+	}
+	r = store_find_base(mb, f->file, fn.base_len, &file, &in_new);
+	if (r != 1) {
+		if (r == 0)
+			errno = ENOENT;
+		return -1;
+	}
+	fd = openat(in_new ? mb->newfd : mb->curfd, file,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		free(file);
+		return -1;
+	}
+	/* remember the new name; the next sync notices changed flags */
+	s = store_stmt(mb->st, STORE_ST_MSG_SET_FILE);
+	(void)sqlite3_bind_int64(s, 1, mb->row.id);
+	(void)sqlite3_bind_int64(s, 2, mb->v[i].uid);
+	(void)sqlite3_bind_text(s, 3, file, -1, SQLITE_STATIC);
+	(void)sqlite3_bind_int(s, 4, in_new);
+	(void)!store_step_done(s); /* only a hint: the sync repairs it */
+	free(f->file);
+	f->file = file;
+	f->in_new = in_new;
+	*fd_out = fd;
+	return 0;
+}
+
+/* ---- Dovecot ----------------------------------------------------------- */
+
+/* Reads file name of the folder into b: 1 read, 0 absent, -1 error. */
+static int
+store_read_folder_file(
+    struct store_mailbox *mb, const char *name, struct buf *b)
+{
+	char *path = xasprintf("%s/%s", mb->dir, name);
+	int fd, ret = -1, saved;
+	char chunk[65536];
+	ssize_t n;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		saved = errno;
+		free(path);
+		errno = saved;
+		return errno == ENOENT ? 0 : -1;
+	}
+	free(path);
+	while ((n = read_full(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(b, chunk, (size_t)n) == -1)
+			goto out;
+	if (n == 0)
+		ret = 1;
+out:
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return ret;
+}
+
+int
+store_dovecot_import(struct store_mailbox *mb, struct store_mb_row *row,
+    struct dovecot_uidlist **ul_out, struct buf *err)
+{
+	char *names[STORE_MAX_KEYWORDS] = { 0 };
+	struct dovecot_uidlist *ul = NULL;
+	struct buf data, why;
+	sqlite3_stmt *s;
+	int r, ret = -1;
+	size_t i;
+
+	*ul_out = NULL;
+	buf_init(&data, STORE_DOVECOT_FILE_MAX);
+	buf_init(&why, 1024);
+	r = store_read_folder_file(mb, "dovecot-uidlist", &data);
+	if (r == -1)
+		log_warn("%s/dovecot-uidlist: cannot read it: %m; UIDs start "
+		         "again",
+		    mb->dir);
+	if (r == 1 &&
+	    dovecot_uidlist_parse(
+	        data.data, data.len, STORE_MAX_MESSAGES, &ul, &why) == -1)
+		log_warn("%s/%s; UIDs start again", mb->dir, buf_cstr(&why));
+	if (ul != NULL) {
+		row->uidvalidity = ul->uidvalidity;
+		row->uidnext = ul->nextuid;
+		log_info("%s: taking %zu UIDs from dovecot-uidlist "
+		         "(uidvalidity %u)",
+		    mb->dir, ul->n, ul->uidvalidity);
+	}
+	buf_reset(&data);
+	r = store_read_folder_file(mb, "dovecot-keywords", &data);
+	if (r == 1)
+		(void)dovecot_keywords_parse(data.data, data.len, names);
+	for (i = 0; i < STORE_MAX_KEYWORDS; i++) {
+		if (names[i] == NULL)
+			continue;
+		s = store_stmt(mb->st, STORE_ST_KW_ADD);
+		(void)sqlite3_bind_int64(s, 1, row->id);
+		(void)sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+		(void)sqlite3_bind_text(s, 3, names[i], -1, SQLITE_STATIC);
+		if (store_step_done(s) == -1) {
+			(void)store_dberr(mb->st, err, "add keyword");
+			goto out;
+		}
+	}
+	*ul_out = ul;
+	ul = NULL;
+	ret = 0;
+out:
+	for (i = 0; i < STORE_MAX_KEYWORDS; i++)
+		free(names[i]);
+	dovecot_uidlist_free(&ul);
+	buf_free(&data);
+	buf_free(&why);
+	return ret;
+}
+
+/* ---- rebuild ----------------------------------------------------------- */
+
+/* The folders the index knows besides INBOX (malloc'd names). */
+static size_t
+store_folder_rows(struct store *st, char ***names_out)
+{
+	sqlite3_stmt *s = store_stmt(st, STORE_ST_MB_LIST);
+	char **v = NULL;
+	const char *name;
+	size_t n = 0;
+
+	while (sqlite3_step(s) == SQLITE_ROW && n < 100000) {
+		name = (const char *)sqlite3_column_text(s, 0);
+		if (name == NULL || strcmp(name, "INBOX") == 0)
+			continue;
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = xstrdup(name);
+	}
+	sqlite3_reset(s);
+	*names_out = v;
+	return n;
+}
+
+/* A forced sync of one folder: every file looked at again. */
+static int
+store_rebuild_folder(struct store *st, const char *name, struct buf *err)
+{
+	struct store_mailbox *mb = NULL;
+	int ret;
+
+	if (store_mailbox_open(st, name, false, &mb, err) == -1)
+		return -1;
+	ret = store_sync_run(mb, true, NULL, err);
+	store_mailbox_close(&mb);
+	return ret;
+}
+
+int
+store_index_rebuild(const char *maildir, struct buf *err)
+{
+	struct store *st = NULL;
+	char **names = NULL;
+	size_t n = 0, i;
+	int ret = -1, saved;
+
+	/* a damaged index is moved aside and started again by store_open
+	 * (keeping what can be read of it); a readable one keeps its UIDs,
+	 * and the files' state is read anew */
+	if (store_open(maildir, &st, err) == -1)
+		return -1;
+	if (store_rebuild_folder(st, "INBOX", err) == -1)
+		goto out;
+	n = store_folder_rows(st, &names);
+	for (i = 0; i < n; i++) {
+		if (store_rebuild_folder(st, names[i], err) == 0)
+			continue;
+		if (errno != ENOENT)
+			goto out;
+		/* the folder is gone: its UIDs with it */
+		log_info("%s: folder %s no longer exists", maildir, names[i]);
+	}
+	ret = 0;
+out:
+	saved = errno;
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	store_close(&st);
+	errno = saved;
+	return ret;
+}

@@ -1,0 +1,155 @@
+/*
+ * What the files of the mail store share: the store and mailbox structs,
+ * the SQLite index (store_index.c), the directory sync (store_sync.c) and
+ * the helpers store.c and the CLI-facing code use. Not for use outside
+ * src/store/.
+ */
+#ifndef STORE_STORE_PRIVATE_H
+#define STORE_STORE_PRIVATE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/mw.h"
+#include "store/store.h"
+
+struct buf;
+struct dovecot_uidlist;
+
+/* The index file beside the Maildir directory (DESIGN.md "Storage"). */
+#define STORE_INDEX_NAME "mailwright-index.db"
+/* PRAGMA user_version of the schema store_index.c creates. */
+#define STORE_SCHEMA_VERSION 1
+/* How long a process waits for another's write transaction. */
+#define STORE_BUSY_MS 10000
+/* Dovecot's rule: a directory changed this recently may change again
+ * within the same time stamp, so its mtime is not trusted (ns). */
+#define STORE_MTIME_SLACK_NS ((int64_t)2 * 1000 * 1000 * 1000)
+/* An mtime column that says "scan next time". */
+#define STORE_MTIME_UNKNOWN ((int64_t)-1)
+/* At most this many messages in one folder (a bound for the view and
+ * for dovecot-uidlist). */
+#define STORE_MAX_MESSAGES ((size_t)10 * 1000 * 1000)
+
+enum store_stmt {
+	STORE_ST_BEGIN,
+	STORE_ST_COMMIT,
+	STORE_ST_ROLLBACK,
+	STORE_ST_MB_GET,
+	STORE_ST_MB_ADD,
+	STORE_ST_MB_UPDATE,
+	STORE_ST_MB_LIST,
+	STORE_ST_MSG_LIST, /* the view: every column, by uid */
+	STORE_ST_MSG_SCAN, /* what the sync compares: uid, base, file */
+	STORE_ST_MSG_GET,  /* one message by uid */
+	STORE_ST_MSG_ADD,
+	STORE_ST_MSG_SET_FILE,
+	STORE_ST_MSG_SET_FLAGS,
+	STORE_ST_MSG_SET_SIZES,
+	STORE_ST_MSG_DEL,
+	STORE_ST_KW_ADD,
+	STORE_ST_KW_LIST,
+	STORE_ST_COUNT
+};
+
+struct store {
+	char *maildir;    /* the Maildir directory */
+	char *index_path; /* <maildir>/../mailwright-index.db */
+	sqlite3 *db;
+	sqlite3_stmt *st[STORE_ST_COUNT];
+	dev_t index_dev;  /* the file opened: another process that */
+	ino_t index_ino;  /* replaced it (recovery) makes us reopen */
+	size_t mailboxes; /* open mailboxes (must be 0 at close) */
+};
+
+/* A mailboxes row. */
+struct store_mb_row {
+	int64_t id;
+	uint32_t uidvalidity, uidnext;
+	uint64_t highestmodseq;
+	int64_t cur_mtime, new_mtime; /* ns, or STORE_MTIME_UNKNOWN */
+	uint64_t gen;                 /* +1 by each change of its messages */
+};
+
+/* Private per-message state, parallel to the view. */
+struct store_msg_file {
+	char *file;  /* the current name in cur/ (or new/) */
+	bool in_new; /* read-only sessions leave new/ files there */
+};
+
+struct store_mailbox {
+	struct store *st;
+	char *name;       /* "INBOX" or the folder name */
+	char *dir;        /* the folder directory */
+	int curfd, newfd; /* its cur/ and new/ (O_DIRECTORY|O_NOFOLLOW) */
+	bool read_only;
+	struct store_mb_row row; /* as of the view's last load */
+	bool loaded;             /* the view was loaded once */
+	struct store_msg *v;
+	struct store_msg_file *f;
+	size_t n;
+	char *arena; /* the view's strings */
+	char *keywords[STORE_MAX_KEYWORDS];
+};
+
+/* Sets err to the formatted reason (err may be NULL). */
+void store_seterr(struct buf *err, const char *fmt, ...) MW_PRINTF(2, 3);
+/* "index PATH: what: sqlite message", errno EIO (EAGAIN when busy). */
+int store_dberr(struct store *st, struct buf *err, const char *what);
+
+/* store_index.c: opening (with recovery), statements, rows. */
+int store_index_open(struct store *st, struct buf *err) MW_MUST_CHECK;
+void store_index_close(struct store *st);
+/* Copies what can be read of the damaged index at aside into the new,
+ * empty one (store_salvage.c). Failures only mean less is kept. */
+void store_salvage(struct store *st, const char *aside);
+/* Reopens the index when its file was replaced or removed since it was
+ * opened (another process recovered it, an admin deleted it). 0 or -1. */
+int store_index_recheck(struct store *st, struct buf *err) MW_MUST_CHECK;
+/* Reset statement id, bound to nothing: the caller binds and steps. */
+sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id);
+/* Steps a statement that returns no rows; resets it. 0 or -1. */
+int store_step_done(sqlite3_stmt *s) MW_MUST_CHECK;
+int store_begin(struct store *st, struct buf *err) MW_MUST_CHECK;
+int store_commit(struct store *st, struct buf *err) MW_MUST_CHECK;
+void store_rollback(struct store *st);
+/* The row of mailbox name: 1 found, 0 none, -1 error. */
+int store_mb_get(struct store *st, const char *name, struct store_mb_row *row,
+    struct buf *err) MW_MUST_CHECK;
+int store_mb_add(struct store *st, const char *name, struct store_mb_row *row,
+    struct buf *err) MW_MUST_CHECK;
+int store_mb_update(struct store *st, const struct store_mb_row *row,
+    struct buf *err) MW_MUST_CHECK;
+
+/* The POP3 UIDL derived from a base name (store_index.c): the base when
+ * it is 1..70 bytes of 0x21..0x7E, else 40 hex digits of its SHA-256.
+ * out must hold 71 bytes. */
+void store_uidl_of_base(const char *base, size_t len, char out[71]);
+/* Dovecot's default pop3_uidl_format "%08Xu%08Xv": lower-case hex. */
+void store_uidl_dovecot(uint32_t uid, uint32_t uidvalidity, char out[71]);
+bool store_uidl_ok(const char *s, size_t len);
+
+/* store_sync.c. force: scan even when the mtimes match, and recompute
+ * the sizes of known messages (store_index_rebuild). */
+int store_sync_run(struct store_mailbox *mb, bool force,
+    struct store_sync_result *res, struct buf *err) MW_MUST_CHECK;
+/* Reloads the view from the index when its generation changed. */
+int store_view_load(struct store_mailbox *mb, struct store_sync_result *res,
+    struct buf *err) MW_MUST_CHECK;
+/* Looks in cur/ and new/ for a file with base: 1 found (*file_out
+ * malloc'd, *in_new_out), 0 none, -1 error. */
+int store_find_base(struct store_mailbox *mb, const char *base, size_t base_len,
+    char **file_out, bool *in_new_out) MW_MUST_CHECK;
+/* The size of fd's contents with every bare LF counted as CRLF. */
+int store_count_vsize(int fd, uint64_t *vsize_out) MW_MUST_CHECK;
+/* CLOCK_REALTIME in ns. */
+int64_t store_now_ns(void);
+/* The first sync of a folder with no rows: dovecot-uidlist and
+ * dovecot-keywords (store_dovecot.c). */
+int store_dovecot_import(struct store_mailbox *mb, struct store_mb_row *row,
+    struct dovecot_uidlist **ul_out, struct buf *err) MW_MUST_CHECK;
+
+#endif
