@@ -50,6 +50,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proctree  # noqa: E402
 from outbound import Sink, port_open, queue_ctl  # noqa: E402
+import pop3  # noqa: E402
 
 SMTP_SOURCE = os.environ.get("BENCH_SMTP_SOURCE", "/usr/sbin/smtp-source")
 SMTP_TLS_SOURCE = os.environ.get(
@@ -87,6 +88,14 @@ RELAY_CASES = [
     ("r50d", 2048, 10000, 50, 50),
     ("rbig", 102400, 1000, 10, 1),
 ]
+# POP3 (issue #9): pop10k messages, plogin logins and clients, pidle and
+# pidles idle sessions, pstat messages, at scale 1
+POP3_CASES = ("pop10k", "plogin", "pidle", "pidles", "pstat")
+POP3_MESSAGES = 10000
+POP3_LOGINS = 2000
+POP3_LOGIN_CLIENTS = 10
+POP3_IDLE = 1000
+PSTAT_MESSAGES = 100000
 # qbig: messages queued at scale 1, the sessions that inject them
 QBIG_COUNT = 100000
 QBIG_SESSIONS = 50
@@ -781,6 +790,7 @@ def main():
                "note": a.note, "cases": [], "idle": None}
     out.setdefault("idletls", None)
     out.setdefault("qbig", None)
+    out.setdefault("pop3", {})
     known = {c[0]: c for c in CASES}
     known_tls = {c[0]: c for c in TLS_CASES}
     known_relay = {c[0]: c for c in RELAY_CASES}
@@ -790,6 +800,27 @@ def main():
             res = run_qbig(t, max(100, int(QBIG_COUNT * scale)),
                            QBIG_SESSIONS)
             out["qbig"] = merge_run(out["qbig"], res, "drain_msgs_per_s")
+            failed |= res["error"] is not None
+            continue
+        if cid in POP3_CASES:
+            if cid == "pop10k":
+                res = pop3.run_pop10k(t, max(100, int(POP3_MESSAGES * scale)),
+                                      send_local, wait_quiet)
+                key = "seconds"
+            elif cid == "plogin":
+                res = pop3.run_plogin(t, max(50, int(POP3_LOGINS * scale)),
+                                      POP3_LOGIN_CLIENTS, send_local,
+                                      wait_quiet)
+                key = "logins_per_s"
+            elif cid == "pstat":
+                res = pop3.run_pstat(t, max(100, int(PSTAT_MESSAGES * scale)),
+                                     send_local)
+                key = "warm_s"
+            else:
+                res = pop3.run_pidle(t, cid, max(10, int(POP3_IDLE * scale)),
+                                     cid == "pidles", send_local)
+                key = "kib_per_session"
+            out["pop3"][cid] = merge_run(out["pop3"].get(cid), res, key)
             failed |= res["error"] is not None
             continue
         if cid in known_relay:

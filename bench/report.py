@@ -192,6 +192,73 @@ def one_table(res):
                       ("idletls", "TLS sessions after AUTH")):
         lines += idle_table(res.get(key), what)
     lines += qbig_table(res.get("qbig"))
+    lines += pop3_table(res.get("pop3") or {})
+    return lines
+
+
+# (label, case, key, digits, higher is better) of the POP3 cases (issue #9)
+POP3_ROWS = [
+    ("download 10,000 messages, one RETR at a time, s", "pop10k",
+     ("serial", "seconds"), 3, False),
+    ("  the same, server CPU s", "pop10k", ("serial", "cpu_seconds"), 3,
+     False),
+    ("download 10,000 messages, pipelined, s", "pop10k",
+     ("pipelined", "seconds"), 3, False),
+    ("  the same, server CPU s", "pop10k", ("pipelined", "cpu_seconds"), 3,
+     False),
+    ("logins/s, 10 clients", "plogin", ("logins_per_s",), 1, True),
+    ("  server CPU ms per login", "plogin", ("cpu_ms_per_login",), 2, False),
+    ("PSS per idle POP3 session, KiB", "pidle", ("kib_per_session",), 1,
+     False),
+    ("PSS per idle POP3S session, KiB", "pidles", ("kib_per_session",), 1,
+     False),
+    ("login + STAT, 100,000 messages, cold, ms", "pstat", ("cold_s",), 1,
+     False),
+    ("login + STAT, 100,000 messages, warm, ms", "pstat", ("warm_s",), 1,
+     False),
+]
+
+
+def pop3_value(p, case, keys):
+    v = p.get(case)
+    if not v or v.get("error"):
+        return None
+    for k in keys:
+        v = v.get(k) if isinstance(v, dict) else None
+        if v is None:
+            return None
+    if keys[-1] in ("cold_s", "warm_s"):
+        v *= 1000
+    return v
+
+
+def pop3_table(p):
+    if not p:
+        return []
+    lines = ["", "| POP3 | value |", "|---|--:|"]
+    for what, case, keys, digits, _ in POP3_ROWS:
+        if case in p:
+            lines.append(f"| {what} | {fmt(pop3_value(p, case, keys), digits)}"
+                         " |")
+    for case, v in sorted(p.items()):
+        if v.get("error"):
+            lines.append(f"| {case} failed | {v['error'][:120]} |")
+    return lines
+
+
+def pop3_side_by_side(mw, ref):
+    a, b = mw.get("pop3") or {}, ref.get("pop3") or {}
+    if not a and not b:
+        return []
+    lines = ["", f"| POP3 | {mw['label']} | {ref['label']} "
+             "| advantage |", "|---|--:|--:|--:|"]
+    for what, case, keys, digits, higher in POP3_ROWS:
+        if case not in a and case not in b:
+            continue
+        x, y = pop3_value(a, case, keys), pop3_value(b, case, keys)
+        adv = ratio(x, y) if higher else ratio(y, x)
+        lines.append(f"| {what} | {fmt(x, digits)} | {fmt(y, digits)} "
+                     f"| {fmt_ratio(adv)} |")
     return lines
 
 
@@ -296,6 +363,7 @@ def side_by_side(mw, ref):
     lines = inbound_side_by_side(mw, ref, m, r)
     lines += relay_side_by_side(mw, ref, m, r)
     lines += qbig_side_by_side(mw, ref)
+    lines += pop3_side_by_side(mw, ref)
     return lines
 
 

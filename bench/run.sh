@@ -18,7 +18,8 @@
 # picks cases (idle,s1,s10,s50,big, and the TLS + AUTH cases of issue #4,
 # sub10,sub50,smtps10,idletls, driven by build/bench/smtp-tls-source; the
 # outbound cases of issue #8, r10,r50,r50d,rbig (relayed to Postfix's
-# smtp-sink on 127.0.0.1:$REF_SINK_PORT, 3526, for both targets) and qbig);
+# smtp-sink on 127.0.0.1:$REF_SINK_PORT, 3526, for both targets) and qbig;
+# the POP3 cases of issue #9, pop10k,plogin,pidle,pidles,pstat, see pop3.py);
 # BENCH_REPEAT=3 runs each three times and
 # reports the median; MAILWRIGHT_BIN overrides the binary;
 # BENCH_KEEP=1 keeps the temporary mailwright instance. The Markdown table goes
@@ -153,7 +154,7 @@ open(path, "w").write("\n".join(out) + "\n")
 EOF
 }
 
-CASES=${BENCH_CASES:-idle,s1,s10,s50,big,sub10,sub50,smtps10,idletls,r10,r50,r50d,rbig,qbig}
+CASES=${BENCH_CASES:-idle,s1,s10,s50,big,sub10,sub50,smtps10,idletls,r10,r50,r50d,rbig,qbig,pop10k,plogin,pidle,pidles,pstat}
 case ,$CASES, in
 *,sub*|*,smtps*)
 	[ -x "$BENCH_SMTP_TLS_SOURCE" ] || {
@@ -179,7 +180,7 @@ run_cases() { # label out.json cases note
 # = tls it also serves submission and smtps (the certificate of init) on
 # free ports MW_SUB_PORT and MW_SMTPS_PORT.
 start_mailwright() {
-	local dir=$1 cf i sub= smtps=
+	local dir=$1 cf i pw sub= smtps=
 	rm -rf "$dir"
 	"$MW" init "$dir" --domain example.test >"$WORK/init.log" 2>&1 || {
 		cat "$WORK/init.log" >&2; return 1; }
@@ -187,6 +188,22 @@ start_mailwright() {
 	MW_PORT=$(free_port)
 	MW_SUB_PORT=""
 	MW_SMTPS_PORT=""
+	MW_POP3_PORT=""
+	MW_POP3S_PORT=""
+	local pop3= pop3s= popopts=() hashed=()
+	if [ "${2:-}" = pop3 ]; then
+		# POP3 cases (issue #9): plain and implicit-TLS listeners, USER/PASS
+		# from loopback as the refstack's Dovecot allows it, no connection
+		# caps, and {PLAIN} passwords: the refstack's passwd-file scheme, so
+		# that a login costs both servers the same hashing (none).
+		MW_POP3_PORT=$(free_port)
+		MW_POP3S_PORT=$(free_port)
+		pop3=127.0.0.1:$MW_POP3_PORT
+		pop3s=127.0.0.1:$MW_POP3S_PORT
+		popopts=(pop3_plaintext_auth_networks=127.0.0.0/8
+		    pop3_client_connection_count_limit=0 pop3_max_userip_connections=0)
+		hashed=(--hashed)
+	fi
 	if [ "${2:-}" = tls ]; then
 		MW_SUB_PORT=$(free_port)
 		MW_SMTPS_PORT=$(free_port)
@@ -200,11 +217,13 @@ start_mailwright() {
 	# Like the reference stack, lift the per-client connection limit so
 	# that 1,000 sessions from 127.0.0.1 fit.
 	set_param "$cf" "smtpd_listen=127.0.0.1:$MW_PORT" "submission_listen=$sub" \
-	    "smtps_listen=$smtps" imap_listen= imaps_listen= pop3_listen= pop3s_listen= \
-	    smtpd_client_connection_count_limit=0 "relay_domains=$RELAY_DOMAIN" \
-	    "transport_maps=texthash:$dir/transport"
+	    "smtps_listen=$smtps" imap_listen= imaps_listen= "pop3_listen=$pop3" \
+	    "pop3s_listen=$pop3s" smtpd_client_connection_count_limit=0 \
+	    "relay_domains=$RELAY_DOMAIN" "transport_maps=texthash:$dir/transport" \
+	    ${popopts[@]+"${popopts[@]}"}
 	for i in 1 2 3; do
-		echo "secret-$i" | "$MW" -c "$cf" user add "user$i@example.test" \
+		if [ ${#hashed[@]} -gt 0 ]; then pw="{PLAIN}secret-$i"; else pw="secret-$i"; fi
+		echo "$pw" | "$MW" -c "$cf" user add ${hashed[@]+"${hashed[@]}"} "user$i@example.test" \
 		    >>"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; return 1; }
 	done
 	"$MW" -c "$cf" serve 2>>"$WORK/serve.log" &
@@ -234,12 +253,14 @@ bench_mailwright() {
 		dir=$WORK/instance-$n-$c
 		case $c in
 		sub*|smtps*|idletls) start_mailwright "$dir" tls || return 1 ;;
+		pop10k|plogin|pidle|pidles|pstat) start_mailwright "$dir" pop3 || return 1 ;;
 		*) start_mailwright "$dir" || return 1 ;;
 		esac
 		log "mailwright: case $c on 127.0.0.1:$MW_PORT, master pid $MW_PID"
 		rm -f "$WORK/mw.pid"
 		MT_HOST=127.0.0.1 MT_SMTP_PORT=$MW_PORT MT_DOMAIN=example.test \
 		MT_SUBMISSION_PORT=$MW_SUB_PORT MT_SMTPS_PORT=$MW_SMTPS_PORT \
+		MT_POP3_PORT=$MW_POP3_PORT MT_POP3S_PORT=$MW_POP3S_PORT \
 		MT_USERS="user1@example.test:secret-1,user2@example.test:secret-2,user3@example.test:secret-3" \
 		BENCH_MAILDIR_ROOT=$dir/mail BENCH_PIDS=$MW_PID \
 		BENCH_QUEUE_KIND=mailwright BENCH_MW_BIN=$MW BENCH_MW_CONF=$dir/mailwright.cf \

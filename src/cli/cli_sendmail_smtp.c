@@ -7,7 +7,10 @@
  * FROM address as its sender. EHLO, HELO, MAIL, RCPT, DATA, RSET, NOOP,
  * VRFY, HELP and QUIT are understood; there is no TLS or AUTH (the user is
  * known already: the owner of the maildrop file). Input lines may end in
- * LF or CRLF; the end of DATA is "<CRLF>.<CRLF>" as on the network.
+ * LF or CRLF, in DATA too: a bare LF is read as CRLF before the decoder
+ * sees it, so "." alone on a line ends the data whichever a local program
+ * writes (Postfix's sendmail -bs does the same). The stored message has
+ * LF line ends either way, so nothing ambiguous travels onward.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -43,6 +46,7 @@ struct bs {
 	struct buf in;  /* unread input */
 	struct buf out; /* replies not yet written */
 	bool eof, out_failed, quit;
+	bool last_cr; /* the last input byte read was CR */
 	/* the transaction */
 	struct sendmail_rcpts rcpts;
 	struct sendmail_tx tx;
@@ -76,6 +80,32 @@ bs_flush(struct bs *b)
 	buf_reset(&b->out);
 }
 
+/* Appends n input bytes to b->in with every bare LF made CRLF. */
+static int
+bs_append_crlf(struct bs *b, const char *p, size_t n)
+{
+	const char *lf;
+	size_t k;
+
+	while (n > 0) {
+		lf = memchr(p, '\n', n);
+		k = lf != NULL ? (size_t)(lf - p) : n;
+		if (buf_append(&b->in, p, k) == -1)
+			return -1;
+		if (k > 0)
+			b->last_cr = p[k - 1] == '\r';
+		if (lf == NULL)
+			return 0;
+		if (buf_append(&b->in, b->last_cr ? "\n" : "\r\n",
+		        b->last_cr ? 1 : 2) == -1)
+			return -1;
+		b->last_cr = false;
+		p += k + 1;
+		n -= k + 1;
+	}
+	return 0;
+}
+
 /* Reads more input; false at end of file or on an error. */
 static bool
 bs_fill(struct bs *b)
@@ -92,7 +122,7 @@ bs_fill(struct bs *b)
 			b->eof = true;
 			return false;
 		}
-		if (buf_append(&b->in, chunk, (size_t)n) == -1) {
+		if (bs_append_crlf(b, chunk, (size_t)n) == -1) {
 			b->eof = true;
 			return false;
 		}

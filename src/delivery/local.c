@@ -193,7 +193,8 @@ local_deliver(const struct local_request *req, struct buf *reason,
     struct resolve_list *remote_out)
 {
 	const struct queue_env *env = queue_file_env(req->qf);
-	const char *rcpt = env->rcpts[req->rcpt];
+	const char *rcpt =
+	    req->address != NULL ? req->address : env->rcpts[req->rcpt];
 	struct resolve_list list = { NULL, 0 };
 	struct local_outcome o = { rcpt, "local", "4.3.0", "deferred", "" };
 	enum local_status st = LOCAL_SENT;
@@ -241,7 +242,9 @@ local_deliver(const struct local_request *req, struct buf *reason,
 	}
 	for (i = 0; i < list.n; i++) {
 		const struct resolve_dest *d = &list.v[i];
-		size_t di = list.n > 1 ? i : MAILDIR_NO_DEST;
+		size_t di = list.n > 1 || req->dest_base > 0
+		    ? req->dest_base + i
+		    : MAILDIR_NO_DEST;
 
 		if (d->kind == RESOLVE_MAILBOX && d->maildir != NULL) {
 			if (local_deliver_maildir(req, d, di, t_resolved,

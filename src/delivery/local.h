@@ -35,6 +35,12 @@ struct local_request {
 	                         have been moved to cur/ */
 	double t_queued;      /* when the queue manager took the message */
 	double t_started;     /* when delivery to this recipient began */
+	const char *address;  /* NULL: expand the envelope recipient; else
+	                         expand this address instead (transport
+	                         local: for a domain that is not local) */
+	size_t dest_base;     /* added to the destination index of Maildir
+	                         file names (0: none; an address given here
+	                         needs its own range) */
 };
 
 /*

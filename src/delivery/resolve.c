@@ -201,8 +201,8 @@ resolver_domain_status(struct resolver *r, const char *domain)
 
 /* The domain of a bare local part ("postmaster"): Postfix qualifies it
  * with $myorigin. */
-static const char *
-resolve_origin(const struct resolver *r)
+const char *
+resolver_origin(const struct resolver *r)
 {
 	const struct conf *c = r->conf;
 
@@ -217,7 +217,7 @@ resolve_origin(const struct resolver *r)
 
 /*
  * Splits address into a lowercased local part and domain (qualified with
- * resolve_origin when bare; no trailing dot). *quoted_out: the local part
+ * resolver_origin when bare; no trailing dot). *quoted_out: the local part
  * needs quotes (so it can never be a user). 0, or -1 when address cannot
  * even be split.
  */
@@ -240,7 +240,7 @@ resolve_parse(const struct resolver *r, const char *address, char **local_out,
 	*quoted_out = !valid || local[0] == '"';
 	if (domain[0] == '\0') {
 		free(domain);
-		domain = xstrdup(resolve_origin(r));
+		domain = xstrdup(resolver_origin(r));
 	}
 	n = strlen(domain);
 	if (n > 1 && domain[n - 1] == '.')

@@ -50,6 +50,9 @@ void resolver_free(struct resolver **r);
 /* True when domain (any case, trailing dot allowed) is local. */
 enum resolve_status resolver_domain_status(
     struct resolver *r, const char *domain);
+/* The domain that qualifies a bare local part: $myorigin, else
+ * $myhostname, $mydomain or "localhost". */
+const char *resolver_origin(const struct resolver *r);
 /* For RCPT TO: the status of one address (local@domain). */
 enum resolve_status resolver_check(struct resolver *r, const char *address);
 /*

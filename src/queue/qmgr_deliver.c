@@ -225,9 +225,88 @@ qmgr_log_none(const struct qmgr_job *j, size_t rcpt, const char *to,
 	delivery_log_line(&l);
 }
 
-/* Routes one remote destination of recipient rcpt. */
+/* Maildir destination numbers of local: deliveries start at this times
+ * (n + 1) for the nth outside destination of a recipient, far above what
+ * one alias expansion gives (alias_expansion_limit). */
+#define QMGR_LOCAL_DEST_BASE 100000
+
+static void qmgr_route_one(struct qmgr_job *j,
+    const struct local_request *req, size_t rcpt, const char *address,
+    size_t nth, unsigned depth);
+static void qmgr_local_one(struct qmgr_job *j,
+    const struct local_request *req, size_t rcpt, unsigned depth);
+
+/*
+ * transport local: for a domain that is not local. Postfix's local(8)
+ * delivers to the local part whatever the domain; here users have
+ * domains, so the local part is delivered as local@$myorigin (a bare name
+ * is qualified as everywhere else). Outside destinations of that
+ * expansion are routed once more; a second local: on that path is a loop
+ * and defers. nth numbers the remote destinations of rcpt, so that the
+ * Maildir copies of each get their own exactly-once names.
+ */
 static void
-qmgr_route_one(struct qmgr_job *j, size_t rcpt, const char *address)
+qmgr_route_local(struct qmgr_job *j, const struct local_request *base,
+    size_t rcpt, const char *address, size_t nth, unsigned depth)
+{
+	struct local_request req = *base;
+	const char *at = strrchr(address, '@');
+	char *local;
+
+	if (depth > 0) {
+		qmgr_log_none(j, rcpt, address, "4.4.6", "deferred",
+		    "mail forwarding loop through transport local:");
+		qmgr_job_defer(j, rcpt, "mail forwarding loop through "
+		                        "transport local:");
+		return;
+	}
+	local = at != NULL ? xstrndup(address, (size_t)(at - address))
+	                   : xstrdup(address);
+	req.address = xasprintf("%s@%s", local, resolver_origin(req.resolver));
+	req.dest_base = QMGR_LOCAL_DEST_BASE * (nth + 1);
+	req.t_started = qmgr_now();
+	qmgr_local_one(j, &req, rcpt, depth + 1);
+	free((char *)req.address);
+	free(local);
+}
+
+/*
+ * Delivers recipient rcpt (req->address instead, when set) to its local
+ * mailboxes and routes its outside destinations; depth counts the local:
+ * transports on the way.
+ */
+static void
+qmgr_local_one(struct qmgr_job *j, const struct local_request *req,
+    size_t rcpt, unsigned depth)
+{
+	const struct queue_env *env = queue_file_env(j->qf);
+	struct resolve_list remote = { NULL, 0 };
+	struct buf reason;
+	enum local_status ls;
+	size_t k;
+
+	buf_init(&reason, 4096);
+	ls = local_deliver(req, &reason, &remote);
+	if (ls == LOCAL_SENT && remote.n == 0 && env->notify != NULL &&
+	    (env->notify[rcpt] & QUEUE_DSN_NOTIFY_SUCCESS))
+		/* RFC 3461 6.2.1: "delivered" to the mailbox */
+		qmgr_job_notify(j, rcpt, env->rcpts[rcpt], DSN_ACTION_DELIVERED,
+		    "delivered to mailbox", NULL);
+	if (ls == LOCAL_DEFERRED)
+		qmgr_job_defer(j, rcpt, buf_cstr(&reason));
+	else if (ls == LOCAL_BOUNCED)
+		qmgr_job_bounce(j, rcpt, env->rcpts[rcpt], "5.1.1",
+		    buf_cstr(&reason), NULL, NULL);
+	for (k = 0; k < remote.n; k++)
+		qmgr_route_one(j, req, rcpt, remote.v[k].address, k, depth);
+	resolve_list_free(&remote);
+	buf_free(&reason);
+}
+
+/* Routes one remote destination of recipient rcpt (the nth of it). */
+static void
+qmgr_route_one(struct qmgr_job *j, const struct local_request *req,
+    size_t rcpt, const char *address, size_t nth, unsigned depth)
 {
 	struct route rt;
 	struct qmgr_rdest *d;
@@ -253,10 +332,7 @@ qmgr_route_one(struct qmgr_job *j, size_t rcpt, const char *address)
 		qmgr_job_defer(j, rcpt, rt.text);
 		goto out;
 	case ROUTE_LOCAL:
-		/* TODO(#8): local: for a domain that is not local */
-		qmgr_log_none(j, rcpt, address, "4.3.5", "deferred",
-		    "transport local: is only for local domains here");
-		qmgr_job_defer(j, rcpt, "local: transport for a remote domain");
+		qmgr_route_local(j, req, rcpt, address, nth, depth);
 		goto out;
 	case ROUTE_SMTP:
 		break;
@@ -284,18 +360,15 @@ qmgr_deliver_run(void *arg)
 	const struct conf *conf = q->conf;
 	const struct queue_env *env;
 	struct local_request req;
-	struct resolve_list remote = { NULL, 0 };
-	struct buf err, reason;
-	enum local_status ls;
+	struct buf err;
 	uint64_t now;
-	size_t i, k;
+	size_t i;
 
 	if (atomic_load(&q->cancel)) {
 		j->result = QMGR_CANCELLED;
 		return;
 	}
 	buf_init(&err, 4096);
-	buf_init(&reason, 4096);
 	if ((j->qf = queue_file_open(q->queue_dir, j->id, &err)) == NULL) {
 		qmgr_deliver_unreadable(j, errno, &err);
 		goto out;
@@ -334,20 +407,7 @@ qmgr_deliver_run(void *arg)
 			continue;
 		req.rcpt = i;
 		req.t_started = qmgr_now();
-		ls = local_deliver(&req, &reason, &remote);
-		if (ls == LOCAL_SENT && remote.n == 0 && env->notify != NULL &&
-		    (env->notify[i] & QUEUE_DSN_NOTIFY_SUCCESS))
-			/* RFC 3461 6.2.1: "delivered" to the mailbox */
-			qmgr_job_notify(j, i, env->rcpts[i], DSN_ACTION_DELIVERED,
-			    "delivered to mailbox", NULL);
-		if (ls == LOCAL_DEFERRED)
-			qmgr_job_defer(j, i, buf_cstr(&reason));
-		else if (ls == LOCAL_BOUNCED)
-			qmgr_job_bounce(j, i, env->rcpts[i], "5.1.1",
-			    buf_cstr(&reason), NULL, NULL);
-		for (k = 0; k < remote.n; k++)
-			qmgr_route_one(j, i, remote.v[k].address);
-		resolve_list_free(&remote);
+		qmgr_local_one(j, &req, i, 0);
 	}
 	if (j->nrd > 0) {
 		j->result = QMGR_REMOTE; /* the loop sends them */
@@ -355,7 +415,6 @@ qmgr_deliver_run(void *arg)
 	}
 	qmgr_finish_run(j);
 out:
-	buf_free(&reason);
 	buf_free(&err);
 }
 

@@ -298,7 +298,9 @@ store_uidl_of_base(const char *base, size_t len, char out[71])
 void
 store_uidl_dovecot(uint32_t uid, uint32_t uidvalidity, char out[71])
 {
-	(void)snprintf(out, 71, "%08X%08X", uid, uidvalidity);
+	/* Dovecot's %X modifier writes lower-case hex digits (as the
+	 * Dovecot 2.3 of tests/integration/test_store_dovecot.py shows) */
+	(void)snprintf(out, 71, "%08x%08x", uid, uidvalidity);
 }
 
 /* ---- opening ----------------------------------------------------------- */

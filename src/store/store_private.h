@@ -128,7 +128,7 @@ int store_mb_update(struct store *st, const struct store_mb_row *row,
  * it is 1..70 bytes of 0x21..0x7E, else 40 hex digits of its SHA-256.
  * out must hold 71 bytes. */
 void store_uidl_of_base(const char *base, size_t len, char out[71]);
-/* Dovecot's default pop3_uidl_format "%08Xu%08Xv". */
+/* Dovecot's default pop3_uidl_format "%08Xu%08Xv": lower-case hex. */
 void store_uidl_dovecot(uint32_t uid, uint32_t uidvalidity, char out[71]);
 bool store_uidl_ok(const char *s, size_t len);
 

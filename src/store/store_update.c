@@ -102,7 +102,7 @@ store_mailbox_set_flags(struct store_mailbox *mb,
 {
 	struct store *st = mb->st;
 	struct store_mb_row row;
-	uint32_t flags, keywords;
+	uint32_t flags = 0, keywords = 0;
 	char *file = NULL;
 	bool in_new, renamed = false;
 	size_t k;

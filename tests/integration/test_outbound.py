@@ -204,6 +204,36 @@ def test_relay_domain_through_transport_maps(mw_bin):
         assert "this domain takes no mail" in line
 
 
+def test_transport_local_delivers_the_local_part_here(mw_bin):
+    """transport local: for a domain that is not local delivers the local
+    part as local@$myorigin (Postfix's local(8) ignores the domain);
+    an unknown local part bounces with 5.1.1."""
+    import smtplib
+    with OutboundNet(mw_bin, ZONE) as n:
+        tm = n.sina.dir / "transport"
+        tm.write_text("inhouse.test local:\n")
+        n.sina.stop()
+        n.sina.set_params({"relay_domains": "inhouse.test",
+                           "myorigin": "sina.test",
+                           "transport_maps": "texthash:%s" % tm})
+        n.sina.start()
+        with smtplib.SMTP(n.sina.ip, n.sina.smtp_port, timeout=30) as c:
+            c.ehlo("outside.example")
+            assert c.mail("someone@outside.example")[0] == 250
+            assert c.rcpt("lisi@inhouse.test")[0] == 250
+            assert c.rcpt("ghost@inhouse.test")[0] == 250
+            assert c.data(message("inhouse", frm="someone@outside.example",
+                                  to="lisi@inhouse.test"))[0] == 250
+        got = find_in(n.sina, LISI, "inhouse")
+        assert b"Delivered-To: lisi@sina.test" in got
+        line = wait_for(lambda: [l for l in n.sina.log_lines(
+            "to=<ghost@sina.test>") if "status=bounced" in l], 30)[0]
+        assert "dsn=5.1.1" in line
+        sent = wait_for(lambda: [l for l in n.sina.log_lines(
+            "to=<lisi@sina.test>") if "status=sent" in l], 30)[0]
+        assert "orig_to=<lisi@inhouse.test>" in sent
+
+
 class Blackhole:
     """Accepts TCP connections on (ip, port) and never greets: the first
     connection is held open, later ones are closed at once."""

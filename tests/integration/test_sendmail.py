@@ -343,6 +343,24 @@ def test_bs_session(instance):
         assert b"\n.leading dot\n" in rest  # dot-unstuffed
 
 
+def test_bs_session_with_bare_lf_lines(instance):
+    """A program that writes LF line ends: "." alone on a line still ends
+    DATA, and the message is stored as sent."""
+    tok = token()
+    lines = bs(instance, (
+        "HELO client.example\n"
+        "MAIL FROM:<lf-sender@example.org>\n"
+        "RCPT TO:<%s>\n"
+        "DATA\n"
+        "Subject: %s\n\n..dotted\nline two\r\nline three\n.\n"
+        "QUIT\n" % (USER1, tok)).encode())
+    codes = [l[:3] for l in lines if l]
+    assert codes == ["220", "250", "250", "250", "354", "250", "221"], lines
+    m = wait_one(instance, USER1, tok)
+    _, rest = split_stored(m)
+    assert b"\n.dotted\nline two\nline three\n" in rest
+
+
 def test_bs_errors_keep_the_session(instance):
     lines = bs(instance, (
         "HELO client.example\r\n"

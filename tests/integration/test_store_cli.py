@@ -45,14 +45,20 @@ def test_index_show_rebuild_keeps_uidls(instance):
     head, msgs = show(instance)
     assert [m[0] for m in msgs] == [1, 2, 3]
     assert head["uidnext"] == "4"
-    # the size is the CRLF size: each stored LF counts two bytes
-    files = sorted((md / "new").iterdir())
+    files = {f.name.split(",")[0]: f for f in (md / "new").iterdir()}
     assert len(files) == 3, "show is read-only: new/ stays"
-    for f, m in zip(files, msgs):
+    # the UIDL is the file's base name; UIDs follow the delivery time in
+    # it ("<sec>.M<usec>...", compared as numbers, not as strings)
+    assert set(files) == {m[1] for m in msgs}
+    times = [tuple(int(x) for x in re.match(r"(\d+)\.M(\d+)", m[1]).groups())
+             for m in msgs]
+    assert times == sorted(times)
+    for m in msgs:
+        f = files[m[1]]
         data = f.read_bytes()
+        # the size is the CRLF size: each stored bare LF counts two bytes
         assert m[2] == len(data) + data.count(b"\n") - data.count(b"\r\n")
-        assert f.name.startswith(m[1])  # the UIDL is the base name
-        assert ",W=%d" % m[2] in f.name
+        assert f.name.endswith(",W=%d" % m[2])
     # the index is the services', not root's
     st = os.stat(index_path(instance))
     assert st.st_uid == os.stat(md).st_uid

@@ -368,10 +368,10 @@ test_store_index_dovecot_drop_in(void **state)
 	assert_int_equal(store_mailbox_count(mb), 4);
 	m = store_mailbox_msg(mb, 0);
 	assert_int_equal(m->uid, 17);
-	/* Dovecot's default pop3_uidl_format %08Xu%08Xv */
+	/* Dovecot's default pop3_uidl_format %08Xu%08Xv (lower-case) */
 	assert_string_equal(m->uidl,
 	    "00000011"
-	    "0012D687");
+	    "0012d687");
 	assert_int_equal(m->vsize, 20);
 	assert_int_equal(m->keywords, 2);
 	assert_string_equal(store_mailbox_keyword_name(mb, 1), "Work");
