@@ -329,7 +329,8 @@ def test_uidl_survives_a_lost_index(pinst, box):
 
 def test_dovecot_maildir_keeps_its_uidls(pinst):
     """A Maildir Dovecot left (dovecot-uidlist version 3): POP3 shows
-    Dovecot's UIDLs, its default %08Xu%08Xv form or a P<uidl> key, so a
+    Dovecot's UIDLs, its default %08Xu%08Xv form (lower-case hex, as
+    Dovecot writes it) or a P<uidl> key, so a
     client that leaves mail on the server downloads nothing again."""
     clear_maildir(pinst, USER3)
     put_message(pinst, USER3, b"x")  # creates the Maildir, owned right
@@ -352,9 +353,9 @@ def test_dovecot_maildir_keeps_its_uidls(pinst):
             os.chown(p, st.st_uid, st.st_gid)
     p = pop(pinst, USER3, PASSWORD3)
     uidls = [l.decode().split() for l in p.uidl()[1]]
-    assert uidls == [["1", "%08X%08X" % (3, 1700000000)],
+    assert uidls == [["1", "%08x%08x" % (3, 1700000000)],
                      ["2", "0123abcd-custom"],
-                     ["3", "%08X%08X" % (7, 1700000000)]]
+                     ["3", "%08x%08x" % (7, 1700000000)]]
     assert b"dovecot-1" in b"\n".join(p.retr(2)[1])
     p.quit()
     clear_maildir(pinst, USER3)
