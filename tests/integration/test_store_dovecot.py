@@ -15,15 +15,10 @@ import ssl
 
 import pytest
 
-from dovecot_ref import DOVECOT, DovecotRef
+from dovecot_ref import DovecotRef
 
 USER = "user1@example.test"
 PASSWORD = "secret-1"
-
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(DOVECOT),
-    reason="Debian's dovecot-core is not installed (make deps)")
-
 
 def message(i):
     return ("From: sender@example.org\nTo: %s\nSubject: dovecot %d\n"
