@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "lib/conf.h"
 #include "lib/log.h"
+#include "store/store.h"
 
 struct command {
 	const char *name;
@@ -63,6 +64,7 @@ main(int argc, char **argv)
 	int i, j;
 
 	log_set_service("cli");
+	store_library_init();
 	/* -c FILE may come before or after the command (not after "--"). */
 	for (i = 1, j = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {

@@ -142,7 +142,10 @@ pop3_open_job_run(void *arg)
 			if (j->lock_fd != -1)
 				(void)close(j->lock_fd);
 			j->lock_fd = -1;
-		}
+		} else
+			/* the view is in memory now; the index is needed
+			 * again at QUIT: idle sessions stay small */
+			store_shrink(j->st);
 	}
 }
 

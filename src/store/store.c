@@ -63,6 +63,32 @@ fail : {
 }
 
 void
+store_library_init(void)
+{
+	/* No up-front page cache per connection (SQLite allocates 20 pages,
+	 * about 100 KiB, when a connection first reads): with one store
+	 * open per idle POP3 or IMAP session that is most of a session's
+	 * memory. Pages are then allocated as they are read. Must come
+	 * before SQLite's first use in the process. */
+	(void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+}
+
+void
+store_shrink(struct store *st)
+{
+	size_t i;
+
+	if (st->db == NULL)
+		return;
+	/* prepared again when next used (store_stmt) */
+	for (i = 0; i < STORE_ST_COUNT; i++) {
+		sqlite3_finalize(st->st[i]);
+		st->st[i] = NULL;
+	}
+	(void)sqlite3_db_release_memory(st->db);
+}
+
+void
 store_close(struct store **stp)
 {
 	struct store *st = *stp;

@@ -82,6 +82,14 @@ struct store_sync_result {
  */
 int store_open(const char *maildir, struct store **st_out,
     struct buf *err) MW_MUST_CHECK;
+/* Sets SQLite up for many small connections; call at program start,
+ * before anything opens a database (main.c does). */
+void store_library_init(void);
+/* Gives back the memory that the index connection caches (pages read,
+ * prepared statements), for a store that stays open but idle, as a POP3
+ * session between its commands. The next call that needs the index
+ * prepares and reads again. No statement may be in use. */
+void store_shrink(struct store *st);
 /* Closes the store; its mailboxes must be closed first. NULL is fine. */
 void store_close(struct store **st);
 

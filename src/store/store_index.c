@@ -134,11 +134,29 @@ store_dberr(struct store *st, struct buf *err, const char *what)
 	return -1;
 }
 
+/*
+ * Statements are prepared on first use: a prepared statement costs about
+ * 5 KiB, and a POP3 session that stays logged in uses a handful of the
+ * ones here. A statement that does not prepare (a damaged schema) is
+ * NULL: SQLite answers every call on it with SQLITE_MISUSE, which the
+ * callers take as the failure it is.
+ */
 sqlite3_stmt *
 store_stmt(struct store *st, enum store_stmt id)
 {
 	sqlite3_stmt *s = st->st[id];
 
+	if (s == NULL) {
+		if (sqlite3_prepare_v3(st->db, store_sql[id], -1,
+		        SQLITE_PREPARE_PERSISTENT, &st->st[id],
+		        NULL) != SQLITE_OK) {
+			log_warn("index %s: %s", st->index_path,
+			    sqlite3_errmsg(st->db));
+			st->st[id] = NULL;
+			return NULL;
+		}
+		return st->st[id];
+	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return s;
@@ -402,6 +420,13 @@ store_index_finalize(struct store *st)
 	st->db = NULL;
 }
 
+/* Prepared at open: they name every table, so a changed schema shows. */
+static const enum store_stmt store_open_stmts[] = {
+	STORE_ST_MB_GET,
+	STORE_ST_MSG_LIST,
+	STORE_ST_KW_LIST,
+};
+
 /* One attempt at opening st->index_path. */
 static enum store_open_result
 store_index_try(struct store *st, struct buf *err)
@@ -415,6 +440,10 @@ store_index_try(struct store *st, struct buf *err)
 	if (rc != SQLITE_OK)
 		return store_open_classify(st, rc, err, "open");
 	(void)sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	/* no lookaside buffer (120 KiB a connection by default): a POP3
+	 * or IMAP session keeps its store open while idle, and thousands
+	 * of them must stay cheap */
+	(void)sqlite3_db_config(st->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 0, 0);
 	/* the file is the user's to damage: no SQL runs from its schema */
 	(void)sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	(void)sqlite3_db_config(
@@ -449,9 +478,12 @@ store_index_try(struct store *st, struct buf *err)
 		    st->index_path, v);
 		return STORE_OPEN_CORRUPT;
 	}
-	for (i = 0; i < STORE_ST_COUNT; i++) {
-		rc = sqlite3_prepare_v3(st->db, store_sql[i], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st->st[i], NULL);
+	/* the statements every open uses check the schema; the others are
+	 * prepared when first used (store_stmt) */
+	for (i = 0; i < MW_NELEM(store_open_stmts); i++) {
+		rc = sqlite3_prepare_v3(st->db, store_sql[store_open_stmts[i]],
+		    -1, SQLITE_PREPARE_PERSISTENT, &st->st[store_open_stmts[i]],
+		    NULL);
 		if (rc != SQLITE_OK) {
 			/* tables missing or changed: not our file */
 			(void)store_dberr(st, err, "prepare");
