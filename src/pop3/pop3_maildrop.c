@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "delivery/resolve.h"
@@ -35,7 +37,7 @@
 #include "store/store.h"
 
 /* Bytes read from the file per job. */
-#define POP3_RETR_CHUNK (64 * 1024)
+#define POP3_RETR_CHUNK (32 * 1024)
 /* Read on while less than this waits in the output buffer. */
 #define POP3_RETR_LOW (128 * 1024)
 
@@ -334,36 +336,70 @@ struct pop3_read_job {
 	struct pop3_retr *r;
 };
 
+/* One chunk of the file at r->off into r->out, encoded; r->err on a
+ * failure. flags: 0 (may block: a worker) or RWF_NOWAIT (the loop: only
+ * what the page cache holds; -1 with EAGAIN otherwise). */
+static int
+pop3_retr_read(struct pop3_retr *r, int flags)
+{
+	struct iovec iov = { r->in, POP3_RETR_CHUNK };
+	ssize_t n;
+
+	do
+		n = preadv2(r->fd, &iov, 1, (off_t)r->off, flags);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	r->off += (uint64_t)n;
+	r->outlen = pop3_encoder_feed(&r->enc, r->in, (size_t)n, r->out);
+	/* Maildir files do not change: the size read at open is the end,
+	 * which saves a read that returns 0 */
+	if (n == 0 || r->off >= r->size || pop3_encoder_done(&r->enc)) {
+		r->outlen += pop3_encoder_end(&r->enc, r->out + r->outlen);
+		r->eof = true;
+	}
+	return 0;
+}
+
+/* Opens the message file of r (store_msg_open may rescan: a worker). */
+static int
+pop3_retr_open(struct store_mailbox *mb, struct pop3_retr *r, bool quick)
+{
+	struct stat sb;
+	int fd;
+
+	if ((quick ? store_msg_open_quick(mb, r->msg, &fd)
+	           : store_msg_open(mb, r->msg, &fd)) == -1)
+		return -1;
+	if (fstat(fd, &sb) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	r->fd = fd;
+	r->size = (uint64_t)sb.st_size;
+	return 0;
+}
+
 static void
 pop3_read_job_run(void *arg)
 {
 	struct pop3_read_job *j = arg;
 	struct pop3_retr *r = j->r;
-	ssize_t n;
 
 	r->outlen = 0;
-	if (r->fd == -1 && store_msg_open(j->mb, r->msg, &r->fd) == -1) {
+	if ((r->fd == -1 && pop3_retr_open(j->mb, r, false) == -1) ||
+	    pop3_retr_read(r, 0) == -1)
 		r->err = errno;
-		return;
-	}
-	do
-		n = read(r->fd, r->in, POP3_RETR_CHUNK);
-	while (n == -1 && errno == EINTR);
-	if (n == -1) {
-		r->err = errno;
-		return;
-	}
-	r->outlen = pop3_encoder_feed(&r->enc, r->in, (size_t)n, r->out);
-	if (n == 0 || pop3_encoder_done(&r->enc)) {
-		r->outlen += pop3_encoder_end(&r->enc, r->out + r->outlen);
-		r->eof = true;
-	}
 }
 
 static void pop3_retr_submit(struct pop3_session *s);
+static void pop3_retr_pump(struct pop3_session *s, bool resume);
 
+/* The RETR has ended. resume: go on with the commands that wait (false
+ * when called from the dispatch of this RETR itself, whose loop goes on:
+ * resuming there would run the next command inside this one). */
 static void
-pop3_retr_finish(struct pop3_session *s)
+pop3_retr_finish(struct pop3_session *s, bool resume)
 {
 	struct pop3_retr *r = s->retr;
 
@@ -377,7 +413,65 @@ pop3_retr_finish(struct pop3_session *s)
 	}
 	pop3_retr_free(&s->retr);
 	s->busy = false;
-	pop3_session_resume(s);
+	if (resume)
+		pop3_session_resume(s);
+}
+
+/* Answers a RETR whose file could not be opened or read (r->err). */
+static void
+pop3_retr_failed(struct pop3_session *s, bool resume)
+{
+	struct pop3_retr *r = s->retr;
+
+	errno = r->err;
+	if (r->started) {
+		/* half a message is out: the response cannot be ended
+		 * cleanly */
+		log_warn("pop3(%s)<%ld><%s>: reading message %zu: %m",
+		    log_sanitize_str(s->username), (long)getpid(),
+		    s->session_id, r->msg + 1);
+		pop3_session_close(s, "Message read failed");
+		return;
+	}
+	if (r->err == ENOENT)
+		pop3_err(s, "Message %zu was removed by another session.",
+		    r->msg + 1);
+	else {
+		log_warn("pop3(%s)<%ld><%s>: opening message %zu: %m",
+		    log_sanitize_str(s->username), (long)getpid(),
+		    s->session_id, r->msg + 1);
+		pop3_err(s, "[SYS/TEMP] Couldn't read message %zu.", r->msg + 1);
+	}
+	pop3_retr_free(&s->retr);
+	s->busy = false;
+	if (resume)
+		pop3_session_resume(s);
+}
+
+/* Sends the chunk in r->out; false when the RETR has ended. */
+static bool
+pop3_retr_emit(struct pop3_session *s, bool resume)
+{
+	struct pop3_retr *r = s->retr;
+
+	if (!r->started) {
+		r->started = true;
+		if (r->top)
+			pop3_ok_bare(s);
+		else
+			pop3_ok(s, "%llu octets",
+			    (unsigned long long)store_mailbox_msg(s->mb, r->msg)
+			        ->vsize);
+	}
+	pop3_send(s, r->out, r->outlen);
+	r->sent += r->outlen;
+	r->outlen = 0;
+	if (r->eof) {
+		pop3_retr_finish(s, resume);
+		return false;
+	}
+	s->busy = true; /* commands wait for the rest of the message */
+	return true;
 }
 
 static void
@@ -392,49 +486,11 @@ pop3_read_job_done(void *arg)
 	if (!pop3_session_release(s) || s->bev == NULL)
 		return; /* pop3_session_free frees r */
 	if (r->err != 0) {
-		errno = r->err;
-		if (r->started) {
-			/* half a message is out: the response cannot be
-			 * ended cleanly */
-			log_warn("pop3(%s)<%ld><%s>: reading message %zu: %m",
-			    log_sanitize_str(s->username), (long)getpid(),
-			    s->session_id, r->msg + 1);
-			pop3_session_close(s, "Message read failed");
-			return;
-		}
-		if (r->err == ENOENT)
-			pop3_err(s,
-			    "Message %zu was removed by another "
-			    "session.",
-			    r->msg + 1);
-		else {
-			log_warn("pop3(%s)<%ld><%s>: opening message %zu: %m",
-			    log_sanitize_str(s->username), (long)getpid(),
-			    s->session_id, r->msg + 1);
-			pop3_err(s, "[SYS/TEMP] Couldn't read message %zu.",
-			    r->msg + 1);
-		}
-		pop3_retr_free(&s->retr);
-		pop3_session_resume(s);
+		pop3_retr_failed(s, true);
 		return;
 	}
-	if (!r->started) {
-		r->started = true;
-		if (r->top)
-			pop3_ok_bare(s);
-		else
-			pop3_ok(s, "%llu octets",
-			    (unsigned long long)store_mailbox_msg(s->mb, r->msg)
-			        ->vsize);
-	}
-	pop3_send(s, r->out, r->outlen);
-	r->sent += r->outlen;
-	if (r->eof) {
-		pop3_retr_finish(s);
-		return;
-	}
-	s->busy = true; /* commands wait for the rest of the message */
-	pop3_retr_on_drain(s);
+	if (pop3_retr_emit(s, true))
+		pop3_retr_pump(s, true);
 }
 
 static void
@@ -451,17 +507,42 @@ pop3_retr_submit(struct pop3_session *s)
 	    s->srv->workers, pop3_read_job_run, pop3_read_job_done, j);
 }
 
+/*
+ * Sends the message on while the client keeps up (back-pressure: not
+ * above POP3_RETR_LOW waiting). What the page cache holds is read here on
+ * the loop (preadv2 RWF_NOWAIT never waits for the disk: a mailbox being
+ * downloaded is mostly cached, and a round trip to a worker per message
+ * would cost more than the read); what is not, and the first open when
+ * the file was renamed, go to a worker.
+ */
+static void
+pop3_retr_pump(struct pop3_session *s, bool resume)
+{
+	struct pop3_retr *r;
+
+	while ((r = s->retr) != NULL && !r->pending && s->bev != NULL &&
+	    !s->closing &&
+	    evbuffer_get_length(bufferevent_get_output(s->bev)) <=
+	        POP3_RETR_LOW) {
+		if (r->fd == -1 || pop3_retr_read(r, RWF_NOWAIT) == -1) {
+			if (r->fd != -1 && errno != EAGAIN &&
+			    errno != EOPNOTSUPP) {
+				r->err = errno;
+				pop3_retr_failed(s, resume);
+				return;
+			}
+			pop3_retr_submit(s);
+			return;
+		}
+		if (!pop3_retr_emit(s, resume))
+			return;
+	}
+}
+
 void
 pop3_retr_on_drain(struct pop3_session *s)
 {
-	struct pop3_retr *r = s->retr;
-
-	if (r == NULL || r->pending || s->bev == NULL || s->closing)
-		return;
-	/* back-pressure: read on only while the client keeps up */
-	if (evbuffer_get_length(bufferevent_get_output(s->bev)) <=
-	    POP3_RETR_LOW)
-		pop3_retr_submit(s);
+	pop3_retr_pump(s, true);
 }
 
 void
@@ -478,5 +559,9 @@ pop3_retr_start(struct pop3_session *s, size_t i, bool top, uint64_t lines)
 	/* pop3_encoder_feed writes 2 bytes per byte at most, _end 5 */
 	r->out = xmalloc(2 * POP3_RETR_CHUNK + 5);
 	s->retr = r;
-	pop3_retr_submit(s);
+	s->busy = true; /* until pop3_retr_finish: commands wait */
+	/* the file where the view says it is: an openat on the loop */
+	if (pop3_retr_open(s->mb, r, true) == -1)
+		r->fd = -1;
+	pop3_retr_pump(s, false);
 }

@@ -453,9 +453,15 @@ pop3_on_write(struct bufferevent *bev, void *arg)
 {
 	struct pop3_session *s = arg;
 
-	/* below the low-water mark: a RETR in progress reads on */
+	/* below the low-water mark: a RETR in progress reads on (and may
+	 * end, running the commands that wait: hold the session) */
 	if (s->retr != NULL) {
+		s->refs++;
 		pop3_retr_on_drain(s);
+		if (--s->refs == 0) {
+			pop3_session_free(s);
+			return;
+		}
 		if (s->bev == NULL)
 			return;
 	}

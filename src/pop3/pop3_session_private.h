@@ -78,6 +78,8 @@ struct pop3_retr {
 	struct pop3_encoder enc;
 	char *in, *out; /* the job's buffers */
 	size_t outlen;
+	uint64_t off;  /* the next byte of the file to read */
+	uint64_t size; /* the file's size at open */
 	uint64_t sent; /* bytes of the response body so far */
 };
 

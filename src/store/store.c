@@ -441,6 +441,22 @@ store_mailbox_keyword_name(const struct store_mailbox *mb, size_t i)
 /* ---- messages ---------------------------------------------------------- */
 
 int
+store_msg_open_quick(struct store_mailbox *mb, size_t i, int *fd_out)
+{
+	const struct store_msg_file *f;
+	int fd;
+
+	MW_ASSERT(i < mb->n);
+	f = &mb->f[i];
+	fd = openat(f->in_new ? mb->newfd : mb->curfd, f->file,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	*fd_out = fd;
+	return 0;
+}
+
+int
 store_msg_open(struct store_mailbox *mb, size_t i, int *fd_out)
 {
 	struct store_msg_file *f;

@@ -145,6 +145,16 @@ const char *store_mailbox_keyword_name(const struct store_mailbox *mb,
 int store_msg_open(struct store_mailbox *mb, size_t i,
     int *fd_out) MW_MUST_CHECK;
 
+/*
+ * store_msg_open() without its slow path: only the file name the view
+ * knows, one openat(), no directory scan and no index access, so that an
+ * event loop may call it (the caller must not have a store call running
+ * on another thread meanwhile). -1 with errno (ENOENT: renamed or
+ * removed; store_msg_open() on a worker finds out which).
+ */
+int store_msg_open_quick(struct store_mailbox *mb, size_t i,
+    int *fd_out) MW_MUST_CHECK;
+
 /* One flag change for store_mailbox_set_flags(). */
 struct store_flag_change {
 	size_t i;          /* message index in the view */
