@@ -71,6 +71,8 @@ store_library_init(void)
 	 * memory. Pages are then allocated as they are read. Must come
 	 * before SQLite's first use in the process. */
 	(void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+	/* no memory statistics: they take a global mutex per allocation */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 void

@@ -434,8 +434,11 @@ store_index_try(struct store *st, struct buf *err)
 	int rc, v = -1;
 	size_t i;
 
+	/* NOMUTEX: a store is used by one thread at a time (store.h), so
+	 * the connection's mutex would only cost (a lock per column read) */
 	rc = sqlite3_open_v2(st->index_path, &st->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
+	        SQLITE_OPEN_NOMUTEX,
 	    NULL);
 	if (rc != SQLITE_OK)
 		return store_open_classify(st, rc, err, "open");
