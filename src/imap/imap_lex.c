@@ -454,14 +454,9 @@ lex_seqset(struct imap_lex *lx, struct imap_seqset *out)
 		lx->pos++;
 	if (lx->pos == start)
 		return lex_fail(lx, IMAP_ERR_BAD, "Sequence set expected");
-	/* each range is an argument; at most one per two bytes */
-	max = lx->lim->args_max -
-	    (lx->args < lx->lim->args_max ? lx->args : lx->lim->args_max);
-	if (max > (lx->pos - start + 1) / 2)
-		max = (lx->pos - start + 1) / 2;
-	if (max == 0)
-		return lex_fail(lx, IMAP_ERR_LIMIT, "Too many arguments");
-	if ((r = lex_alloc(lx, max, sizeof(*r))) == NULL)
+	/* at most one range per two bytes: bounded by the line */
+	max = (lx->pos - start + 1) / 2;
+	if (!lex_count(lx) || (r = lex_alloc(lx, max, sizeof(*r))) == NULL)
 		return false;
 	if (imap_seqset_parse(lx->p + start, lx->pos - start, r, max, out) ==
 	    -1) {
@@ -470,7 +465,6 @@ lex_seqset(struct imap_lex *lx, struct imap_seqset *out)
 			    lx, IMAP_ERR_LIMIT, "Sequence set too long");
 		return lex_fail(lx, IMAP_ERR_BAD, "Invalid sequence set");
 	}
-	lx->args += out->n;
 	return true;
 }
 

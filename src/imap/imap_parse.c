@@ -45,6 +45,9 @@ enum reader_state {
 
 /* Enough of a line's end to see "~{<19 digits>+}\r" while skipping. */
 #define TAIL_MAX 32
+/* The longest tag the reader copies for error replies, and its space */
+#define TAG_MAX  64
+#define TAG_PEEK (TAG_MAX + 1)
 
 struct imap_reader {
 	struct imap_limits lim;
@@ -54,12 +57,12 @@ struct imap_reader {
 	bool want_line;
 	struct buf cmd;    /* lines and kept literals of this command */
 	size_t line_start; /* where the current line starts in cmd */
-	struct imap_frame_literal *lit;
-	size_t nlit;
+	struct imap_frame_literal *lit; /* grown on demand up to args_max */
+	size_t nlit, lit_cap;
 	struct imap_literal_info info;
 	uint64_t remaining; /* octets of the current literal still due */
 	bool lit_binary;
-	char tag[64], name[32]; /* copies for errors and peeking */
+	char tag[TAG_MAX], name[32]; /* copies for errors and peeking */
 	size_t tag_len, name_len;
 	char tail[TAIL_MAX];
 	size_t tail_len;
@@ -82,7 +85,6 @@ imap_reader_new(
 	r->lim = *lim;
 	r->opts = *opts;
 	buf_init(&r->cmd, lim->command_max);
-	r->lit = xreallocarray(NULL, lim->args_max, sizeof(*r->lit));
 	r->arena = imap_arena_new(lim->arena_max);
 	return r;
 }
@@ -116,6 +118,11 @@ reader_reset(struct imap_reader *r)
 		buf_reset(&r->cmd);
 	r->line_start = 0;
 	r->nlit = 0;
+	if (r->lit_cap > 8) { /* an idle connection keeps little */
+		free(r->lit);
+		r->lit = NULL;
+		r->lit_cap = 0;
+	}
 	r->tag_len = r->name_len = 0;
 	r->tail_len = 0;
 	r->err = (struct imap_parse_err){ IMAP_ERR_NONE, NULL, false };
@@ -331,9 +338,11 @@ reader_feed_line(struct imap_reader *r, const char *p, size_t len, size_t *used)
 
 	if (chunk > r->lim.line_max - cur ||
 	    (!raw && chunk > r->lim.command_max - r->cmd.len)) {
-		/* take what fits of the first line, for the tag */
-		if (r->line_start == 0 && cur < 64) {
-			size_t k = chunk < 64 - cur ? chunk : 64 - cur;
+		/* keep the start of the first line, for the tag (and the
+		 * space after it) */
+		if (r->line_start == 0 && cur < TAG_PEEK) {
+			size_t k =
+			    chunk < TAG_PEEK - cur ? chunk : TAG_PEEK - cur;
 
 			if (buf_append(&r->cmd, p, k) == 0) {
 				*used = k;
@@ -512,6 +521,12 @@ imap_reader_literal_take(struct imap_reader *r, enum imap_literal_mode mode)
 		errno = EINVAL;
 		return -1;
 	}
+	if (r->nlit == r->lit_cap) { /* nlit < args_max: checked at the line */
+		r->lit_cap = r->lit_cap == 0 ? 4 : r->lit_cap * 2;
+		if (r->lit_cap > r->lim.args_max)
+			r->lit_cap = r->lim.args_max;
+		r->lit = xreallocarray(r->lit, r->lit_cap, sizeof(*r->lit));
+	}
 	lit = &r->lit[r->nlit++];
 	lit->off = r->cmd.len;
 	lit->size = r->info.size;
@@ -532,6 +547,8 @@ void
 imap_reader_literal_refuse(struct imap_reader *r)
 {
 	MW_ASSERT(r->state == R_LITERAL_WAIT);
+	r->err = (struct imap_parse_err){ IMAP_ERR_TOOBIG, "Literal too big",
+		false };
 	if (r->info.sync) {
 		r->done = true; /* RFC 9051 7.5: no "+", no octets */
 		r->state = R_LINE;

@@ -39,7 +39,8 @@ struct imap_limits {
 	/* All lines and kept literals of one command. */
 	size_t command_max;
 	/* Arguments of one command: literals, list items, search keys,
-	 * fetch items, sequence ranges, flags, each count once. */
+	 * fetch items, flags, each count once; a sequence set counts once
+	 * (its ranges are bounded by the line: clients send long UID sets). */
 	size_t args_max;
 	/* Nesting of parenthesised lists and SEARCH groups. */
 	size_t depth_max;
@@ -168,10 +169,10 @@ struct imap_slice imap_reader_name(const struct imap_reader *r);
 int imap_reader_literal_take(
     struct imap_reader *r, enum imap_literal_mode mode) MW_MUST_CHECK;
 /*
- * Refuses the announced literal: the caller answers the command (e.g.
- * NO [TOOBIG]) now. A synchronizing literal's octets will not come (the
- * client saw no "+"); a non-synchronizing literal's are skipped unstored,
- * as is the rest of its command.
+ * Refuses the announced literal: the caller answers the command now;
+ * imap_reader_error() gives NO [TOOBIG] and the tag for it. A synchronizing
+ * literal's octets will not come (the client saw no "+"); a non-synchronizing
+ * literal's are skipped unstored, as is the rest of its command.
  */
 void imap_reader_literal_refuse(struct imap_reader *r);
 

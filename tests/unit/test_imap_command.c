@@ -606,6 +606,30 @@ test_imap_command_args_limit(void **state)
 	}
 }
 
+/* A long UID set counts once: its ranges are bounded by the line only
+ * (Thunderbird and mbsync send sets of many ranges). */
+static void
+test_imap_command_long_seqset(void **state)
+{
+	struct imap_reader *r;
+	struct imap_test_run run;
+	struct buf in;
+	int i;
+
+	buf_init(&in, 1 << 16);
+	assert_int_equal(buf_append_str(&in, "a UID STORE 1"), 0);
+	for (i = 1; i < 200; i++)
+		assert_int_equal(buf_printf(&in, ",%d", 2 * i + 1), 0);
+	assert_int_equal(buf_append_str(&in, " +FLAGS (\\Deleted)\r\n"), 0);
+	run =
+	    imap_test_one_lim(&r, &imap_test_lim_long, in.data, in.len, false);
+	assert_int_equal(run.ev, IMAP_READ_COMMAND);
+	assert_int_equal(run.cmd->u.msg.set.n, 200);
+	assert_int_equal(run.cmd->u.msg.set.r[199].lo, 399);
+	imap_reader_free(&r);
+	buf_free(&in);
+}
+
 /* RFC 9051 9: number < 2^32 (sequence numbers), number64 < 2^63 */
 static void
 test_imap_command_numbers(void **state)
@@ -651,6 +675,7 @@ main(void)
 		cmocka_unit_test(test_imap_command_id),
 		cmocka_unit_test(test_imap_command_id_limit),
 		cmocka_unit_test(test_imap_command_args_limit),
+		cmocka_unit_test(test_imap_command_long_seqset),
 		cmocka_unit_test(test_imap_command_numbers),
 	};
 

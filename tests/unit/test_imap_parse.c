@@ -232,8 +232,24 @@ test_imap_reader_several_commands(void **state)
 static void
 test_imap_reader_refuse_sync_literal(void **state)
 {
+	struct imap_reader *r = imap_reader_new(&imap_test_lim, &opts_plus);
+	struct buf out;
+	struct imap_slice tag;
+	size_t used;
+
 	check_events(&opts_plus, S("a LOGIN {101}\r\nb NOOP\r\n"),
 	    "refuse 101\ncommand b NOOP\n");
+	/* the reply for the refusal: tagged NO [TOOBIG] */
+	assert_int_equal(imap_reader_feed(r, S("a7 LOGIN {101}\r\n"), &used),
+	    IMAP_READ_LITERAL);
+	imap_reader_literal_refuse(r);
+	buf_init(&out, 256);
+	assert_int_equal(
+	    imap_parse_err_reply(imap_reader_error(r, &tag), tag, &out), 0);
+	assert_string_equal(
+	    buf_cstr(&out), "a7 NO [TOOBIG] Literal too big\r\n");
+	buf_free(&out);
+	imap_reader_free(&r);
 }
 
 /* A refused non-synchronizing literal is skipped, then its command. */
