@@ -450,6 +450,60 @@ cmd_lookup(struct imap_slice name)
 	return NULL;
 }
 
+/* tag SP ["UID" SP] name, the name known and allowed after UID; cmd
+ * gets tag, name, uid and id. */
+static bool
+parse_head(struct imap_lex *lx, struct imap_command *cmd,
+    const struct imap_cmd_def **def_out)
+{
+	const struct imap_cmd_def *def;
+
+	if (!parse_tag(lx, &cmd->tag) || !lex_sp(lx) ||
+	    !lex_atom(lx, &cmd->name))
+		return false;
+	/* RFC 9051 6.4.9: uid = "UID" SP (copy / move / fetch / search /
+	 * store / uid-expunge) */
+	if (cmd->name.n == 3 && ascii_eq_n(cmd->name.p, "UID", 3)) {
+		cmd->uid = true;
+		if (!lex_sp(lx) || !lex_atom(lx, &cmd->name))
+			return false;
+	}
+	if (lex_peek(lx) != ' ' && !lex_at_end(lx))
+		return lex_fail(lx, IMAP_ERR_BAD, "Invalid command name");
+	def = cmd_lookup(cmd->name);
+	if (def == NULL || (cmd->uid && !def->uid_ok))
+		return lex_fail(lx, IMAP_ERR_UNKNOWN, "Unknown command");
+	cmd->id = def->id;
+	*def_out = def;
+	return true;
+}
+
+int
+imap_command_check_head(const char *line, size_t n,
+    const struct imap_limits *lim, const struct imap_parse_opts *opts,
+    struct imap_parse_err *err)
+{
+	struct imap_lex lx = { 0 };
+	struct imap_command cmd;
+	const struct imap_cmd_def *def;
+
+	memset(&cmd, 0, sizeof(cmd));
+	lx.p = (char *)line; /* only read: no quoted string is lexed */
+	lx.len = n;
+	lx.lim = lim;
+	lx.opts = opts;
+	if (parse_head(&lx, &cmd, &def)) {
+		/* a literal follows, so the command must take arguments */
+		if (def->parse != NULL &&
+		    !(cmd.id == IMAP_CMD_EXPUNGE && !cmd.uid))
+			return 0;
+		lex_fail(&lx, IMAP_ERR_BAD, "Unexpected arguments");
+	}
+	*err = lx.err;
+	err->fatal = false;
+	return -1;
+}
+
 int
 imap_command_parse(struct imap_frame *frame, const struct imap_limits *lim,
     const struct imap_parse_opts *opts, struct imap_arena *arena,
@@ -471,26 +525,8 @@ imap_command_parse(struct imap_frame *frame, const struct imap_limits *lim,
 		lex_fail(&lx, IMAP_ERR_BAD, "Line must end with CRLF");
 		goto fail;
 	}
-	if (!parse_tag(&lx, &cmd->tag) || !lex_sp(&lx) ||
-	    !lex_atom(&lx, &cmd->name))
+	if (!parse_head(&lx, cmd, &def))
 		goto fail;
-	/* RFC 9051 6.4.9: uid = "UID" SP (copy / move / fetch / search /
-	 * store / uid-expunge) */
-	if (cmd->name.n == 3 && ascii_eq_n(cmd->name.p, "UID", 3)) {
-		cmd->uid = true;
-		if (!lex_sp(&lx) || !lex_atom(&lx, &cmd->name))
-			goto fail;
-	}
-	if (lex_peek(&lx) != ' ' && !lex_at_end(&lx)) {
-		lex_fail(&lx, IMAP_ERR_BAD, "Invalid command name");
-		goto fail;
-	}
-	def = cmd_lookup(cmd->name);
-	if (def == NULL || (cmd->uid && !def->uid_ok)) {
-		lex_fail(&lx, IMAP_ERR_UNKNOWN, "Unknown command");
-		goto fail;
-	}
-	cmd->id = def->id;
 	/* RFC 9051 6.4.3: plain EXPUNGE takes no arguments, UID EXPUNGE a
 	 * sequence set (RFC 4315 2.1) */
 	if (def->parse != NULL && !(cmd->id == IMAP_CMD_EXPUNGE && !cmd->uid) &&

@@ -300,6 +300,14 @@ reader_line_done(struct imap_reader *r)
 		return reader_fail(r, IMAP_ERR_BAD, "Literal size too big");
 	}
 	if (rc == 1) {
+		/* RFC 9051 7.5: a command already known to be bad gets its
+		 * BAD instead of a continuation */
+		if (r->line_start == 0 &&
+		    imap_command_check_head(
+		        line, n, &r->lim, &r->opts, &r->err) == -1) {
+			reader_skip_after_line(r, line, n - 2);
+			return IMAP_READ_ERROR;
+		}
 		if (r->nlit == r->lim.args_max) {
 			reader_skip_after_line(r, line, n - 2);
 			return reader_fail(

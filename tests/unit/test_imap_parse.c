@@ -87,6 +87,21 @@ static const struct frame_case frame_cases[] = {
 	{ "literal over", S("a LOGIN {101}\r\n"), IMAP_READ_LITERAL, 0, "a" },
 	{ "literal short", S("a LOGIN {5}\r\nabc\r\n"), IMAP_READ_MORE, 0,
 	  "a" },
+	/* RFC 9051 7.5: BAD instead of a continuation */
+	{ "literal for unknown", S("a FROB {5}\r\n"), IMAP_READ_ERROR,
+	  IMAP_ERR_UNKNOWN, "a" },
+	{ "literal for NOOP", S("a NOOP {5}\r\n"), IMAP_READ_ERROR,
+	  IMAP_ERR_BAD, "a" },
+	{ "literal for EXPUNGE", S("a EXPUNGE {5}\r\n"), IMAP_READ_ERROR,
+	  IMAP_ERR_BAD, "a" },
+	{ "literal for UID SELECT", S("a UID SELECT {5}\r\n"),
+	  IMAP_READ_ERROR, IMAP_ERR_UNKNOWN, "a" },
+	{ "literal for bad tag", S("a+ LOGIN {5}\r\n"), IMAP_READ_ERROR,
+	  IMAP_ERR_BAD, NULL },
+	{ "literal glued to name", S("a LOGIN{5}\r\n"), IMAP_READ_ERROR,
+	  IMAP_ERR_BAD, "a" },
+	{ "literal for UID EXPUNGE", S("a UID EXPUNGE {1}\r\n1\r\n"),
+	  IMAP_READ_ERROR, IMAP_ERR_BAD, "a" },
 };
 // clang-format on
 
@@ -581,6 +596,8 @@ test_imap_reader_line_mode_limits(void **state)
 static void
 test_imap_reader_error_skips_command(void **state)
 {
+	check_events(&opts_plus, S("a FROB {6+}\r\nb NO\r\n x\r\nc NOOP\r\n"),
+	    "error a 2\ncommand c NOOP\n");
 	check_events(&opts_plus,
 	    S("a LOGIN \"x\\y\" {6+}\r\nb NO\r\n\r\nc NOOP\r\n"),
 	    "error a 1\ncommand c NOOP\n");
