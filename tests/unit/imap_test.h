@@ -34,12 +34,13 @@ struct imap_test_run {
 };
 
 /*
- * Feeds in[0..n) to r, chunk bytes at a time (0: all at once), until a
- * command, an error or a refused literal; returns what happened. The
- * command lives until r is fed again.
+ * Feeds in[0..n) to r, chunk bytes at a time (0: all at once) with a cut
+ * at offset cut (0: none), until a command, an error or a refused
+ * literal; returns what happened. The command lives until r is fed again.
  */
 static inline struct imap_test_run
-imap_test_feed(struct imap_reader *r, const char *in, size_t n, size_t chunk)
+imap_test_feed_cut(
+    struct imap_reader *r, const char *in, size_t n, size_t chunk, size_t cut)
 {
 	struct imap_test_run run = { .ev = IMAP_READ_MORE };
 	size_t pos = 0, used, len;
@@ -48,6 +49,8 @@ imap_test_feed(struct imap_reader *r, const char *in, size_t n, size_t chunk)
 		len = n - pos;
 		if (chunk > 0 && len > chunk)
 			len = chunk;
+		if (pos < cut && pos + len > cut)
+			len = cut - pos; /* the first piece ends at cut */
 		run.ev = imap_reader_feed(r, in + pos, len, &used);
 		pos += used;
 		switch (run.ev) {
@@ -79,6 +82,12 @@ imap_test_feed(struct imap_reader *r, const char *in, size_t n, size_t chunk)
 out:
 	run.used = pos;
 	return run;
+}
+
+static inline struct imap_test_run
+imap_test_feed(struct imap_reader *r, const char *in, size_t n, size_t chunk)
+{
+	return imap_test_feed_cut(r, in, n, chunk, 0);
 }
 
 /* Long lines, but the other limits as imap_test_lim. */

@@ -232,6 +232,38 @@ static const struct cmd_case cmd_cases[] = {
 };
 // clang-format on
 
+/* Each row whole, byte by byte, and cut in two at every offset: the
+ * same outcome every time. */
+static void
+test_imap_command_table_any_split(void **state)
+{
+	struct imap_parse_opts opts = { false, true };
+	size_t i, cut;
+
+	for (i = 0; i < MW_NELEM(cmd_cases); i++) {
+		const struct cmd_case *c = &cmd_cases[i];
+
+		for (cut = 0; cut <= c->len + 1; cut++) {
+			struct imap_reader *r =
+			    imap_reader_new(&imap_test_lim, &opts);
+			struct imap_test_run run = cut <= c->len
+			    ? imap_test_feed_cut(r, c->in, c->len, 0, cut)
+			    : imap_test_feed(r, c->in, c->len, 1);
+
+			if (run.ev !=
+			    (c->id != IMAP_CMD_UNKNOWN ? IMAP_READ_COMMAND
+			                               : IMAP_READ_ERROR))
+				fail_msg("row %zu cut %zu: event %d", i, cut,
+				    run.ev);
+			if (c->id != IMAP_CMD_UNKNOWN)
+				assert_int_equal(run.cmd->id, c->id);
+			else
+				assert_int_equal(run.err.code, c->code);
+			imap_reader_free(&r);
+		}
+	}
+}
+
 static void
 test_imap_command_table(void **state)
 {
@@ -661,6 +693,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_imap_command_table),
+		cmocka_unit_test(test_imap_command_table_any_split),
 		cmocka_unit_test(test_imap_command_login_strings),
 		cmocka_unit_test(test_imap_command_login_literals),
 		cmocka_unit_test(test_imap_command_utf8_quoted),

@@ -214,32 +214,42 @@ test_imap_fetch_table(void **state)
 	buf_init(&out, 1 << 16);
 	for (i = 0; i < MW_NELEM(fetch_cases); i++) {
 		const struct fetch_case *c = &fetch_cases[i];
+		struct imap_parse_opts opts = { false, true };
 		struct imap_reader *r;
 		struct imap_test_run run;
-		size_t n;
+		size_t n, k;
 
 		memcpy(in, "a FETCH 1 ", 10);
 		memcpy(in + 10, c->in, c->len);
 		memcpy(in + 10 + c->len, "\r\n", 2);
 		n = 10 + c->len + 2;
-		run = imap_test_one(&r, in, n, false);
-		if (c->want == NULL) {
-			if (run.ev != IMAP_READ_ERROR)
-				fail_msg("row %zu \"%s\": accepted", i, c->in);
-			if (run.err.code != IMAP_ERR_BAD)
-				fail_msg("row %zu \"%s\": error %d (%s)", i,
-				    c->in, run.err.code, run.err.text);
-		} else {
-			if (run.ev != IMAP_READ_COMMAND)
-				fail_msg("row %zu \"%s\": error %d (%s)", i,
-				    c->in, run.err.code, run.err.text);
-			buf_reset(&out);
-			dump(&run.cmd->u.msg.fetch, &out);
-			if (strcmp(buf_cstr(&out), c->want) != 0)
-				fail_msg("row %zu \"%s\": got %s, want %s", i,
-				    c->in, buf_cstr(&out), c->want);
+		/* whole, byte by byte, and cut in the middle */
+		for (k = 0; k < 3; k++) {
+			r = imap_reader_new(&imap_test_lim, &opts);
+			run = imap_test_feed_cut(
+			    r, in, n, k == 1, k == 2 ? n / 2 : 0);
+			if (c->want == NULL) {
+				if (run.ev != IMAP_READ_ERROR)
+					fail_msg("row %zu \"%s\": accepted", i,
+					    c->in);
+				if (run.err.code != IMAP_ERR_BAD)
+					fail_msg(
+					    "row %zu \"%s\": error %d (%s)", i,
+					    c->in, run.err.code, run.err.text);
+			} else {
+				if (run.ev != IMAP_READ_COMMAND)
+					fail_msg(
+					    "row %zu \"%s\": error %d (%s)", i,
+					    c->in, run.err.code, run.err.text);
+				buf_reset(&out);
+				dump(&run.cmd->u.msg.fetch, &out);
+				if (strcmp(buf_cstr(&out), c->want) != 0)
+					fail_msg(
+					    "row %zu \"%s\": got %s, want %s",
+					    i, c->in, buf_cstr(&out), c->want);
+			}
+			imap_reader_free(&r);
 		}
-		imap_reader_free(&r);
 	}
 	buf_free(&out);
 }
