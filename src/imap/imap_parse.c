@@ -43,8 +43,25 @@ enum reader_state {
 	R_SKIP_RAW,       /* an overlong line in line mode */
 };
 
-/* Enough of a line's end to see "~{<19 digits>+}\r" while skipping. */
-#define TAIL_MAX 32
+/*
+ * While a bad command is skipped, its lines are scanned byte by byte for a
+ * literal announcement at their end, however many leading zeros its
+ * number has: missing one would read the literal's octets as commands.
+ */
+enum scan_state {
+	SCAN_NONE,
+	SCAN_DIGITS, /* "{" and digits */
+	SCAN_PLUS,   /* "{" digits "+" */
+	SCAN_CLOSE,  /* ... "}" */
+	SCAN_CR,     /* ... "}" CR: a literal if LF comes next */
+};
+
+struct lit_scan {
+	enum scan_state state;
+	size_t digits;
+	uint64_t size;
+	bool sync, overflow;
+};
 /* The longest tag the reader copies for error replies, and its space */
 #define TAG_MAX  64
 #define TAG_PEEK (TAG_MAX + 1)
@@ -64,8 +81,7 @@ struct imap_reader {
 	bool lit_binary;
 	char tag[TAG_MAX], name[32]; /* copies for errors and peeking */
 	size_t tag_len, name_len;
-	char tail[TAIL_MAX];
-	size_t tail_len;
+	struct lit_scan scan;
 	struct imap_parse_err err;
 	struct imap_arena *arena;
 	struct imap_command command;
@@ -124,7 +140,7 @@ reader_reset(struct imap_reader *r)
 		r->lit_cap = 0;
 	}
 	r->tag_len = r->name_len = 0;
-	r->tail_len = 0;
+	r->scan.state = SCAN_NONE;
 	r->err = (struct imap_parse_err){ IMAP_ERR_NONE, NULL, false };
 	memset(&r->command, 0, sizeof(r->command));
 	imap_arena_reset(r->arena);
@@ -231,30 +247,58 @@ reader_skip_after_line(struct imap_reader *r, const char *line, size_t n)
 	r->done = true;
 }
 
+/* Scans skipped bytes (no LF among them) for "{" number ["+"] "}" CR. */
 static void
-tail_add(struct imap_reader *r, const char *p, size_t n)
+scan_bytes(struct lit_scan *sc, const char *p, size_t n)
 {
-	if (n >= TAIL_MAX) {
-		memcpy(r->tail, p + n - TAIL_MAX, TAIL_MAX);
-		r->tail_len = TAIL_MAX;
-		return;
-	}
-	if (r->tail_len + n > TAIL_MAX) {
-		size_t drop = r->tail_len + n - TAIL_MAX;
+	size_t i;
 
-		memmove(r->tail, r->tail + drop, r->tail_len - drop);
-		r->tail_len -= drop;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '{') {
+			*sc =
+			    (struct lit_scan){ SCAN_DIGITS, 0, 0, true, false };
+			continue;
+		}
+		switch (sc->state) {
+		case SCAN_DIGITS:
+			if (c >= '0' && c <= '9') {
+				if (sc->size >
+				    ((uint64_t)INT64_MAX - (c - '0')) / 10)
+					sc->overflow = true;
+				else
+					sc->size = sc->size * 10 + (c - '0');
+				sc->digits++;
+			} else if (sc->digits > 0 && c == '+') {
+				sc->sync = false;
+				sc->state = SCAN_PLUS;
+			} else if (sc->digits > 0 && c == '}')
+				sc->state = SCAN_CLOSE;
+			else
+				sc->state = SCAN_NONE;
+			break;
+		case SCAN_PLUS:
+			sc->state = c == '}' ? SCAN_CLOSE : SCAN_NONE;
+			break;
+		case SCAN_CLOSE:
+			sc->state = c == '\r' ? SCAN_CR : SCAN_NONE;
+			break;
+		case SCAN_NONE:
+		case SCAN_CR:
+			sc->state = SCAN_NONE;
+			break;
+		}
 	}
-	memcpy(r->tail + r->tail_len, p, n);
-	r->tail_len += n;
 }
 
 /* Enters R_SKIP_LINE for the current line, whose start is in cmd. */
 static void
 reader_skip_line(struct imap_reader *r)
 {
-	r->tail_len = 0;
-	tail_add(r, r->cmd.data + r->line_start, r->cmd.len - r->line_start);
+	r->scan.state = SCAN_NONE;
+	scan_bytes(
+	    &r->scan, r->cmd.data + r->line_start, r->cmd.len - r->line_start);
 	r->state = R_SKIP_LINE;
 }
 
@@ -411,8 +455,6 @@ imap_reader_feed(
 	size_t used = 0, k;
 	const char *lf;
 	enum imap_read ev;
-	uint64_t size;
-	bool sync, binary;
 
 	MW_ASSERT(r->state != R_LITERAL_WAIT);
 	if (r->done)
@@ -469,24 +511,33 @@ imap_reader_feed(
 			k = avail < r->remaining ? avail : (size_t)r->remaining;
 			used += k;
 			if ((r->remaining -= k) == 0) {
-				r->tail_len = 0;
+				r->scan.state = SCAN_NONE;
 				r->state = R_SKIP_LINE;
 			}
 			break;
 		case R_SKIP_LINE:
 		case R_SKIP_RAW:
 			lf = memchr(p + used, '\n', avail);
-			k = lf != NULL ? (size_t)(lf - (p + used)) + 1 : avail;
-			tail_add(r, p + used, k);
+			k = lf != NULL ? (size_t)(lf - (p + used)) : avail;
+			scan_bytes(&r->scan, p + used, k);
 			used += k;
 			if (lf == NULL)
 				break;
-			if (r->state == R_SKIP_LINE && r->tail_len >= 2 &&
-			    r->tail[r->tail_len - 2] == '\r' &&
-			    literal_tail(r->tail, r->tail_len - 2, &size, &sync,
-			        &binary) == 1 &&
-			    !sync) {
-				r->remaining = size;
+			used++; /* the LF */
+			if (r->state == R_SKIP_LINE &&
+			    r->scan.state == SCAN_CR && !r->scan.sync) {
+				if (r->scan.overflow) {
+					/* RFC 7888 4 leaves reading or closing;
+					 * unreadable, so closing */
+					r->done = true;
+					*used_out = used;
+					r->err = (struct imap_parse_err){
+						IMAP_ERR_BAD,
+						"Literal size too big", true
+					};
+					return IMAP_READ_ERROR;
+				}
+				r->remaining = r->scan.size;
 				r->state = R_SKIP_LITERAL;
 				break;
 			}

@@ -188,7 +188,9 @@ const struct imap_command *imap_reader_command(const struct imap_reader *r);
 
 /* The error behind IMAP_READ_ERROR and the command's tag when it was read
  * (empty otherwise: answer untagged). The reader goes on skipping what is
- * left of the bad command without storing it. */
+ * left of the bad command without storing it; should that reveal a
+ * non-synchronizing literal of unreadable size, a second error with
+ * fatal set follows (answer BYE and close). */
 const struct imap_parse_err *imap_reader_error(
     const struct imap_reader *r, struct imap_slice *tag_out);
 

@@ -207,6 +207,8 @@ run_events(struct imap_reader *r, const char *in, size_t n, size_t chunk,
 			    buf_printf(out, "error %.*s %d%s\n", (int)tag.n,
 			        tag.p, err->code, err->fatal ? " fatal" : ""),
 			    0);
+			if (err->fatal)
+				return; /* the session closes */
 			break;
 		}
 	}
@@ -417,6 +419,28 @@ test_imap_reader_huge_nonsync_is_fatal(void **state)
 	assert_string_equal(buf_cstr(&out), "error a 1 fatal\n");
 	buf_free(&out);
 	imap_reader_free(&r);
+}
+
+/* While skipping a bad command, a literal announcement is found however
+ * many leading zeros its size has; an unreadable size is fatal. */
+static void
+test_imap_reader_skip_finds_padded_literal(void **state)
+{
+	char in[600];
+	int n;
+
+	n = snprintf(in, sizeof(in),
+	    "a LOGIN %0250d {%040d+}\r\nb NOOP\r\n x\r\nc NOOP\r\n", 0, 8);
+	check_events(&opts_plus, in, (size_t)n, "error a 4\ncommand c NOOP\n");
+	n = snprintf(in, sizeof(in),
+	    "a LOGIN %0250d {99999999999999999999+}\r\nb NOOP\r\n", 0);
+	check_events(&opts_plus, in, (size_t)n, "error a 4\nerror a 1 fatal\n");
+	/* synchronizing: nothing follows, the next line is a command */
+	n = snprintf(in, sizeof(in), "a LOGIN %0250d {8}\r\nc NOOP\r\n", 0);
+	check_events(&opts_plus, in, (size_t)n, "error a 4\ncommand c NOOP\n");
+	/* not at the end of the line: no literal */
+	n = snprintf(in, sizeof(in), "a LOGIN %0250d {8+} x\r\nc NOOP\r\n", 0);
+	check_events(&opts_plus, in, (size_t)n, "error a 4\ncommand c NOOP\n");
 }
 
 /* APPEND with a streamed literal: chunks in order, nothing stored. */
@@ -646,6 +670,7 @@ main(void)
 		cmocka_unit_test(test_imap_reader_command_limit),
 		cmocka_unit_test(test_imap_reader_too_many_literals),
 		cmocka_unit_test(test_imap_reader_huge_nonsync_is_fatal),
+		cmocka_unit_test(test_imap_reader_skip_finds_padded_literal),
 		cmocka_unit_test(test_imap_reader_stream_literal),
 		cmocka_unit_test(test_imap_reader_take_over_literal),
 		cmocka_unit_test(test_imap_reader_streamed_login_is_toobig),
