@@ -14,7 +14,25 @@
  * the rest of the command).
  *
  * The session still decides what a command means in its state; the reader
- * only says what was sent.
+ * only says what was sent. Its read callback looks like this:
+ *
+ *	while ((n = evbuffer_get_length(in)) > 0) {
+ *		p = evbuffer_pullup(in, n);
+ *		ev = imap_reader_feed(r, p, n, &used);
+ *		switch (ev) {
+ *		case IMAP_READ_LITERAL:	 // APPEND: STREAM to a file within
+ *					 // the APPENDLIMIT; others: KEEP if
+ *					 // !over, else refuse and reply
+ *		case IMAP_READ_DATA:	 // write the chunk (before draining)
+ *		case IMAP_READ_COMMAND:	 // dispatch imap_reader_command(r)
+ *		case IMAP_READ_LINE:	 // AUTHENTICATE response, DONE
+ *		case IMAP_READ_ERROR:	 // imap_parse_err_reply(), BYE if fatal
+ *		case IMAP_READ_MORE:	 // wait for more input
+ *		}
+ *		evbuffer_drain(in, used);
+ *	}
+ *
+ * and sends "+ Ready" after taking a synchronizing literal.
  */
 #ifndef IMAP_IMAP_PARSE_H
 #define IMAP_IMAP_PARSE_H
