@@ -393,8 +393,11 @@ reader_feed_line(struct imap_reader *r, const char *p, size_t len, size_t *used)
 		/* keep the start of the first line, for the tag (and the
 		 * space after it) */
 		if (r->line_start == 0 && cur < TAG_PEEK) {
-			size_t k =
-			    chunk < TAG_PEEK - cur ? chunk : TAG_PEEK - cur;
+			/* never the LF: the skip must see it */
+			size_t k = chunk - (lf != NULL);
+
+			if (k > TAG_PEEK - cur)
+				k = TAG_PEEK - cur;
 
 			if (buf_append(&r->cmd, p, k) == 0) {
 				*used = k;

@@ -357,6 +357,28 @@ test_imap_reader_line_limit(void **state)
 	}
 }
 
+/* A line limit below the tag peek (65 bytes): the line's LF still ends
+ * the skip. */
+static void
+test_imap_reader_tiny_line_limit(void **state)
+{
+	static const struct imap_limits lim = { 20, 10, 100, 10, 3, 4096 };
+	static const char in[] = "a LOGIN abcdefgh ijklmnop\r\nb NOOP\r\n";
+	size_t chunk;
+
+	for (chunk = 0; chunk < sizeof(in); chunk++) {
+		struct imap_reader *r = imap_reader_new(&lim, &opts_plus);
+		struct buf out;
+
+		buf_init(&out, 4096);
+		run_events(r, in, sizeof(in) - 1, chunk, &out);
+		assert_string_equal(
+		    buf_cstr(&out), "error a 4\ncommand b NOOP\n");
+		buf_free(&out);
+		imap_reader_free(&r);
+	}
+}
+
 /* An overlong line that ends with a non-synchronizing literal: the
  * literal is skipped too. */
 static void
@@ -666,6 +688,7 @@ main(void)
 		cmocka_unit_test(test_imap_reader_literal_minus_sync_ok),
 		cmocka_unit_test(test_imap_reader_literal_limit),
 		cmocka_unit_test(test_imap_reader_line_limit),
+		cmocka_unit_test(test_imap_reader_tiny_line_limit),
 		cmocka_unit_test(test_imap_reader_long_line_then_literal),
 		cmocka_unit_test(test_imap_reader_command_limit),
 		cmocka_unit_test(test_imap_reader_too_many_literals),
