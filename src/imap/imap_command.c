@@ -481,7 +481,7 @@ parse_head(struct imap_lex *lx, struct imap_command *cmd,
 int
 imap_command_check_head(const char *line, size_t n,
     const struct imap_limits *lim, const struct imap_parse_opts *opts,
-    struct imap_parse_err *err)
+    enum imap_cmd_id *id_out, size_t *args_out, struct imap_parse_err *err)
 {
 	struct imap_lex lx = { 0 };
 	struct imap_command cmd;
@@ -495,8 +495,11 @@ imap_command_check_head(const char *line, size_t n,
 	if (parse_head(&lx, &cmd, &def)) {
 		/* a literal follows, so the command must take arguments */
 		if (def->parse != NULL &&
-		    !(cmd.id == IMAP_CMD_EXPUNGE && !cmd.uid))
+		    !(cmd.id == IMAP_CMD_EXPUNGE && !cmd.uid)) {
+			*id_out = cmd.id;
+			*args_out = lx.pos + 1; /* after the SP */
 			return 0;
+		}
 		lex_fail(&lx, IMAP_ERR_BAD, "Unexpected arguments");
 	}
 	*err = lx.err;

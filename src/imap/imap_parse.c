@@ -77,7 +77,9 @@ struct imap_reader {
 	struct imap_frame_literal *lit; /* grown on demand up to args_max */
 	size_t nlit, lit_cap;
 	struct imap_literal_info info;
-	uint64_t remaining; /* octets of the current literal still due */
+	enum imap_cmd_id head_id; /* the command, once a literal is seen */
+	bool mailbox_literal;     /* its first argument is a literal */
+	uint64_t remaining;       /* octets of the current literal still due */
 	bool lit_binary;
 	char tag[TAG_MAX], name[32]; /* copies for errors and peeking */
 	size_t tag_len, name_len;
@@ -141,6 +143,8 @@ reader_reset(struct imap_reader *r)
 	}
 	r->tag_len = r->name_len = 0;
 	r->scan.state = SCAN_NONE;
+	r->head_id = IMAP_CMD_UNKNOWN;
+	r->mailbox_literal = false;
 	r->err = (struct imap_parse_err){ IMAP_ERR_NONE, NULL, false };
 	memset(&r->command, 0, sizeof(r->command));
 	imap_arena_reset(r->arena);
@@ -346,11 +350,17 @@ reader_line_done(struct imap_reader *r)
 	if (rc == 1) {
 		/* RFC 9051 7.5: a command already known to be bad gets its
 		 * BAD instead of a continuation */
-		if (r->line_start == 0 &&
-		    imap_command_check_head(
-		        line, n, &r->lim, &r->opts, &r->err) == -1) {
-			reader_skip_after_line(r, line, n - 2);
-			return IMAP_READ_ERROR;
+		if (r->line_start == 0) {
+			size_t args;
+
+			if (imap_command_check_head(line, n, &r->lim, &r->opts,
+			        &r->head_id, &args, &r->err) == -1) {
+				reader_skip_after_line(r, line, n - 2);
+				return IMAP_READ_ERROR;
+			}
+			/* APPEND's first argument, the mailbox, may be a
+			 * literal too */
+			r->mailbox_literal = line[args] == '{';
 		}
 		if (r->nlit == r->lim.args_max) {
 			reader_skip_after_line(r, line, n - 2);
@@ -368,6 +378,8 @@ reader_line_done(struct imap_reader *r)
 		info->over = info->size > r->lim.literal_max ||
 		    info->size > r->lim.command_max - r->cmd.len;
 		info->index = r->nlit;
+		info->append_message = r->head_id == IMAP_CMD_APPEND &&
+		    (r->nlit > 0 || !r->mailbox_literal);
 		r->state = R_LITERAL_WAIT;
 		return IMAP_READ_LITERAL;
 	}

@@ -20,9 +20,9 @@
  *		p = evbuffer_pullup(in, n);
  *		ev = imap_reader_feed(r, p, n, &used);
  *		switch (ev) {
- *		case IMAP_READ_LITERAL:	 // APPEND: STREAM to a file within
- *					 // the APPENDLIMIT; others: KEEP if
- *					 // !over, else refuse and reply
+ *		case IMAP_READ_LITERAL:	 // append_message: STREAM to a file
+ *					 // within the APPENDLIMIT; others:
+ *					 // KEEP if !over, else refuse, reply
  *		case IMAP_READ_DATA:	 // write the chunk (before draining)
  *		case IMAP_READ_COMMAND:	 // dispatch imap_reader_command(r)
  *		case IMAP_READ_LINE:	 // AUTHENTICATE response, DONE
@@ -141,6 +141,9 @@ struct imap_literal_info {
 	bool binary;  /* "~{n}" (RFC 3516 4.3) */
 	bool over;    /* size > literal_max or past command_max */
 	size_t index; /* 0 for the command's first literal */
+	/* a message of APPEND (not its mailbox name): the one literal that
+	 * may be streamed (RFC 9051 6.3.12, RFC 3502) */
+	bool append_message;
 };
 
 /* How the caller takes an announced literal. */

@@ -109,11 +109,12 @@ struct imap_cmd_def {
 /*
  * Checks the head of a command's first line (tag, UID, name) before its
  * first literal is asked for, so that the client gets a BAD instead of a
- * continuation (RFC 9051 7.5). 0, or -1 with err filled.
+ * continuation (RFC 9051 7.5). 0 with the command and the offset of its
+ * arguments in line, or -1 with err filled.
  */
 int imap_command_check_head(const char *line, size_t n,
     const struct imap_limits *lim, const struct imap_parse_opts *opts,
-    struct imap_parse_err *err);
+    enum imap_cmd_id *id_out, size_t *args_out, struct imap_parse_err *err);
 
 /* imap_command_msg.c: commands on messages */
 imap_args_parse_fn imap_parse_append;

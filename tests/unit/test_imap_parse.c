@@ -497,6 +497,8 @@ test_imap_reader_stream_literal(void **state)
 				assert_true(imap_reader_literal(r)->size ==
 				    (lits ? 0 : 1000));
 				assert_slice(imap_reader_name(r), "APPEND");
+				assert_true(
+				    imap_reader_literal(r)->append_message);
 				assert_int_equal(imap_reader_literal_take(
 				                     r, IMAP_LITERAL_STREAM),
 				    0);
@@ -531,6 +533,56 @@ test_imap_reader_stream_literal(void **state)
 		assert_true(cmd->u.append.msgs[1].binary);
 		assert_int_equal(cmd->u.append.msgs[1].literal, 1);
 		buf_free(&got);
+		imap_reader_free(&r);
+	}
+}
+
+/* Only APPEND's messages are append_message, not its mailbox name */
+static void
+test_imap_reader_append_message_flag(void **state)
+{
+	static const struct {
+		const char *in;
+		bool want;
+	} cases[] = {
+		{ "a APPEND {5}\r\n", false },
+		{ "a APPEND INBOX {5}\r\n", true },
+		{ "a APPEND INBOX ~{5}\r\n", true },
+		{ "a APPEND INBOX (\\Seen) {5}\r\n", true },
+		{ "a UID FETCH 1 BODY[HEADER.FIELDS ({5}\r\n", false },
+		{ "a LOGIN {5}\r\n", false },
+	};
+	size_t i, used;
+
+	for (i = 0; i < MW_NELEM(cases); i++) {
+		struct imap_reader *r =
+		    imap_reader_new(&imap_test_lim, &opts_plus);
+
+		assert_int_equal(imap_reader_feed(r, cases[i].in,
+		                     strlen(cases[i].in), &used),
+		    IMAP_READ_LITERAL);
+		if (imap_reader_literal(r)->append_message != cases[i].want)
+			fail_msg("%s: wrong", cases[i].in);
+		imap_reader_literal_refuse(r);
+		imap_reader_free(&r);
+	}
+	/* the message after a literal mailbox name */
+	{
+		struct imap_reader *r =
+		    imap_reader_new(&imap_test_lim, &opts_plus);
+		static const char in[] = "a APPEND {5}\r\nINBOX {3}\r\n";
+		size_t pos;
+
+		assert_int_equal(imap_reader_feed(r, in, sizeof(in) - 1, &used),
+		    IMAP_READ_LITERAL);
+		pos = used;
+		assert_int_equal(
+		    imap_reader_literal_take(r, IMAP_LITERAL_KEEP), 0);
+		assert_int_equal(
+		    imap_reader_feed(r, in + pos, sizeof(in) - 1 - pos, &used),
+		    IMAP_READ_LITERAL);
+		assert_true(imap_reader_literal(r)->append_message);
+		imap_reader_literal_refuse(r);
 		imap_reader_free(&r);
 	}
 }
@@ -696,6 +748,7 @@ main(void)
 		cmocka_unit_test(test_imap_reader_skip_finds_padded_literal),
 		cmocka_unit_test(test_imap_reader_stream_literal),
 		cmocka_unit_test(test_imap_reader_take_over_literal),
+		cmocka_unit_test(test_imap_reader_append_message_flag),
 		cmocka_unit_test(test_imap_reader_streamed_login_is_toobig),
 		cmocka_unit_test(test_imap_reader_line_mode),
 		cmocka_unit_test(test_imap_idle_done),
