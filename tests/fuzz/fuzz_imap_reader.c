@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "imap/imap_command.h"
 #include "imap/imap_parse.h"
@@ -147,6 +148,12 @@ run(const struct imap_parse_opts *opts, const char *in, size_t n, size_t step,
 			break;
 		case IMAP_READ_LITERAL:
 			info = imap_reader_literal(r);
+			if (info->append_message) {
+				struct imap_slice nm = imap_reader_name(r);
+
+				CHECK(nm.n == 6 &&
+				    strncasecmp(nm.p, "APPEND", 6) == 0);
+			}
 			CHECK(buf_printf(log, "L%zu:%llu%c ", info->index,
 			          (unsigned long long)info->size,
 			          info->sync ? 's' : 'n') == 0);
