@@ -220,6 +220,16 @@ static const struct cmd_case cmd_cases[] = {
 	ERR("a UID SELECT INBOX\r\n", IMAP_ERR_UNKNOWN),
 	ERR("a UID UID FETCH 1 FLAGS\r\n", IMAP_ERR_UNKNOWN),
 	BAD("a UID  FETCH 1 FLAGS\r\n"),
+	/* missing SP between arguments */
+	BAD("a COPY 1INBOX\r\n"),
+	BAD("a STATUS x(MESSAGES)\r\n"),
+	BAD("a LOGIN fred\"pw\"\r\n"),
+	BAD("a LOGIN \"fred\"pw\r\n"),
+	BAD("a FETCH 1(FLAGS)\r\n"),
+	BAD("a STORE 1 FLAGS(\\Seen)\r\n"),
+	BAD("a SEARCH ALL(SEEN)\r\n"),
+	BAD("a LIST \"\"*\r\n"),
+	BAD("a LOGIN {1}\r\nx{1}\r\ny\r\n"),
 	/* strings */
 	OK("a LOGIN \"a\\\"b\" \"c\\\\d\"\r\n", IMAP_CMD_LOGIN),
 	BAD("a LOGIN \"a\\b\" x\r\n"),
