@@ -160,7 +160,8 @@ enum imap_literal_mode {
 struct imap_reader *imap_reader_new(
     const struct imap_limits *lim, const struct imap_parse_opts *opts);
 void imap_reader_free(struct imap_reader **r);
-/* Changes the options (after ENABLE); takes effect at the next command. */
+/* Changes the options (after ENABLE); they apply to the bytes fed from
+ * now on, so call it between commands. */
 void imap_reader_set_opts(
     struct imap_reader *r, const struct imap_parse_opts *opts);
 
