@@ -146,7 +146,7 @@ store_create_defaults(
 		        st, d->v[i].name, d->v[i].special_use, err) == -1 &&
 		    errno != EEXIST) /* another session was quicker */
 			return -1;
-	log_info("%s: created the special-use folders", st->maildir);
+	log_debug("%s: created the special-use folders", st->maildir);
 	return 1;
 }
 
