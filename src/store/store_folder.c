@@ -170,10 +170,17 @@ folder_scan(struct store *st, struct store_folder_list *l, size_t *cap,
 		store_seterr(err, "%s: %s", st->maildir, strerror(errno));
 		return -1;
 	}
-	if ((d = fdopendir(dup(rootfd))) == NULL) {
-		store_seterr(err, "%s: %s", st->maildir, strerror(errno));
-		(void)close(rootfd);
-		return -1;
+	{
+		int dfd = dup(rootfd);
+
+		if (dfd == -1 || (d = fdopendir(dfd)) == NULL) {
+			store_seterr(
+			    err, "%s: %s", st->maildir, strerror(errno));
+			if (dfd != -1)
+				(void)close(dfd);
+			(void)close(rootfd);
+			return -1;
+		}
 	}
 	buf_init(&name, 4 * STORE_FOLDER_DISK_MAX);
 	for (;;) {
@@ -551,9 +558,19 @@ folder_move_files(struct store *st, const char *sub, const char *dir)
 	DIR *d = NULL;
 
 	if ((ffd = open(from, FOLDER_DIR_FLAGS)) == -1 ||
-	    (tfd = open(to, FOLDER_DIR_FLAGS)) == -1 ||
-	    (d = fdopendir(dup(ffd))) == NULL)
+	    (tfd = open(to, FOLDER_DIR_FLAGS)) == -1)
 		goto out;
+	{
+		int dfd = dup(ffd);
+
+		if (dfd == -1 || (d = fdopendir(dfd)) == NULL) {
+			saved = errno;
+			if (dfd != -1)
+				(void)close(dfd);
+			errno = saved;
+			goto out;
+		}
+	}
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(d)) == NULL) {
