@@ -2,13 +2,15 @@
  * `mailwright user add|del|passwd|list|show`. Passwords come from standard
  * input only, never from argv (which every user can read in ps and /proc):
  * one line from a pipe, or typed twice without echo at a terminal. The
- * data is auth/accounts.c's and hashing auth/password.c's.
+ * data is auth/accounts.c's and hashing auth/password.c's. user add also
+ * makes the Maildir with its special-use folders (store/store.h).
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/xalloc.h"
+#include "store/store.h"
 
 /* Longer than any passphrase a person types; Dovecot accepts up to 4 KiB
  * in AUTH, so a longer one could not log in anyway. */
@@ -222,6 +225,58 @@ cli_user_maildir(const struct conf *conf, const char *address)
 	return m != NULL ? m : xstrdup("(none: not a safe directory name)");
 }
 
+/*
+ * The new user's Maildir with its special-use folders
+ * (mail_special_use_folders, RFC 6154). A child process does it as
+ * mail_owner, who must own the Maildir, while this command keeps its own
+ * rights. A failure is only a warning: the user exists, and imapd makes
+ * the folders at the first login (store_open_defaults).
+ */
+static void
+cli_user_make_maildir(const struct conf *conf, const char *address)
+{
+	char *maildir = resolve_user_maildir(conf->mail_directory, address);
+	int status;
+	pid_t pid;
+
+	if (maildir == NULL)
+		return;
+	(void)fflush(stdout);
+	(void)fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		struct store_defaults d = { 0 };
+		struct store *st = NULL;
+		struct buf err;
+		int r = -1;
+
+		buf_init(&err, 4096);
+		if (cli_become_mail_owner(conf) == 0 &&
+		    store_defaults_parse(
+		        conf->mail_special_use_folders, &d, &err) == 0 &&
+		    store_open(maildir, &st, &err) == 0)
+			r = store_create_defaults(st, &d, &err);
+		if (r == -1)
+			(void)fprintf(stderr,
+			    "mailwright: warning: %s: %s (the folders are "
+			    "made at the first IMAP login)\n",
+			    maildir,
+			    err.len > 0 ? buf_cstr(&err) : strerror(errno));
+		store_close(&st);
+		store_defaults_free(&d);
+		buf_free(&err);
+		_exit(r == -1 ? 1 : 0);
+	}
+	if (pid == -1)
+		(void)fprintf(stderr,
+		    "mailwright: warning: cannot make %s: fork: %s\n", maildir,
+		    strerror(errno));
+	else
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+	free(maildir);
+}
+
 /* The address as stored (its local part as first typed), or NULL. */
 static char *
 cli_user_stored_address(struct accounts *acc, const char *address)
@@ -288,6 +343,8 @@ cli_user_set(struct cli_accounts *ca, bool add, const char *address,
 	rc = add ? accounts_user_add(ca->acc, address, hash, err)
 	         : accounts_user_set_password(ca->acc, address, hash, err);
 	if (rc == ACCOUNTS_OK) {
+		if (add)
+			cli_user_make_maildir(ca->conf, address);
 		maildir = cli_user_maildir(ca->conf, address);
 		if (add)
 			rc = buf_printf(out,

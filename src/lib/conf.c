@@ -21,6 +21,7 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/xalloc.h"
+#include "store/store.h"
 
 #define CONF_DEFAULT_PATH "/etc/mailwright/mailwright.cf"
 
@@ -227,6 +228,18 @@ conf_check_nonempty(void *field, struct buf *why)
 	return -1;
 }
 
+/* RFC 6154 folders: store/store.h parses them (one parser for both). */
+static int
+conf_check_special_use(void *field, struct buf *why)
+{
+	struct store_defaults d;
+
+	if (store_defaults_parse(*(char **)field, &d, why) == -1)
+		return -1;
+	store_defaults_free(&d);
+	return 0;
+}
+
 static int
 conf_check_path_or_empty(void *field, struct buf *why)
 {
@@ -425,6 +438,7 @@ static const struct {
 	{ "inet_protocols",      conf_check_inet_protocols },
 	{ "queue_directory",     conf_check_path },
 	{ "mail_directory",      conf_check_path },
+	{ "mail_special_use_folders", conf_check_special_use },
 	{ "accounts_database",   conf_check_path },
 	{ "mail_owner",          conf_check_user },
 	{ "maillog_file",        conf_check_path_or_empty },

@@ -38,6 +38,7 @@ struct conf {
 	/* paths and processes */
 	char *queue_directory;
 	char *mail_directory; /* Maildirs live in <this>/<domain>/<local>/Maildir */
+	char *mail_special_use_folders; /* store_defaults_parse() syntax */
 	char *accounts_database;
 	char *mail_owner;
 	char *maillog_file; /* empty: stderr */

@@ -45,6 +45,8 @@ const struct conf_param conf_params[] = {
 	    "The directory of the mail queue (absolute path)." },
 	{ "mail_directory", CONF_STRING, "/var/mail/mailwright", 0, 0, CONF_FIELD(mail_directory),
 	    "The root of the mail store: mailboxes are <this>/<domain>/<user>/Maildir (absolute path)." },
+	{ "mail_special_use_folders", CONF_STRING, "Sent=\\Sent, Drafts=\\Drafts, Trash=\\Trash, Junk=\\Junk, Archive=\\Archive", 0, 0, CONF_FIELD(mail_special_use_folders),
+	    "The folders a new mailbox gets, with their RFC 6154 special use: NAME=\\Attribute, ... (IMAP names, / between levels; empty: none). Made by user add, and at login for a Maildir without any folder." },
 	{ "accounts_database", CONF_STRING, "/var/lib/mailwright/accounts.db", 0, 0, CONF_FIELD(accounts_database),
 	    "The SQLite database of domains, users and aliases (absolute path)." },
 	{ "mail_owner", CONF_STRING, "mailwright", 0, 0, CONF_FIELD(mail_owner),

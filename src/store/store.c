@@ -21,6 +21,7 @@
 #include "store/dovecot_uidlist.h"
 #include "store/maildir.h"
 #include "store/maildir_name.h"
+#include "store/store_folder_name.h"
 #include "store/store_private.h"
 
 #define STORE_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -107,18 +108,32 @@ store_close(struct store **stp)
 
 /* ---- mailboxes --------------------------------------------------------- */
 
-/* Maildir++ folder names: no '/', not starting with '.', printable. */
-static bool
-store_folder_name_ok(const char *name)
+char *
+store_folder_dir(
+    struct store *st, const char *name, char **canon_out, struct buf *err)
 {
-	const char *p;
+	struct buf disk, canon;
+	const char *why = NULL;
+	char *dir = NULL;
+	size_t len = strlen(name);
 
-	if (name[0] == '\0' || name[0] == '.' || strlen(name) > 200)
-		return false;
-	for (p = name; *p != '\0'; p++)
-		if (*p == '/' || (unsigned char)*p < 0x20 || *p == 0x7f)
-			return false;
-	return true;
+	buf_init(&disk, STORE_FOLDER_DISK_MAX + 1);
+	buf_init(&canon, 4 * STORE_FOLDER_DISK_MAX);
+	if (store_folder_name_canon(name, len, &canon, &why) == -1 ||
+	    store_folder_name_to_disk(name, len, &disk, &why) == -1) {
+		store_seterr(err, "bad folder name: %s", why);
+		errno = EINVAL;
+		goto out;
+	}
+	/* Maildir++: folder "A/B" is the directory ".A.B"; INBOX is "" */
+	dir = xasprintf(
+	    "%s%s%s", st->maildir, disk.len > 0 ? "/" : "", buf_cstr(&disk));
+	if (canon_out != NULL)
+		*canon_out = buf_steal(&canon);
+out:
+	buf_free(&disk);
+	buf_free(&canon);
+	return dir;
 }
 
 static void
@@ -160,6 +175,13 @@ int
 store_mailbox_open(struct store *st, const char *name, bool read_only,
     struct store_mailbox **mb_out, struct buf *err)
 {
+	return store_mailbox_open_mode(st, name, read_only, false, mb_out, err);
+}
+
+int
+store_mailbox_open_mode(struct store *st, const char *name, bool read_only,
+    bool index_only, struct store_mailbox **mb_out, struct buf *err)
+{
 	struct store_mailbox *mb;
 	int saved;
 
@@ -168,19 +190,10 @@ store_mailbox_open(struct store *st, const char *name, bool read_only,
 	mb->st = st;
 	mb->curfd = mb->newfd = -1;
 	mb->read_only = read_only;
+	mb->index_only = index_only;
 	st->mailboxes++;
-	if (ascii_eq(name, "INBOX")) {
-		mb->name = xstrdup("INBOX");
-		mb->dir = xstrdup(st->maildir);
-	} else if (store_folder_name_ok(name)) {
-		/* Maildir++: folder "A.B" is the directory ".A.B" */
-		mb->name = xstrdup(name);
-		mb->dir = xasprintf("%s/.%s", st->maildir, name);
-	} else {
-		store_seterr(err, "bad folder name");
-		errno = EINVAL;
+	if ((mb->dir = store_folder_dir(st, name, &mb->name, err)) == NULL)
 		goto fail;
-	}
 	{
 		int dfd = open(mb->dir, STORE_DIR_FLAGS);
 
@@ -202,7 +215,8 @@ store_mailbox_open(struct store *st, const char *name, bool read_only,
 	}
 	if (store_mailbox_sync(mb, NULL, err) == -1)
 		goto fail;
-	store_keywords_load(mb);
+	if (!index_only)
+		store_keywords_load(mb);
 	*mb_out = mb;
 	return 0;
 fail:
@@ -221,6 +235,8 @@ store_mailbox_close(struct store_mailbox **mbp)
 	if (mb == NULL)
 		return;
 	store_view_clear(mb);
+	free(mb->sync_expunged);
+	free(mb->sync_changed);
 	for (i = 0; i < STORE_MAX_KEYWORDS; i++)
 		free(mb->keywords[i]);
 	if (mb->curfd != -1)
@@ -246,16 +262,21 @@ store_mailbox_sync(
 
 /* ---- the view ---------------------------------------------------------- */
 
-/* What changed between the old view (ov, on) and the new one. */
+/* What changed between the old view (ov, on) and the new one; the
+ * index lists go to the mailbox (store_sync_result). */
 static void
-store_view_diff(const struct store_msg *ov, size_t on,
+store_view_diff(struct store_mailbox *mb, const struct store_msg *ov, size_t on,
     const struct store_msg *nv, size_t nn, struct store_sync_result *res)
 {
-	size_t i = 0, j = 0;
+	size_t i = 0, j = 0, k, t;
 
+	free(mb->sync_expunged);
+	free(mb->sync_changed);
+	mb->sync_expunged = xreallocarray(NULL, on + 1, sizeof(size_t));
+	mb->sync_changed = xreallocarray(NULL, nn + 1, sizeof(size_t));
 	while (i < on || j < nn) {
 		if (j == nn || (i < on && ov[i].uid < nv[j].uid)) {
-			res->removed++;
+			mb->sync_expunged[res->removed++] = i;
 			i++;
 		} else if (i == on || nv[j].uid < ov[i].uid) {
 			res->added++;
@@ -263,11 +284,20 @@ store_view_diff(const struct store_msg *ov, size_t on,
 		} else {
 			if (ov[i].flags != nv[j].flags ||
 			    ov[i].keywords != nv[j].keywords)
-				res->changed++;
+				mb->sync_changed[res->changed++] = j;
 			i++;
 			j++;
 		}
 	}
+	/* RFC 9051 7.5.1: each EXPUNGE renumbers what follows, so the
+	 * highest goes first */
+	for (k = 0; k < res->removed / 2; k++) {
+		t = mb->sync_expunged[k];
+		mb->sync_expunged[k] = mb->sync_expunged[res->removed - 1 - k];
+		mb->sync_expunged[res->removed - 1 - k] = t;
+	}
+	res->expunged = mb->sync_expunged;
+	res->flags_changed = mb->sync_changed;
 }
 
 int
@@ -347,7 +377,7 @@ store_view_load(
 	for (i = 0; i < n; i++)
 		v[i].uidl = arena.data + uoff[i];
 	if (res != NULL)
-		store_view_diff(mb->v, mb->n, v, n, res);
+		store_view_diff(mb, mb->v, mb->n, v, n, res);
 	store_view_clear(mb);
 	mb->v = v;
 	mb->f = f;
@@ -510,8 +540,7 @@ store_msg_open(struct store_mailbox *mb, size_t i, int *fd_out)
 
 /* ---- Dovecot ----------------------------------------------------------- */
 
-/* Reads file name of the folder into b: 1 read, 0 absent, -1 error. */
-static int
+int
 store_read_folder_file(
     struct store_mailbox *mb, const char *name, struct buf *b)
 {

@@ -5,7 +5,10 @@
  *
  * Layout (DESIGN.md "Storage"):
  *   <maildir>/{cur,new,tmp}            INBOX
- *   <maildir>/.<Folder>/{cur,new,tmp}  Maildir++ folders (IMAP, later)
+ *   <maildir>/.<Folder>/{cur,new,tmp}  Maildir++ folders (IMAP): the
+ *                                      name in modified UTF-7, "." between
+ *                                      levels, and a maildirfolder file
+ *   <maildir>/subscriptions            IMAP subscriptions (Dovecot's file)
  *   <maildir>/../mailwright-index.db   the per-user index (SQLite, WAL)
  *
  * The Maildir is the truth for content; the index caches what Maildir
@@ -49,6 +52,7 @@ enum store_flag {
 	STORE_FLAG_DRAFT = 1u << 4,    /* D, \Draft */
 	STORE_FLAG_PASSED = 1u << 5,   /* P, forwarded (kept, not IMAP) */
 };
+#define STORE_FLAG_MASK 0x3fu
 
 /* Keywords: bit i of store_msg.keywords is dovecot-keywords' letter 'a'+i. */
 #define STORE_MAX_KEYWORDS 26
@@ -66,11 +70,22 @@ struct store_msg {
 	const char *uidl;      /* POP3 UIDL: 1..70 bytes of 0x21..0x7E */
 };
 
-/* What store_mailbox_sync() changed in the view. */
+/*
+ * What store_mailbox_sync() changed in the view. The arrays are owned by
+ * the mailbox and valid until its next sync, expunge or close.
+ */
 struct store_sync_result {
-	size_t added;   /* messages appended at the end of the view */
+	size_t added;   /* messages appended at the end of the view: the
+	                   last `added` indexes */
 	size_t removed; /* messages that vanished (other session, mutt) */
 	size_t changed; /* messages whose flags changed outside */
+	/* removed entries: indexes in the view before the sync, highest
+	 * first, so that each is right as IMAP sends them one by one in
+	 * EXPUNGE responses (RFC 9051 7.5.1) */
+	const size_t *expunged;
+	/* changed entries: indexes in the view after the sync, ascending
+	 * (for unsolicited FETCH FLAGS, RFC 9051 7.5.2) */
+	const size_t *flags_changed;
 };
 
 /*
@@ -95,10 +110,11 @@ void store_close(struct store **st);
 
 /*
  * Opens a folder: "INBOX" (any case) is the Maildir itself; other names
- * are Maildir++ folders (IMAP issue). The view is synced once before this
- * returns. read_only: new/ is not moved to cur/ and nothing is written to
- * the Maildir (the index may still be updated). 0, -1 with errno (ENOENT
- * for a folder that does not exist) and a reason in err.
+ * are IMAP names of Maildir++ folders (UTF-8, "/" between levels; see
+ * store_folder_name.h for what is refused, with EINVAL). The view is
+ * synced once before this returns. read_only: new/ is not moved to cur/ and
+ * nothing is written to the Maildir (the index may still be updated). 0, -1
+ * with errno (ENOENT for a folder that does not exist) and a reason in err.
  */
 int store_mailbox_open(struct store *st, const char *name, bool read_only,
     struct store_mailbox **mb_out, struct buf *err) MW_MUST_CHECK;
@@ -193,5 +209,224 @@ int store_mailbox_expunge(struct store_mailbox *mb, const size_t *idx,
  * name). 0, or -1 with errno and a reason in err.
  */
 int store_index_rebuild(const char *maildir, struct buf *err) MW_MUST_CHECK;
+
+/* ---- folders (IMAP) ---------------------------------------------------- */
+
+/* Special-use attributes (RFC 6154 2), as bits. */
+enum store_special_use {
+	STORE_USE_ALL = 1u << 0,     /* \All */
+	STORE_USE_ARCHIVE = 1u << 1, /* \Archive */
+	STORE_USE_DRAFTS = 1u << 2,  /* \Drafts */
+	STORE_USE_FLAGGED = 1u << 3, /* \Flagged */
+	STORE_USE_JUNK = 1u << 4,    /* \Junk */
+	STORE_USE_SENT = 1u << 5,    /* \Sent */
+	STORE_USE_TRASH = 1u << 6,   /* \Trash */
+};
+#define STORE_USE_MASK 0x7fu
+
+/* "\Sent" for STORE_USE_SENT and so on (one bit), else NULL. Static. */
+const char *store_special_use_name(uint32_t use);
+/* The bit of the attribute s[0..len) ("\sent" in any case), or 0. */
+uint32_t store_special_use_of(const char *s, size_t len);
+
+/* One folder of store_folder_list(). */
+struct store_folder {
+	char *name;           /* IMAP name, UTF-8, "/" between levels */
+	uint32_t special_use; /* enum store_special_use */
+	bool noselect;        /* only a level above others: Maildir++ has no
+	                         directory for it (RFC 9051 7.3.1 \Noselect) */
+	bool has_children;    /* \HasChildren, else \HasNoChildren (RFC 9051
+	                         7.3.1); \NonExistent is noselect without
+	                         a directory, which is the same here */
+};
+
+/* A list the store allocates; free it with store_folder_list_free(). */
+struct store_folder_list {
+	struct store_folder *v;
+	size_t n;
+};
+
+/*
+ * Every folder: INBOX first, then the others in byte order of their
+ * names, with levels that exist only above others as noselect entries
+ * (Dovecot lists them so). Directories whose names this layout does not
+ * write are skipped (debug log). 0, or -1 with errno and a reason.
+ */
+int store_folder_list(struct store *st, struct store_folder_list *out,
+    struct buf *err) MW_MUST_CHECK;
+void store_folder_list_free(struct store_folder_list *l);
+
+/*
+ * Creates folder name (cur/ new/ tmp/, the maildirfolder file Maildir++
+ * requires, fsynced), with special_use (0, or enum store_special_use
+ * bits: RFC 6154 3 CREATE ... USE) kept in a mailwright-special-use file
+ * inside it. Levels above it are not created: as in Dovecot's Maildir++
+ * they list as \Noselect until someone creates them. -1 with EEXIST when
+ * it exists (INBOX always does), EINVAL and a reason for a bad name.
+ */
+int store_folder_create(struct store *st, const char *name,
+    uint32_t special_use, struct buf *err) MW_MUST_CHECK;
+
+/*
+ * Deletes folder name with its messages and its index rows (RFC 9051
+ * 6.3.4). Its children stay: in Maildir++ each folder is a directory of
+ * its own, so, as with Dovecot, the name then lists as \Noselect while it
+ * has children. -1 with EINVAL for INBOX, ENOENT when it does not exist,
+ * and ENOENT too for a \Noselect level (RFC 9051 6.3.4: deleting one that
+ * has children is an error). Subscriptions are left alone (RFC 9051
+ * 6.3.9: the server does not remove them on its own).
+ */
+int store_folder_delete(
+    struct store *st, const char *name, struct buf *err) MW_MUST_CHECK;
+
+/*
+ * Renames folder from to to, with its children (RFC 9051 6.3.6); UIDs
+ * and UIDVALIDITY go with them. Renaming INBOX creates to and moves
+ * INBOX's messages there (new UIDs), leaving INBOX empty; INBOX's
+ * children stay. -1 with EEXIST when to (or a child's new name) exists,
+ * ENOENT when from does not, EINVAL for a bad name or a move into
+ * from's own subtree.
+ */
+int store_folder_rename(struct store *st, const char *from, const char *to,
+    struct buf *err) MW_MUST_CHECK;
+
+/*
+ * IMAP SUBSCRIBE/UNSUBSCRIBE (RFC 9051 6.3.7, 6.3.8): adds or removes name
+ * in <maildir>/subscriptions (Dovecot 2.3's file, version 2: levels in
+ * modified UTF-7 separated by tabs), replaced atomically. Names need not
+ * exist. 0 (also when nothing changed), or -1 with errno and a reason.
+ */
+int store_folder_subscribe(
+    struct store *st, const char *name, bool on, struct buf *err) MW_MUST_CHECK;
+/*
+ * The subscribed names, in file order, as a store_folder_list (only name
+ * is set). Lines that do not map to a name are skipped. 0 or -1.
+ */
+int store_folder_subscriptions(struct store *st, struct store_folder_list *out,
+    struct buf *err) MW_MUST_CHECK;
+
+/* What STATUS reports (RFC 9051 6.3.11, RFC 7162 3.1.2 HIGHESTMODSEQ). */
+struct store_folder_status {
+	uint32_t messages, unseen, deleted;
+	uint32_t recent; /* always 0: we do not keep \Recent (RFC 9051 dropped
+	                    it) */
+	uint32_t uidnext, uidvalidity;
+	uint64_t size; /* RFC 8438 STATUS=SIZE: the sum of the CRLF sizes */
+	uint64_t highestmodseq;
+};
+
+/*
+ * The status of folder name from the index, after the cheap sync (no
+ * view is built, nothing is renamed in the Maildir). -1 with ENOENT when
+ * it does not exist (or is \Noselect), EINVAL for a bad name.
+ */
+int store_folder_status(struct store *st, const char *name,
+    struct store_folder_status *out, struct buf *err) MW_MUST_CHECK;
+
+/* The special-use folders a new Maildir gets. */
+struct store_defaults {
+	struct store_folder *v; /* name and special_use */
+	size_t n;
+};
+
+/*
+ * Parses the mail_special_use_folders syntax: a list of NAME=\Attribute
+ * separated by commas and/or white space, e.g. "Sent=\Sent,
+ * Drafts=\Drafts"; an empty string is no folders. 0, or -1 with a
+ * one-line reason in err (a bad name, an unknown attribute, a name or an
+ * attribute given twice). Free *out with store_defaults_free().
+ */
+int store_defaults_parse(const char *spec, struct store_defaults *out,
+    struct buf *err) MW_MUST_CHECK;
+void store_defaults_free(struct store_defaults *d);
+
+/*
+ * Creates the folders of d when the Maildir has no folder at all, so that
+ * a new user and one made before this existed both get them; a user who
+ * kept any folder is left alone. 1 created, 0 nothing to do, -1 error.
+ */
+int store_create_defaults(struct store *st, const struct store_defaults *d,
+    struct buf *err) MW_MUST_CHECK;
+
+/*
+ * store_open(), then store_create_defaults(d) (d may be NULL: nothing).
+ * What imapd calls at login.
+ */
+int store_open_defaults(const char *maildir, const struct store_defaults *d,
+    struct store **st_out, struct buf *err) MW_MUST_CHECK;
+
+/* ---- adding messages (IMAP APPEND, COPY, MOVE) ------------------------- */
+
+/* One message for store_mailbox_append(). */
+struct store_append {
+	int fd;            /* the message: read with pread from offset 0 to */
+	const char *data;  /* the end of the file; or, when fd is -1, these */
+	size_t len;        /* len bytes */
+	uint32_t flags;    /* enum store_flag */
+	uint32_t keywords; /* bits of this mailbox's keywords */
+	int64_t internaldate; /* seconds since the epoch; 0: now */
+};
+
+/*
+ * Appends a message (IMAP APPEND): writes tmp/<unique>, fsyncs it, links
+ * it into cur/ as Dovecot names files ("<unique>,S=<size>,W=<vsize>:2,
+ * <flags>"), fsyncs cur/, gives it the folder's next UID and a new modseq,
+ * and commits: durable when this returns 0, with the UID in *uid_out
+ * (RFC 4315 APPENDUID with store_mailbox_uidvalidity()). The view does
+ * not change; the next sync shows the message. -1 with errno and a
+ * reason (EROFS on a read-only mailbox, ENOSPC, EDQUOT, ...).
+ */
+int store_mailbox_append(struct store_mailbox *mb, const struct store_append *a,
+    uint32_t *uid_out, struct buf *err) MW_MUST_CHECK;
+
+/*
+ * Copies n messages of src's view (indexes, any order) into dst (IMAP
+ * COPY): hard links where the file system allows, else a copy; flags go
+ * along, keywords by name (added to dst's dovecot-keywords as needed; a
+ * keyword with no room there is dropped). New UIDs in dst in the order
+ * of idx; uids_out[k] is the UID idx[k] got, or 0 when the message was
+ * gone (RFC 4315 COPYUID). One transaction, durable on return. src may be
+ * read-only and may be dst; dst must not be read-only.
+ */
+int store_mailbox_copy(struct store_mailbox *src, const size_t *idx, size_t n,
+    struct store_mailbox *dst, uint32_t *uids_out,
+    struct buf *err) MW_MUST_CHECK;
+
+/*
+ * store_mailbox_copy(), then store_mailbox_expunge() of the copied
+ * messages in src (RFC 6851 MOVE). A crash in between leaves the
+ * messages in both folders, never in neither. src must be writable and
+ * not dst (EINVAL).
+ */
+int store_mailbox_move(struct store_mailbox *src, const size_t *idx, size_t n,
+    struct store_mailbox *dst, uint32_t *uids_out,
+    struct buf *err) MW_MUST_CHECK;
+
+/*
+ * The number (0..STORE_MAX_KEYWORDS-1, the bit in store_msg.keywords) of
+ * keyword name (case-insensitive, RFC 9051 2.3.2 flag-keyword: an atom
+ * not starting with "\"). With create, a new keyword takes the first free
+ * number and dovecot-keywords is written again. 1 with *idx_out, 0 when
+ * it does not exist and !create, -1 with errno: EINVAL (not an atom),
+ * ENOSPC (all 26 letters used, Dovecot's Maildir limit), EROFS.
+ */
+int store_mailbox_keyword_index(struct store_mailbox *mb, const char *name,
+    bool create, size_t *idx_out, struct buf *err) MW_MUST_CHECK;
+
+/* ---- change notification (IMAP IDLE, RFC 2177) ------------------------- */
+
+/*
+ * An inotify descriptor (non-blocking, close-on-exec) watching the
+ * folder's new/ and cur/: it becomes readable when mail is delivered,
+ * renamed (flags) or removed by anyone. The caller puts it on its event
+ * loop, calls store_watch_read() when it is readable, then
+ * store_mailbox_sync() to learn what changed, and closes it with
+ * close(). 0, or -1 with errno and a reason.
+ */
+int store_watch_new(
+    struct store_mailbox *mb, int *fd_out, struct buf *err) MW_MUST_CHECK;
+/* Drains the events of a store_watch_new() fd: 1 when there were any,
+ * 0 none, -1 with errno. Never blocks. */
+int store_watch_read(int fd) MW_MUST_CHECK;
 
 #endif

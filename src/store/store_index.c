@@ -101,6 +101,17 @@ static const char *const store_sql[STORE_ST_COUNT] = {
 	                    "name) VALUES (?1, ?2, ?3)",
 	[STORE_ST_KW_LIST] =
 	    "SELECT idx, name FROM keywords WHERE mailbox = ?1",
+	[STORE_ST_MB_EMPTY] = "DELETE FROM messages WHERE mailbox = ?1",
+	[STORE_ST_KW_EMPTY] = "DELETE FROM keywords WHERE mailbox = ?1",
+	[STORE_ST_MB_RENAME] = "UPDATE mailboxes SET name = ?2 WHERE name = ?1",
+	[STORE_ST_MB_DEL] = "DELETE FROM mailboxes WHERE name = ?1",
+	[STORE_ST_MB_MAXVAL] = "SELECT max(uidvalidity) FROM mailboxes",
+	[STORE_ST_MB_STATUS] =
+	    "SELECT count(*), coalesce(sum((flags & 1) = 0), 0), "
+	    "coalesce(sum((flags & 8) != 0), 0), coalesce(sum(vsize), 0) "
+	    "FROM messages WHERE mailbox = ?1",
+	[STORE_ST_MSG_HAS_BASE] =
+	    "SELECT uid FROM messages WHERE mailbox = ?1 AND base = ?2",
 };
 
 enum store_open_result {

@@ -52,6 +52,13 @@ enum store_stmt {
 	STORE_ST_MSG_DEL,
 	STORE_ST_KW_ADD,
 	STORE_ST_KW_LIST,
+	STORE_ST_MB_EMPTY,  /* delete a folder's messages (keeps the row) */
+	STORE_ST_KW_EMPTY,  /* and its keywords */
+	STORE_ST_MB_RENAME, /* name ?1 becomes ?2 */
+	STORE_ST_MB_DEL,    /* a row by name, with nothing in it */
+	STORE_ST_MB_MAXVAL, /* the highest UIDVALIDITY of any row */
+	STORE_ST_MB_STATUS, /* counts and sizes for STATUS */
+	STORE_ST_MSG_HAS_BASE,
 	STORE_ST_COUNT
 };
 
@@ -86,6 +93,7 @@ struct store_mailbox {
 	char *dir;        /* the folder directory */
 	int curfd, newfd; /* its cur/ and new/ (O_DIRECTORY|O_NOFOLLOW) */
 	bool read_only;
+	bool index_only; /* the sync updates the index, builds no view */
 	struct store_mb_row row; /* as of the view's last load */
 	bool loaded;             /* the view was loaded once */
 	struct store_msg *v;
@@ -93,6 +101,8 @@ struct store_mailbox {
 	size_t n;
 	char *arena; /* the view's strings */
 	char *keywords[STORE_MAX_KEYWORDS];
+	size_t *sync_expunged; /* store_sync_result's arrays */
+	size_t *sync_changed;
 };
 
 /* Sets err to the formatted reason (err may be NULL). */
@@ -131,6 +141,32 @@ void store_uidl_of_base(const char *base, size_t len, char out[71]);
 /* Dovecot's default pop3_uidl_format "%08Xu%08Xv": lower-case hex. */
 void store_uidl_dovecot(uint32_t uid, uint32_t uidvalidity, char out[71]);
 bool store_uidl_ok(const char *s, size_t len);
+
+/* Opens the mailbox of canonical name (store.c): index_only for STATUS. */
+int store_mailbox_open_mode(struct store *st, const char *name, bool read_only,
+    bool index_only, struct store_mailbox **mb_out,
+    struct buf *err) MW_MUST_CHECK;
+/* The directory of canonical folder name (malloc'd), or NULL with EINVAL
+ * and a reason; *canon_out (may be NULL) gets the canonical name. */
+char *store_folder_dir(
+    struct store *st, const char *name, char **canon_out, struct buf *err);
+/* Whether the Maildir has any folder directory besides INBOX. 0 or -1. */
+int store_folder_any(
+    struct store *st, bool *any_out, struct buf *err) MW_MUST_CHECK;
+/* A name no other process picks for a file or a directory (Dovecot's
+ * "<sec>.M<usec>P<pid>Q<n>.<host>"), appended to out. */
+int store_unique_name(struct buf *out) MW_MUST_CHECK;
+/* store_append.c: the folder's row under the write lock (ENOENT when it
+ * vanished), and the row of a file just linked into cur/ (next UID). */
+int store_append_row_get(struct store_mailbox *mb, struct store_mb_row *row,
+    struct buf *err) MW_MUST_CHECK;
+int store_append_row(struct store_mailbox *mb, struct store_mb_row *row,
+    const char *base, const char *file, uint64_t psize, uint64_t vsize,
+    uint32_t flags, uint32_t keywords, int64_t date, uint32_t *uid_out,
+    struct buf *err) MW_MUST_CHECK;
+/* Reads file name of the folder into b: 1 read, 0 absent, -1 error. */
+int store_read_folder_file(
+    struct store_mailbox *mb, const char *name, struct buf *b) MW_MUST_CHECK;
 
 /* store_sync.c. force: scan even when the mtimes match, and recompute
  * the sizes of known messages (store_index_rebuild). */

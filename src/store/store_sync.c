@@ -625,8 +625,19 @@ sync_create(struct sync_ctx *c)
 {
 	struct store *st = c->mb->st;
 
+	sqlite3_stmt *s = store_stmt(st, STORE_ST_MB_MAXVAL);
+	int64_t maxval = 0;
+
 	memset(&c->row, 0, sizeof(c->row));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		maxval = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	/* RFC 9051 2.3.1.1: a folder made again under a name that was
+	 * renamed away gets a UIDVALIDITY no earlier folder had (a deleted
+	 * one keeps its row, and with it its next UID) */
 	c->row.uidvalidity = (uint32_t)time(NULL);
+	if (maxval >= (int64_t)c->row.uidvalidity && maxval < UINT32_MAX)
+		c->row.uidvalidity = (uint32_t)maxval + 1;
 	c->row.uidnext = 1;
 	c->row.highestmodseq = 1;
 	if (store_mb_add(st, c->mb->name, &c->row, c->err) == -1)
@@ -668,6 +679,13 @@ store_sync_run(struct store_mailbox *mb, bool force,
 	/* again under the write lock: another process may have synced */
 	if ((r = store_mb_get(st, mb->name, &c.row, err)) == -1)
 		goto out;
+	if (r == 0 && mb->loaded) {
+		/* deleted or renamed by another session: no new row for a
+		 * directory that is gone */
+		store_seterr(err, "folder %s vanished", mb->name);
+		errno = ENOENT;
+		goto out;
+	}
 	if (r == 0 && sync_create(&c) == -1)
 		goto out;
 	if (!force && sync_unchanged(&c.row, cm, nm)) {
@@ -689,7 +707,12 @@ store_sync_run(struct store_mailbox *mb, bool force,
 	    store_commit(st, err) == -1)
 		goto out;
 load:
-	ret = store_view_load(mb, res, err);
+	if (mb->index_only) {
+		mb->row = c.row;
+		mb->loaded = true;
+		ret = 0;
+	} else
+		ret = store_view_load(mb, res, err);
 out:
 	if (ret == -1 && !sqlite3_get_autocommit(st->db)) {
 		int saved = errno;

@@ -229,7 +229,9 @@ def test_user_passwd_changes_the_hash(mw_bin, cf, tmp_path, domain):
 def test_user_del_leaves_the_maildir(mw_bin, cf, tmp_path, domain):
     ok(mw(mw_bin, cf, "user", "add", "bob@example.org", input="pw\n"))
     maildir = tmp_path / "mail" / "example.org" / "bob" / "Maildir"
-    (maildir / "new").mkdir(parents=True)
+    # user add makes the Maildir with its special-use folders
+    assert (maildir / "new").is_dir()
+    assert (maildir / ".Sent" / "maildirfolder").is_file()
     (maildir / "new" / "1.msg").write_text("Subject: keep\n\nhi\n")
     r = ok(mw(mw_bin, cf, "user", "del", "bob@example.org"))
     assert "deleted" in r.stdout and str(maildir) in r.stdout

@@ -166,6 +166,8 @@ static const struct check_row check_rows[] = {
 	{ "mail_name =", LABEL ":1: mail_name: must not be empty" },
 	{ "inet_protocols = ipv5", LABEL ":1: inet_protocols: \"ipv5\" is not all, ipv4 or ipv6" },
 	{ "inet_protocols =", LABEL ":1: inet_protocols: \"\" is not all, ipv4 or ipv6" },
+	{ "mail_special_use_folders = Sent=\\Sant", LABEL ":1: mail_special_use_folders: \"\\Sant\": unknown special-use attribute (RFC 6154: \\All \\Archive \\Drafts \\Flagged \\Junk \\Sent \\Trash)" },
+	{ "mail_special_use_folders = a.b=\\Sent", LABEL ":1: mail_special_use_folders: \"a.b\": bad folder name: \".\" cannot be part of a name in Maildir++ (it separates levels on disk)" },
 	{ "queue_directory = spool", LABEL ":1: queue_directory: \"spool\" is not an absolute path" },
 	{ "mail_directory =", LABEL ":1: mail_directory: must not be empty" },
 	{ "maillog_file = log", LABEL ":1: maillog_file: \"log\" is not an absolute path" },
