@@ -3,6 +3,8 @@
  */
 #include "pop3/pop3_encode.h"
 
+#include <string.h>
+
 void
 pop3_encoder_init(struct pop3_encoder *e, bool top, uint64_t body_lines)
 {
@@ -36,26 +38,34 @@ pop3_encoder_eol(struct pop3_encoder *e)
 size_t
 pop3_encoder_feed(struct pop3_encoder *e, const char *in, size_t n, char *out)
 {
-	size_t i, o = 0;
+	const char *p = in, *end = in + n, *lf;
+	size_t o = 0, k, i;
 
-	for (i = 0; i < n && !e->done; i++) {
-		char c = in[i];
-
+	/* a line at a time: memchr finds its end, memcpy moves it */
+	while (p < end && !e->done) {
 		/* RFC 1939 3: a line that starts with '.' gets one more */
-		if (e->bol && c == '.')
+		if (e->bol && *p == '.')
 			out[o++] = '.';
-		if (c == '\n') {
-			if (!e->cr)
-				out[o++] = '\r';
-			out[o++] = '\n';
-			pop3_encoder_eol(e);
-			continue;
+		lf = memchr(p, '\n', (size_t)(end - p));
+		k = (size_t)((lf != NULL ? lf : end) - p);
+		if (k > 0) {
+			memcpy(out + o, p, k);
+			o += k;
+			e->bol = false;
+			e->cr = p[k - 1] == '\r';
+			/* only the header needs the length: an empty line
+			 * ends it (CRs do not count) */
+			if (!e->in_body)
+				for (i = 0; i < k; i++)
+					e->line_len += p[i] != '\r';
 		}
-		out[o++] = c;
-		e->bol = false;
-		e->cr = c == '\r';
+		if (lf == NULL)
+			break;
 		if (!e->cr)
-			e->line_len++;
+			out[o++] = '\r';
+		out[o++] = '\n';
+		pop3_encoder_eol(e);
+		p = lf + 1;
 	}
 	return o;
 }
