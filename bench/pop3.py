@@ -39,7 +39,10 @@ def pop3_ports():
 
 class Pop3:
     """A minimal blocking POP3 client that reads replies itself (poplib
-    reads line by line, which would measure poplib)."""
+    reads line by line, which would measure poplib). Received bytes are
+    scanned in place (an offset into the buffer, compacted now and then),
+    so that a pipelined download costs the client little and the figure
+    is the server's."""
 
     def __init__(self, host, port, tls=False, timeout=120):
         s = socket.create_connection((host, port), timeout=timeout)
@@ -50,19 +53,27 @@ class Pop3:
             ctx.verify_mode = ssl.CERT_NONE
             s = ctx.wrap_socket(s)
         self.s = s
-        self.buf = b""
+        self.buf = bytearray()
+        self.pos = 0
         self.line()  # greeting
 
     def _fill(self):
-        d = self.s.recv(262144)
+        d = self.s.recv(1 << 20)
         if not d:
             raise RuntimeError("connection closed by the server")
         self.buf += d
 
     def line(self):
-        while b"\r\n" not in self.buf:
+        if self.pos > 1 << 20:  # between responses: compact
+            del self.buf[:self.pos]
+            self.pos = 0
+        while True:
+            i = self.buf.find(b"\r\n", self.pos)
+            if i != -1:
+                break
             self._fill()
-        ln, _, self.buf = self.buf.partition(b"\r\n")
+        ln = bytes(self.buf[self.pos:i])
+        self.pos = i + 2
         if not ln.startswith(b"+OK") and not ln.startswith(b"+ "):
             raise RuntimeError(f"POP3 error: {ln[:200]!r}")
         return ln
@@ -70,15 +81,15 @@ class Pop3:
     def multi(self):
         """A +OK line, then the data up to CRLF.CRLF; returns its size."""
         self.line()
+        start = self.pos
         while True:
-            i = self.buf.find(b"\r\n.\r\n")
-            if i != -1:
-                n = i + 2
-                self.buf = self.buf[i + 5:]
-                return n
-            if self.buf.startswith(b".\r\n"):
-                self.buf = self.buf[3:]
+            if self.buf.startswith(b".\r\n", self.pos):
+                self.pos += 3
                 return 0
+            i = self.buf.find(b"\r\n.\r\n", max(start, self.pos - 4))
+            if i != -1:
+                self.pos = i + 5
+                return i + 2 - start
             self._fill()
 
     def cmd(self, c):
