@@ -65,9 +65,7 @@ def test_index_show_rebuild_keeps_uidls(instance):
 
     # lose the index: rebuild gives the same UIDLs
     for sfx in ("", "-wal", "-shm"):
-        p = Path(str(index_path(instance)) + sfx)
-        if p.exists():
-            p.unlink()
+        Path(str(index_path(instance)) + sfx).unlink(missing_ok=True)
     r = instance.cli("index", "rebuild", RCPT, check=True)
     assert "rebuilt" in r.stdout
     assert index_path(instance).exists()
@@ -80,9 +78,7 @@ def test_index_show_rebuild_keeps_uidls(instance):
     # garbage in place of the index: moved aside, rebuilt, same UIDLs
     index_path(instance).write_bytes(b"this is not a database" * 100)
     for sfx in ("-wal", "-shm"):
-        p = Path(str(index_path(instance)) + sfx)
-        if p.exists():
-            p.unlink()
+        Path(str(index_path(instance)) + sfx).unlink(missing_ok=True)
     head3, msgs3 = show(instance)
     assert [m[1] for m in msgs3] == [m[1] for m in msgs]
     assert any(".corrupt-" in p.name
