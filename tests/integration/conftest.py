@@ -50,8 +50,31 @@ STOP_TIMEOUT = 30
 CLI_TIMEOUT = 120
 
 
+_GIVEN_PORTS = set()
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    """A TCP port on 127.0.0.1 that nobody uses right now, below the
+    kernel's ephemeral range: a port the kernel hands out for bind(0) is
+    also what it gives outgoing connections (the tests' own clients), and
+    one of those may take it before the server binds it."""
+    import random
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(200):
+        port = random.randint(10000, max(10001, low - 1))
+        if port in _GIVEN_PORTS:
+            continue  # handed out already: its server may not be up yet
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _GIVEN_PORTS.add(port)
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
