@@ -234,6 +234,8 @@ store_mailbox_close(struct store_mailbox **mbp)
 
 	if (mb == NULL)
 		return;
+	store_tree_flush_quiet(mb);
+	store_tree_pending_free(mb);
 	store_view_clear(mb);
 	free(mb->sync_expunged);
 	free(mb->sync_changed);
@@ -257,6 +259,7 @@ store_mailbox_sync(
 {
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
+	store_tree_flush_quiet(mb);
 	return store_sync_run(mb, false, res, err);
 }
 

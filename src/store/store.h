@@ -13,10 +13,11 @@
  *
  * The Maildir is the truth for content; the index caches what Maildir
  * cannot hold or what is slow to get (UIDs, UIDVALIDITY, the CRLF size,
- * modification sequences, keywords, later the parsed structure) and is
- * rebuilt from the Maildir when missing or corrupt. Where dovecot-uidlist
- * exists in a folder the index takes UIDVALIDITY, the next UID, the UIDs
- * and the POP3 UIDLs from it the first time it sees that folder.
+ * modification sequences, keywords, the parsed MIME structure, the
+ * \Recent watermark) and is rebuilt from the Maildir when missing or
+ * corrupt. Where dovecot-uidlist exists in a folder the index takes
+ * UIDVALIDITY, the next UID, the UIDs and the POP3 UIDLs from it the
+ * first time it sees that folder.
  *
  * A mailbox handle gives a numbered view of the folder (index 0..count-1
  * in ascending UID order, POP3 message number = index + 1, IMAP sequence
@@ -171,6 +172,47 @@ int store_msg_open(struct store_mailbox *mb, size_t i,
 int store_msg_open_quick(struct store_mailbox *mb, size_t i,
     int *fd_out) MW_MUST_CHECK;
 
+/*
+ * The MIME structure of message i (issue #10: a second FETCH ENVELOPE or
+ * BODYSTRUCTURE does not read the file): decoded from the index when it
+ * has it, else parsed from the file (fd when not -1 -- read with pread,
+ * its offset untouched -- else opened here) with mime_limits_default, in
+ * 64 KiB pieces, and kept for the index. A cached blob that does not
+ * decode (damaged, or an older encoding) is parsed again and replaced.
+ * The caller frees *tree_out (mime_tree_free). -1 with errno (ENOENT:
+ * the message is gone) and a reason in err.
+ */
+struct mime_tree;
+int store_msg_tree(struct store_mailbox *mb, size_t i, int fd,
+    struct mime_tree **tree_out, struct buf *err) MW_MUST_CHECK;
+/*
+ * Writes the trees parsed since the last flush into the index in one
+ * transaction (also done by sync, expunge and close, and by
+ * store_msg_tree() itself every 256 trees), so that a FETCH BODYSTRUCTURE
+ * of 10,000 uncached messages costs one commit per 256, not one each.
+ * Works on read-only (EXAMINE) mailboxes too: the index is ours. The
+ * trees are dropped from memory even when this fails (they are a cache:
+ * the files can be parsed again). 0, or -1 with errno and a reason.
+ */
+int store_mailbox_flush(
+    struct store_mailbox *mb, struct buf *err) MW_MUST_CHECK;
+
+/*
+ * For a read-write SELECT (RFC 3501 2.3.2): the UID from which the
+ * messages of the view are \Recent for this session (uidnext when none
+ * are), and raises the folder's watermark to the view's uidnext so that
+ * no other session sees them as recent. Later calls (after a sync
+ * brought new messages) give the new ones to this session the same way:
+ * each call's messages are those from *first_recent_uid_out to the end
+ * of the view, and the session's \Recent set is the union of what its
+ * calls gave. Read-only mailboxes get the watermark without raising it
+ * (EXAMINE does not take \Recent away). A folder from an index older
+ * than the watermark starts with none recent. 0, or -1 with errno and a
+ * reason (then *first_recent_uid_out is uidnext).
+ */
+int store_mailbox_take_recent(struct store_mailbox *mb,
+    uint32_t *first_recent_uid_out, struct buf *err) MW_MUST_CHECK;
+
 /* One flag change for store_mailbox_set_flags(). */
 struct store_flag_change {
 	size_t i;          /* message index in the view */
@@ -308,8 +350,9 @@ int store_folder_subscriptions(struct store *st, struct store_folder_list *out,
 /* What STATUS reports (RFC 9051 6.3.11, RFC 7162 3.1.2 HIGHESTMODSEQ). */
 struct store_folder_status {
 	uint32_t messages, unseen, deleted;
-	uint32_t recent; /* always 0: we do not keep \Recent (RFC 9051 dropped
-	                    it) */
+	uint32_t recent; /* messages no session has taken as \Recent yet
+	                    (RFC 3501 2.3.2, store_mailbox_take_recent;
+	                    IMAP4rev1 only: RFC 9051 dropped it) */
 	uint32_t uidnext, uidvalidity;
 	uint64_t size; /* RFC 8438 STATUS=SIZE: the sum of the CRLF sizes */
 	uint64_t highestmodseq;

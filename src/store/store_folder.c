@@ -427,9 +427,11 @@ out:
 
 /* Empties the index rows of folder name; the row itself stays, with its
  * UIDVALIDITY and next UID, so that a folder made again under that name
- * does not reuse UIDs (RFC 9051 2.3.1.1). */
+ * does not reuse UIDs (RFC 9051 2.3.1.1). all: the row is about to go
+ * (rename), its \Recent watermark with it. */
 static int
-folder_rows_empty(struct store *st, const char *name, struct buf *err)
+folder_rows_empty(
+    struct store *st, const char *name, bool all, struct buf *err)
 {
 	struct store_mb_row row;
 	sqlite3_stmt *s;
@@ -437,6 +439,8 @@ folder_rows_empty(struct store *st, const char *name, struct buf *err)
 
 	if ((r = store_mb_get(st, name, &row, err)) != 1)
 		return r;
+	if (store_folder_rows_drop(st, row.id, all, err) == -1)
+		return -1;
 	s = store_stmt(st, STORE_ST_MB_EMPTY);
 	(void)sqlite3_bind_int64(s, 1, row.id);
 	if (store_step_done(s) == -1)
@@ -492,7 +496,7 @@ store_folder_delete(struct store *st, const char *name, struct buf *err)
 		    err, "%s: fsync: %s", st->maildir, strerror(errno));
 		goto out;
 	}
-	if (folder_rows_empty(st, canon, err) == -1 ||
+	if (folder_rows_empty(st, canon, false, err) == -1 ||
 	    store_commit(st, err) == -1)
 		goto out;
 	if (fs_rm_rf(trash) == -1)
@@ -517,6 +521,7 @@ store_folder_status(struct store *st, const char *name,
 {
 	struct store_mailbox *mb = NULL;
 	sqlite3_stmt *s;
+	uint32_t first;
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -534,6 +539,20 @@ store_folder_status(struct store *st, const char *name,
 	out->unseen = (uint32_t)sqlite3_column_int64(s, 1);
 	out->deleted = (uint32_t)sqlite3_column_int64(s, 2);
 	out->size = (uint64_t)sqlite3_column_int64(s, 3);
+	sqlite3_reset(s);
+	/* RFC 3501 6.3.10 RECENT: what no session has taken yet */
+	if (store_recent_get(st, mb->row.id, mb->row.uidnext, &first, err) ==
+	    -1)
+		goto out;
+	s = store_stmt(st, STORE_ST_MB_RECENT);
+	(void)sqlite3_bind_int64(s, 1, mb->row.id);
+	(void)sqlite3_bind_int64(s, 2, first);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		(void)store_dberr(st, err, "status");
+		goto out;
+	}
+	out->recent = (uint32_t)sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	out->uidnext = mb->row.uidnext;
 	out->uidvalidity = mb->row.uidvalidity;
@@ -733,7 +752,7 @@ store_folder_rename(
 	/* the index rows follow, UIDVALIDITY and UIDs with them; a stale
 	 * row under a new name goes first */
 	for (i = 0; i < k; i++) {
-		if (folder_rows_empty(st, mv[i].newname, err) == -1)
+		if (folder_rows_empty(st, mv[i].newname, true, err) == -1)
 			goto undo;
 		s = store_stmt(st, STORE_ST_MB_DEL);
 		(void)sqlite3_bind_text(s, 1, mv[i].newname, -1, SQLITE_STATIC);

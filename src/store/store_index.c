@@ -112,7 +112,44 @@ static const char *const store_sql[STORE_ST_COUNT] = {
 	    "FROM messages WHERE mailbox = ?1",
 	[STORE_ST_MSG_HAS_BASE] =
 	    "SELECT uid FROM messages WHERE mailbox = ?1 AND base = ?2",
+	[STORE_ST_MIME_GET] =
+	    "SELECT blob FROM mime WHERE folder = ?1 AND uid = ?2",
+	/* a message expunged since it was parsed leaves no row behind */
+	[STORE_ST_MIME_PUT] =
+	    "INSERT OR REPLACE INTO mime (folder, uid, blob) SELECT ?1, ?2, "
+	    "?3 WHERE EXISTS (SELECT 1 FROM messages WHERE mailbox = ?1 AND "
+	    "uid = ?2)",
+	[STORE_ST_MIME_DEL] = "DELETE FROM mime WHERE folder = ?1 AND uid = ?2",
+	[STORE_ST_MIME_EMPTY] = "DELETE FROM mime WHERE folder = ?1",
+	[STORE_ST_RECENT_GET] = "SELECT first_uid FROM recent WHERE folder = ?1",
+	[STORE_ST_RECENT_SET] = "INSERT OR REPLACE INTO recent (folder, "
+	                        "first_uid) VALUES (?1, ?2)",
+	[STORE_ST_RECENT_DEL] = "DELETE FROM recent WHERE folder = ?1",
+	[STORE_ST_MB_RECENT] =
+	    "SELECT count(*) FROM messages WHERE mailbox = ?1 AND uid >= ?2",
 };
+
+/*
+ * Tables added after version 1, created where they are missing at every
+ * open: an index written before them keeps all it has (UIDs, UIDVALIDITY,
+ * UIDLs, modseqs), and a mailwright that does not know them still opens
+ * the file (the version stays 1).
+ *   mime    the parsed MIME structure of a message (mime_tree_encode),
+ *           a cache: deleted with the message's row
+ *   recent  per folder, the first UID not yet \Recent in any session
+ *           (RFC 3501 2.3.2); none: the folder's uidnext
+ */
+static const char store_schema_added[] =
+    "CREATE TABLE IF NOT EXISTS mime (\n"
+    "  folder INTEGER NOT NULL,\n"
+    "  uid INTEGER NOT NULL,\n"
+    "  blob BLOB NOT NULL,\n"
+    "  PRIMARY KEY (folder, uid)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS recent (\n"
+    "  folder INTEGER PRIMARY KEY,\n"
+    "  first_uid INTEGER NOT NULL\n"
+    ");\n";
 
 enum store_open_result {
 	STORE_OPEN_OK,
@@ -284,6 +321,57 @@ store_mb_update(
 	return 0;
 }
 
+int
+store_recent_get(struct store *st, int64_t id, uint32_t dflt,
+    uint32_t *first_out, struct buf *err)
+{
+	sqlite3_stmt *s = store_stmt(st, STORE_ST_RECENT_GET);
+	sqlite3_int64 v;
+	int rc;
+
+	(void)sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	*first_out = dflt;
+	if (rc == SQLITE_ROW) {
+		v = sqlite3_column_int64(s, 0);
+		/* a damaged value: none are recent rather than all */
+		*first_out = v >= 1 && v <= UINT32_MAX ? (uint32_t)v : dflt;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_dberr(st, err, "read recent");
+	return 0;
+}
+
+int
+store_recent_set(struct store *st, int64_t id, uint32_t first, struct buf *err)
+{
+	sqlite3_stmt *s = store_stmt(st, STORE_ST_RECENT_SET);
+
+	(void)sqlite3_bind_int64(s, 1, id);
+	(void)sqlite3_bind_int64(s, 2, first);
+	if (store_step_done(s) == -1)
+		return store_dberr(st, err, "set recent");
+	return 0;
+}
+
+int
+store_folder_rows_drop(struct store *st, int64_t id, bool all, struct buf *err)
+{
+	sqlite3_stmt *s = store_stmt(st, STORE_ST_MIME_EMPTY);
+
+	(void)sqlite3_bind_int64(s, 1, id);
+	if (store_step_done(s) == -1)
+		return store_dberr(st, err, "delete structures");
+	if (!all)
+		return 0;
+	s = store_stmt(st, STORE_ST_RECENT_DEL);
+	(void)sqlite3_bind_int64(s, 1, id);
+	if (store_step_done(s) == -1)
+		return store_dberr(st, err, "delete recent");
+	return 0;
+}
+
 /* ---- UIDLs ------------------------------------------------------------- */
 
 bool
@@ -417,6 +505,38 @@ store_create_schema(struct store *st)
 	return rc;
 }
 
+/* Adds the tables of store_schema_added where they are missing; a write
+ * only the first time. SQLITE_OK, or the error code. */
+static int
+store_schema_upgrade(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, have = 0;
+
+	rc = sqlite3_prepare_v2(st->db,
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+	    "name IN ('mime', 'recent')",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		have = sqlite3_column_int(s, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK || have == 2)
+		return rc;
+	/* IF NOT EXISTS: another process may be doing the same */
+	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(st->db, store_schema_added, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK && !sqlite3_get_autocommit(st->db))
+		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
 static void
 store_index_finalize(struct store *st)
 {
@@ -492,6 +612,8 @@ store_index_try(struct store *st, struct buf *err)
 		    st->index_path, v);
 		return STORE_OPEN_CORRUPT;
 	}
+	if ((rc = store_schema_upgrade(st)) != SQLITE_OK)
+		return store_open_classify(st, rc, err, "upgrade");
 	/* the statements every open uses check the schema; the others are
 	 * prepared when first used (store_stmt) */
 	for (i = 0; i < MW_NELEM(store_open_stmts); i++) {

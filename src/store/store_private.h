@@ -59,6 +59,14 @@ enum store_stmt {
 	STORE_ST_MB_MAXVAL, /* the highest UIDVALIDITY of any row */
 	STORE_ST_MB_STATUS, /* counts and sizes for STATUS */
 	STORE_ST_MSG_HAS_BASE,
+	STORE_ST_MIME_GET,   /* a message's structure blob */
+	STORE_ST_MIME_PUT,   /* (or replace) one, if its message exists */
+	STORE_ST_MIME_DEL,   /* one message's */
+	STORE_ST_MIME_EMPTY, /* a folder's */
+	STORE_ST_RECENT_GET, /* a folder's \Recent watermark, or ?2 */
+	STORE_ST_RECENT_SET,
+	STORE_ST_RECENT_DEL,
+	STORE_ST_MB_RECENT,  /* messages with uid >= ?2 */
 	STORE_ST_COUNT
 };
 
@@ -79,6 +87,13 @@ struct store_mb_row {
 	uint64_t highestmodseq;
 	int64_t cur_mtime, new_mtime; /* ns, or STORE_MTIME_UNKNOWN */
 	uint64_t gen;                 /* +1 by each change of its messages */
+};
+
+/* A parsed structure waiting for store_mailbox_flush() (store_tree.c). */
+struct store_tree_pending {
+	uint32_t uid;
+	char *blob; /* mime_tree_encode() */
+	size_t len;
 };
 
 /* Private per-message state, parallel to the view. */
@@ -103,12 +118,21 @@ struct store_mailbox {
 	char *keywords[STORE_MAX_KEYWORDS];
 	size_t *sync_expunged; /* store_sync_result's arrays */
 	size_t *sync_changed;
+	struct store_tree_pending *tp; /* trees not yet in the index */
+	size_t tp_n, tp_cap, tp_bytes;
+	size_t trees_parsed; /* files store_msg_tree() parsed (tests) */
 };
 
 /* Sets err to the formatted reason (err may be NULL). */
 void store_seterr(struct buf *err, const char *fmt, ...) MW_PRINTF(2, 3);
 /* "index PATH: what: sqlite message", errno EIO (EAGAIN when busy). */
 int store_dberr(struct store *st, struct buf *err, const char *what);
+
+/* store_tree.c: the parsed trees kept since the last flush are written
+ * (store_mailbox_flush) or dropped; close and sync call these. A failed
+ * flush is only logged: the trees are a cache. */
+void store_tree_flush_quiet(struct store_mailbox *mb);
+void store_tree_pending_free(struct store_mailbox *mb);
 
 /* store_index.c: opening (with recovery), statements, rows. */
 int store_index_open(struct store *st, struct buf *err) MW_MUST_CHECK;
@@ -132,6 +156,17 @@ int store_mb_get(struct store *st, const char *name, struct store_mb_row *row,
 int store_mb_add(struct store *st, const char *name, struct store_mb_row *row,
     struct buf *err) MW_MUST_CHECK;
 int store_mb_update(struct store *st, const struct store_mb_row *row,
+    struct buf *err) MW_MUST_CHECK;
+/* The \Recent watermark of folder id (RFC 3501 2.3.2): the first UID no
+ * session has taken as recent; a folder with none set (an index older
+ * than the watermark) has dflt. 0 or -1. */
+int store_recent_get(struct store *st, int64_t id, uint32_t dflt,
+    uint32_t *first_out, struct buf *err) MW_MUST_CHECK;
+int store_recent_set(struct store *st, int64_t id, uint32_t first,
+    struct buf *err) MW_MUST_CHECK;
+/* Deletes the structure rows of folder id (and with all, its watermark
+ * too): for a folder emptied or dropped. 0 or -1. */
+int store_folder_rows_drop(struct store *st, int64_t id, bool all,
     struct buf *err) MW_MUST_CHECK;
 
 /* The POP3 UIDL derived from a base name (store_index.c): the base when

@@ -476,6 +476,11 @@ sync_delete(struct sync_ctx *c, const struct sync_row *r)
 	(void)sqlite3_bind_int64(s, 2, r->uid);
 	if (store_step_done(s) == -1)
 		return store_dberr(c->mb->st, c->err, "delete message");
+	s = store_stmt(c->mb->st, STORE_ST_MIME_DEL);
+	(void)sqlite3_bind_int64(s, 1, c->row.id);
+	(void)sqlite3_bind_int64(s, 2, r->uid);
+	if (store_step_done(s) == -1)
+		return store_dberr(c->mb->st, c->err, "delete structure");
 	c->changed = true;
 	return 0;
 }
@@ -644,6 +649,12 @@ sync_create(struct sync_ctx *c)
 		return -1;
 	/* takes UIDVALIDITY and the next UID; store_mb_update saves them */
 	if (store_dovecot_import(c->mb, &c->row, &c->ul, c->err) == -1)
+		return -1;
+	/* RFC 3501 2.3.2: what is here now is recent for the first session
+	 * that selects the folder; what Dovecot's sessions saw already was
+	 * recent for them (its UIDs are below its next UID) */
+	if (store_recent_set(st, c->row.id, c->ul != NULL ? c->row.uidnext : 1,
+	        c->err) == -1)
 		return -1;
 	c->changed = true;
 	return 0;

@@ -250,6 +250,8 @@ store_mailbox_expunge(
 		errno = EROFS;
 		return -1;
 	}
+	/* the parsed trees first, so that those of the expunged go too */
+	store_tree_flush_quiet(mb);
 	if (store_begin(st, err) == -1)
 		return -1;
 	if ((r = store_mb_get(st, mb->name, &row, err)) != 1) {
@@ -272,6 +274,13 @@ store_mailbox_expunge(
 		(void)sqlite3_bind_int64(s, 2, mb->v[idx[k]].uid);
 		if (store_step_done(s) == -1) {
 			(void)store_dberr(st, err, "delete message");
+			goto out;
+		}
+		s = store_stmt(st, STORE_ST_MIME_DEL);
+		(void)sqlite3_bind_int64(s, 1, row.id);
+		(void)sqlite3_bind_int64(s, 2, mb->v[idx[k]].uid);
+		if (store_step_done(s) == -1) {
+			(void)store_dberr(st, err, "delete structure");
 			goto out;
 		}
 	}

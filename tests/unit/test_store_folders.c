@@ -400,7 +400,8 @@ test_store_folder_status_counts(void **state)
 	assert_int_equal(s.messages, 3);
 	assert_int_equal(s.unseen, 1);
 	assert_int_equal(s.deleted, 1);
-	assert_int_equal(s.recent, 0);
+	/* RFC 3501 2.3.2: no session has selected INBOX yet */
+	assert_int_equal(s.recent, 3);
 	assert_int_equal(s.uidnext, 4);
 	assert_true(s.uidvalidity > 0);
 	assert_int_equal(s.size, 6 + 3 + 4);

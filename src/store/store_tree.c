@@ -1,0 +1,244 @@
+/*
+ * The MIME structure of stored messages, cached in the index (issue #10):
+ * a second FETCH ENVELOPE or BODYSTRUCTURE (RFC 9051 7.5.2) of a message
+ * decodes its tree from the mime table instead of reading the file. A
+ * tree parsed here is kept in the mailbox and written with the others in
+ * one transaction (store_mailbox_flush), so that a first FETCH over many
+ * messages pays one commit per STORE_TREE_BATCH, not one each.
+ *
+ * The cache is only a cache: a blob that does not decode (damaged, or
+ * written by another version of mime_tree_encode) is parsed again and
+ * replaced, and a flush that fails loses nothing but time.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "mime/mime_parse.h"
+#include "mime/mime_tree.h"
+#include "store/store_private.h"
+
+/* Trees kept before store_msg_tree() flushes by itself, and the bytes
+ * of their blobs (a few large trees flush sooner). */
+#define STORE_TREE_BATCH 256
+#define STORE_TREE_PENDING_MAX ((size_t)4 * 1024 * 1024)
+/* The largest blob kept: a tree is at most mime_limits_default's
+ * tree_max (4 MiB), and its encoding is smaller than the tree. */
+#define STORE_TREE_BLOB_MAX ((size_t)8 * 1024 * 1024)
+/* What the parser is fed at a time. */
+#define STORE_TREE_CHUNK 65536
+
+void
+store_tree_pending_free(struct store_mailbox *mb)
+{
+	size_t i;
+
+	for (i = 0; i < mb->tp_n; i++)
+		free(mb->tp[i].blob);
+	free(mb->tp);
+	mb->tp = NULL;
+	mb->tp_n = mb->tp_cap = mb->tp_bytes = 0;
+}
+
+int
+store_mailbox_flush(struct store_mailbox *mb, struct buf *err)
+{
+	struct store *st = mb->st;
+	struct store_tree_pending *p;
+	struct store_mb_row row;
+	sqlite3_stmt *s;
+	int r, ret = -1, saved;
+	size_t i;
+
+	if (mb->tp_n == 0)
+		return 0;
+	if (store_begin(st, err) == -1)
+		goto out;
+	/* the folder still the one the trees were parsed in (the index may
+	 * have been rebuilt by another process meanwhile) */
+	if ((r = store_mb_get(st, mb->name, &row, err)) == -1)
+		goto out;
+	if (r == 0 || row.id != mb->row.id ||
+	    row.uidvalidity != mb->row.uidvalidity) {
+		ret = 0;
+		goto out;
+	}
+	for (i = 0; i < mb->tp_n; i++) {
+		p = &mb->tp[i];
+		s = store_stmt(st, STORE_ST_MIME_PUT);
+		(void)sqlite3_bind_int64(s, 1, mb->row.id);
+		(void)sqlite3_bind_int64(s, 2, p->uid);
+		(void)sqlite3_bind_blob(s, 3, p->blob, (int)p->len, SQLITE_STATIC);
+		if (store_step_done(s) == -1) {
+			(void)store_dberr(st, err, "add structure");
+			goto out;
+		}
+	}
+	if (store_commit(st, err) == -1)
+		goto out;
+	ret = 0;
+out:
+	saved = errno;
+	store_rollback(st); /* when not committed */
+	/* written or not, they go: the files can be parsed again */
+	store_tree_pending_free(mb);
+	errno = saved;
+	return ret;
+}
+
+void
+store_tree_flush_quiet(struct store_mailbox *mb)
+{
+	struct buf err;
+
+	if (mb->tp_n == 0)
+		return;
+	buf_init(&err, 1024);
+	if (store_mailbox_flush(mb, &err) == -1)
+		log_warn("folder %s: parsed structures not kept: %s", mb->name,
+		    buf_cstr(&err));
+	buf_free(&err);
+}
+
+/* The tree of uid from the pending list or the index, or NULL (none, or
+ * one that does not decode: then *stale is set). */
+static struct mime_tree *
+store_tree_cached(struct store_mailbox *mb, uint32_t uid, bool *stale)
+{
+	struct mime_tree *t = NULL;
+	sqlite3_stmt *s;
+	const void *blob;
+	size_t k;
+	int n;
+
+	*stale = false;
+	/* newest first: a FETCH asks in ascending order, so a message
+	 * asked for twice in one command is near the end */
+	for (k = mb->tp_n; k > 0; k--)
+		if (mb->tp[k - 1].uid == uid)
+			return mime_tree_decode(mb->tp[k - 1].blob,
+			    mb->tp[k - 1].len, mime_limits_default.part_max);
+	s = store_stmt(mb->st, STORE_ST_MIME_GET);
+	if (s == NULL)
+		return NULL;
+	(void)sqlite3_bind_int64(s, 1, mb->row.id);
+	(void)sqlite3_bind_int64(s, 2, uid);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		blob = sqlite3_column_blob(s, 0);
+		n = sqlite3_column_bytes(s, 0);
+		if (blob != NULL && n > 0)
+			t = mime_tree_decode(
+			    blob, (size_t)n, mime_limits_default.part_max);
+		/* EINVAL (damaged) or EPROTO (another encoding): parse */
+		*stale = t == NULL;
+	}
+	sqlite3_reset(s);
+	return t;
+}
+
+/* Parses the message in fd from offset 0 with pread, in chunks. */
+static struct mime_tree *
+store_tree_parse(int fd)
+{
+	struct mime_parser *mp = mime_parser_new(&mime_limits_default);
+	char *chunk = xmalloc(STORE_TREE_CHUNK);
+	struct mime_tree *t = NULL;
+	off_t off = 0;
+	ssize_t n;
+	int saved;
+
+	for (;;) {
+		n = pread(fd, chunk, STORE_TREE_CHUNK, off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		mime_parser_feed(mp, chunk, (size_t)n);
+		off += n;
+	}
+	if (n == 0)
+		t = mime_parser_end(&mp);
+	saved = errno;
+	mime_parser_free(&mp);
+	free(chunk);
+	errno = saved;
+	return t;
+}
+
+/* Keeps the tree of uid for the next flush; a tree too large to encode
+ * is simply not cached. */
+static void
+store_tree_keep(struct store_mailbox *mb, uint32_t uid,
+    const struct mime_tree *t)
+{
+	struct store_tree_pending *p;
+	struct buf b;
+
+	buf_init(&b, STORE_TREE_BLOB_MAX);
+	if (mime_tree_encode(t, &b) == -1 || b.len == 0) {
+		buf_free(&b);
+		return;
+	}
+	if (mb->tp_n == mb->tp_cap) {
+		mb->tp_cap = mb->tp_cap ? 2 * mb->tp_cap : 16;
+		mb->tp = xreallocarray(mb->tp, mb->tp_cap, sizeof(*mb->tp));
+	}
+	p = &mb->tp[mb->tp_n++];
+	p->uid = uid;
+	p->len = b.len;
+	p->blob = buf_steal(&b);
+	mb->tp_bytes += p->len;
+	buf_free(&b);
+	if (mb->tp_n >= STORE_TREE_BATCH ||
+	    mb->tp_bytes >= STORE_TREE_PENDING_MAX)
+		store_tree_flush_quiet(mb);
+}
+
+int
+store_msg_tree(struct store_mailbox *mb, size_t i, int fd,
+    struct mime_tree **tree_out, struct buf *err)
+{
+	struct mime_tree *t;
+	uint32_t uid;
+	bool stale;
+	int own = -1, saved;
+
+	MW_ASSERT(i < mb->n);
+	*tree_out = NULL;
+	uid = mb->v[i].uid;
+	if ((t = store_tree_cached(mb, uid, &stale)) != NULL) {
+		*tree_out = t;
+		return 0;
+	}
+	if (stale)
+		log_info("folder %s: uid %u: cached structure unreadable: "
+		         "parsing the message again",
+		    mb->name, uid);
+	if (fd == -1) {
+		if (store_msg_open(mb, i, &own) == -1) {
+			store_seterr(err, "folder %s: uid %u: %s", mb->name,
+			    uid,
+			    errno == ENOENT ? "message gone" : strerror(errno));
+			return -1;
+		}
+		fd = own;
+	}
+	t = store_tree_parse(fd);
+	saved = errno;
+	if (own != -1)
+		(void)close(own);
+	if (t == NULL) {
+		store_seterr(err, "folder %s: uid %u: cannot read it: %s",
+		    mb->name, uid, strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	mb->trees_parsed++;
+	store_tree_keep(mb, uid, t);
+	*tree_out = t;
+	return 0;
+}
