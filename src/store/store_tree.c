@@ -24,7 +24,7 @@
 
 /* Trees kept before store_msg_tree() flushes by itself, and the bytes
  * of their blobs (a few large trees flush sooner). */
-#define STORE_TREE_BATCH 256
+#define STORE_TREE_BATCH       256
 #define STORE_TREE_PENDING_MAX ((size_t)4 * 1024 * 1024)
 /* The largest blob kept: a tree is at most mime_limits_default's
  * tree_max (4 MiB), and its encoding is smaller than the tree. */
@@ -72,7 +72,8 @@ store_mailbox_flush(struct store_mailbox *mb, struct buf *err)
 		s = store_stmt(st, STORE_ST_MIME_PUT);
 		(void)sqlite3_bind_int64(s, 1, mb->row.id);
 		(void)sqlite3_bind_int64(s, 2, p->uid);
-		(void)sqlite3_bind_blob(s, 3, p->blob, (int)p->len, SQLITE_STATIC);
+		(void)sqlite3_bind_blob(
+		    s, 3, p->blob, (int)p->len, SQLITE_STATIC);
 		if (store_step_done(s) == -1) {
 			(void)store_dberr(st, err, "add structure");
 			goto out;
@@ -172,8 +173,8 @@ store_tree_parse(int fd)
 /* Keeps the tree of uid for the next flush; a tree too large to encode
  * is simply not cached. */
 static void
-store_tree_keep(struct store_mailbox *mb, uint32_t uid,
-    const struct mime_tree *t)
+store_tree_keep(
+    struct store_mailbox *mb, uint32_t uid, const struct mime_tree *t)
 {
 	struct store_tree_pending *p;
 	struct buf b;
