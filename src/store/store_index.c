@@ -149,7 +149,10 @@ static const char store_schema_added[] =
     "CREATE TABLE IF NOT EXISTS recent (\n"
     "  folder INTEGER PRIMARY KEY,\n"
     "  first_uid INTEGER NOT NULL\n"
-    ");\n";
+    ");\n"
+    /* what a folder had before the mark existed is recent for no one */
+    "INSERT OR IGNORE INTO recent (folder, first_uid) "
+    "SELECT id, uidnext FROM mailboxes;\n";
 
 enum store_open_result {
 	STORE_OPEN_OK,

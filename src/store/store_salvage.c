@@ -166,6 +166,13 @@ store_salvage(struct store *st, const char *aside)
 		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
+	/* RFC 3501 2.3.2: what was there may have been recent for some
+	 * session already; only what arrives from now on is */
+	if (nmb > 0)
+		(void)sqlite3_exec(st->db,
+		    "INSERT OR REPLACE INTO recent (folder, first_uid) "
+		    "SELECT id, uidnext FROM mailboxes",
+		    NULL, NULL, NULL);
 	if (nmb > 0)
 		log_warn("index %s: kept %zu folders and %zu messages of the "
 		         "damaged index",
