@@ -430,8 +430,7 @@ out:
  * does not reuse UIDs (RFC 9051 2.3.1.1). all: the row is about to go
  * (rename), its \Recent watermark with it. */
 static int
-folder_rows_empty(
-    struct store *st, const char *name, bool all, struct buf *err)
+folder_rows_empty(struct store *st, const char *name, bool all, struct buf *err)
 {
 	struct store_mb_row row;
 	sqlite3_stmt *s;

@@ -121,7 +121,8 @@ static const char *const store_sql[STORE_ST_COUNT] = {
 	    "uid = ?2)",
 	[STORE_ST_MIME_DEL] = "DELETE FROM mime WHERE folder = ?1 AND uid = ?2",
 	[STORE_ST_MIME_EMPTY] = "DELETE FROM mime WHERE folder = ?1",
-	[STORE_ST_RECENT_GET] = "SELECT first_uid FROM recent WHERE folder = ?1",
+	[STORE_ST_RECENT_GET] =
+	    "SELECT first_uid FROM recent WHERE folder = ?1",
 	[STORE_ST_RECENT_SET] = "INSERT OR REPLACE INTO recent (folder, "
 	                        "first_uid) VALUES (?1, ?2)",
 	[STORE_ST_RECENT_DEL] = "DELETE FROM recent WHERE folder = ?1",

@@ -63,10 +63,10 @@ enum store_stmt {
 	STORE_ST_MIME_PUT,   /* (or replace) one, if its message exists */
 	STORE_ST_MIME_DEL,   /* one message's */
 	STORE_ST_MIME_EMPTY, /* a folder's */
-	STORE_ST_RECENT_GET, /* a folder's \Recent watermark, or ?2 */
+	STORE_ST_RECENT_GET, /* a folder's \Recent watermark */
 	STORE_ST_RECENT_SET,
 	STORE_ST_RECENT_DEL,
-	STORE_ST_MB_RECENT,  /* messages with uid >= ?2 */
+	STORE_ST_MB_RECENT, /* messages with uid >= ?2 */
 	STORE_ST_COUNT
 };
 
@@ -166,8 +166,8 @@ int store_recent_set(struct store *st, int64_t id, uint32_t first,
     struct buf *err) MW_MUST_CHECK;
 /* Deletes the structure rows of folder id (and with all, its watermark
  * too): for a folder emptied or dropped. 0 or -1. */
-int store_folder_rows_drop(struct store *st, int64_t id, bool all,
-    struct buf *err) MW_MUST_CHECK;
+int store_folder_rows_drop(
+    struct store *st, int64_t id, bool all, struct buf *err) MW_MUST_CHECK;
 
 /* The POP3 UIDL derived from a base name (store_index.c): the base when
  * it is 1..70 bytes of 0x21..0x7E, else 40 hex digits of its SHA-256.
