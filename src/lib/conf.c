@@ -228,6 +228,18 @@ conf_check_nonempty(void *field, struct buf *why)
 	return -1;
 }
 
+/* IMAP hierarchy separator: Maildir++ allows "." or "/" (Dovecot). */
+static int
+conf_check_separator(void *field, struct buf *why)
+{
+	const char *v = *(char **)field;
+
+	if (strcmp(v, ".") == 0 || strcmp(v, "/") == 0)
+		return 0;
+	(void)!buf_printf(why, "must be . or /");
+	return -1;
+}
+
 /* RFC 6154 folders: store/store.h parses them (one parser for both). */
 static int
 conf_check_special_use(void *field, struct buf *why)
@@ -449,6 +461,7 @@ static const struct {
 	{ "imaps_listen",        conf_check_listen },
 	{ "pop3_listen",         conf_check_listen },
 	{ "pop3s_listen",        conf_check_listen },
+	{ "imap_hierarchy_separator", conf_check_separator },
 	{ "smtpd_tls_cert_file", conf_check_path_or_empty },
 	{ "smtpd_tls_key_file",  conf_check_path_or_empty },
 	{ "smtpd_tls_security_level", conf_check_tls_level },

@@ -129,6 +129,23 @@ struct conf {
 	struct conf_list pop3_sasl_mechanisms;
 	bool pop3_lock_session;
 
+	/* IMAP server */
+	uint64_t imap_processes;
+	uint64_t imap_worker_threads;
+	uint64_t imap_idle_timeout;  /* seconds, after login */
+	uint64_t imap_login_timeout; /* seconds, before login */
+	uint64_t imap_line_limit;
+	uint64_t imap_literal_limit;
+	uint64_t imap_append_limit; /* 0: message_size_limit */
+	uint64_t imap_hard_error_limit;
+	uint64_t imap_client_connection_count_limit;
+	uint64_t imap_connection_limit;
+	uint64_t imap_max_userip_connections;
+	bool imap_disable_plaintext_auth;
+	struct conf_list imap_plaintext_auth_networks;
+	struct conf_list imap_sasl_mechanisms;
+	char *imap_hierarchy_separator;
+
 	/* queue and delivery */
 	uint64_t queue_run_delay;
 	uint64_t minimal_backoff_time;

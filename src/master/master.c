@@ -29,6 +29,7 @@
 #include "lib/log.h"
 #include "lib/net.h"
 #include "master/master_private.h"
+#include "imap/imapd.h"
 #include "pop3/pop3d.h"
 #include "smtp/smtpd.h"
 
@@ -95,7 +96,9 @@ master_config_check(const struct conf *conf, struct buf *err)
 {
 	if (smtpd_config_check(conf, err) == -1)
 		return -1;
-	return pop3d_config_check(conf, err);
+	if (pop3d_config_check(conf, err) == -1)
+		return -1;
+	return imapd_config_check(conf, err);
 }
 
 static void

@@ -14,14 +14,13 @@
 #include "lib/xalloc.h"
 #include "master/master_private.h"
 
-/*
- * The kinds the master binds. The IMAP service does not exist yet: its
- * listeners (imap_listen, imaps_listen) are not bound until it does.
- */
+/* The kinds the master binds. */
 static const enum listener_kind master_kinds[] = {
 	LISTENER_SMTP,
 	LISTENER_SUBMISSION,
 	LISTENER_SMTPS,
+	LISTENER_IMAP,
+	LISTENER_IMAPS,
 	LISTENER_POP3,
 	LISTENER_POP3S,
 };

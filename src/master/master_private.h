@@ -31,6 +31,7 @@ enum master_service {
 	MASTER_SERVICE_SMTPD,
 	MASTER_SERVICE_QUEUE,
 	MASTER_SERVICE_POP3D,
+	MASTER_SERVICE_IMAPD,
 };
 
 /* One service instance that the master keeps running. */

@@ -1,6 +1,7 @@
 /*
  * Supervision of the services: one slot per service instance (smtpd x
- * smtpd_processes, pop3d x pop3_processes, queue x 1), forking them, reaping them, restarting a
+ * smtpd_processes, pop3d x pop3_processes, imapd x imap_processes,
+ * queue x 1), forking them, reaping them, restarting a
  * dead one at once (with a growing delay only when it keeps dying within
  * a second of its start), retiring the processes of an old configuration,
  * and SIGKILLing those that outstay their grace time.
@@ -21,6 +22,7 @@
 #include "lib/net.h"
 #include "lib/xalloc.h"
 #include "master/master_private.h"
+#include "imap/imapd.h"
 #include "pop3/pop3d.h"
 #include "queue/qmgr.h"
 #include "smtp/smtpd.h"
@@ -44,6 +46,8 @@ master_service_name(enum master_service s)
 		return "queue";
 	case MASTER_SERVICE_POP3D:
 		return "pop3d";
+	case MASTER_SERVICE_IMAPD:
+		return "imapd";
 	}
 	log_panic("unknown service %d", (int)s);
 }
@@ -67,6 +71,12 @@ static bool
 master_listener_pop3(enum listener_kind k)
 {
 	return k == LISTENER_POP3 || k == LISTENER_POP3S;
+}
+
+static bool
+master_listener_imap(enum listener_kind k)
+{
+	return k == LISTENER_IMAP || k == LISTENER_IMAPS;
 }
 
 /* Closes every descriptor from 3 up except those in keep. */
@@ -144,7 +154,9 @@ master_child_run(struct master *m, enum master_service service)
 		if ((service == MASTER_SERVICE_SMTPD &&
 			master_listener_smtp(m->ls[i].kind)) ||
 		    (service == MASTER_SERVICE_POP3D &&
-			master_listener_pop3(m->ls[i].kind)))
+			master_listener_pop3(m->ls[i].kind)) ||
+		    (service == MASTER_SERVICE_IMAPD &&
+			master_listener_imap(m->ls[i].kind)))
 			keep[nkeep++] = m->ls[i].fd;
 	master_close_fds_except(keep, nkeep);
 	free(keep);
@@ -158,6 +170,9 @@ master_child_run(struct master *m, enum master_service service)
 		break;
 	case MASTER_SERVICE_POP3D:
 		status = pop3d_main(m->conf, m->ls, m->nls);
+		break;
+	case MASTER_SERVICE_IMAPD:
+		status = imapd_main(m->conf, m->ls, m->nls);
 		break;
 	default:
 		status = 1;
@@ -339,16 +354,18 @@ master_slots_replace(struct master *m)
 {
 	struct master_slot *old = m->slots;
 	size_t nold = m->nslots, first_retired = m->nretired, i, j, n = 0;
-	uint64_t now = master_now_ms(), nsmtpd = 0, npop3d = 0;
-	bool smtp = false, pop3 = false;
+	uint64_t now = master_now_ms(), nsmtpd = 0, npop3d = 0, nimapd = 0;
+	bool smtp = false, pop3 = false, imap = false;
 
 	/* Without a listener a service has nothing to do. */
 	for (i = 0; i < m->nls; i++) {
 		smtp = smtp || master_listener_smtp(m->ls[i].kind);
 		pop3 = pop3 || master_listener_pop3(m->ls[i].kind);
+		imap = imap || master_listener_imap(m->ls[i].kind);
 	}
 	nsmtpd = smtp ? m->conf->smtpd_processes : 0;
 	npop3d = pop3 ? m->conf->pop3_processes : 0;
+	nimapd = imap ? m->conf->imap_processes : 0;
 	if (!smtp)
 		log_warn(
 		    "no smtpd_listen, submission_listen or smtps_listen: no smtpd runs");
@@ -356,11 +373,13 @@ master_slots_replace(struct master *m)
 		master_slot_retire(m, &old[i], now);
 	free(old);
 
-	m->slots = xcalloc(nsmtpd + npop3d + 1, sizeof(*m->slots));
+	m->slots = xcalloc(nsmtpd + npop3d + nimapd + 1, sizeof(*m->slots));
 	for (i = 0; i < nsmtpd; i++)
 		m->slots[n++].service = MASTER_SERVICE_SMTPD;
 	for (i = 0; i < npop3d; i++)
 		m->slots[n++].service = MASTER_SERVICE_POP3D;
+	for (i = 0; i < nimapd; i++)
+		m->slots[n++].service = MASTER_SERVICE_IMAPD;
 	m->slots[n++].service = MASTER_SERVICE_QUEUE;
 	m->nslots = n;
 

@@ -39,11 +39,14 @@ def master_tag(inst):
 
 
 def expected_children(inst):
-    # smtpd x smtpd_processes (default 1), pop3d x pop3_processes
-    # (default 1; init sets the POP3 listeners) and one queue process.
+    # smtpd x smtpd_processes (default 1), pop3d x pop3_processes and
+    # imapd x imap_processes (default 1; init sets their listeners) and
+    # one queue process.
     n = inst.get_param("smtpd_processes")
     p = inst.get_param("pop3_processes")
-    return (int(n) if n else 1) + (int(p) if p else 1) + 1
+    i = inst.get_param("imap_processes")
+    return (int(n) if n else 1) + (int(p) if p else 1) + \
+        (int(i) if i else 1) + 1
 
 
 def refused(port):
@@ -74,21 +77,34 @@ def test_serve_logs_start_and_answers_on_every_smtp_listener(served):
 
 def test_serve_forks_smtpd_processes_and_one_queue(make_instance):
     inst = make_instance(users=False, params={"smtpd_processes": "3"})
-    wait_for(lambda: len(inst.children()) == 5, 30,
-             what="3 smtpd, 1 pop3d and 1 queue process")
+    wait_for(lambda: len(inst.children()) == 6, 30,
+             what="3 smtpd, 1 pop3d, 1 imapd and 1 queue process")
 
 
 def test_serve_forks_pop3d_only_with_pop3_listeners(make_instance):
     inst = make_instance(users=False, params={"pop3_processes": "2"})
-    wait_for(lambda: len(inst.children()) == 4, 30,
-             what="1 smtpd, 2 pop3d and 1 queue process")
+    wait_for(lambda: len(inst.children()) == 5, 30,
+             what="1 smtpd, 2 pop3d, 1 imapd and 1 queue process")
     assert read_banner(inst.pop3_port).startswith("+OK")
     inst.stop()
     inst.set_params({"pop3_listen": "", "pop3s_listen": ""})
     inst.start()
-    wait_for(lambda: len(inst.children()) == 2, 30,
-             what="1 smtpd and 1 queue process")
+    wait_for(lambda: len(inst.children()) == 3, 30,
+             what="1 smtpd, 1 imapd and 1 queue process")
     assert refused(inst.pop3_port)
+
+
+def test_serve_forks_imapd_only_with_imap_listeners(make_instance):
+    inst = make_instance(users=False, params={"imap_processes": "2"})
+    wait_for(lambda: len(inst.children()) == 5, 30,
+             what="1 smtpd, 1 pop3d, 2 imapd and 1 queue process")
+    assert read_banner(inst.imap_port).startswith("* OK")
+    inst.stop()
+    inst.set_params({"imap_listen": "", "imaps_listen": ""})
+    inst.start()
+    wait_for(lambda: len(inst.children()) == 3, 30,
+             what="1 smtpd, 1 pop3d and 1 queue process")
+    assert refused(inst.imap_port)
 
 
 def test_serve_as_root_drops_to_mail_owner(served):
@@ -158,12 +174,12 @@ def test_killed_services_are_logged_and_restarted_at_once(served):
     n = expected_children(served)
     before = wait_for(lambda: (lambda c: c if len(c) == n else None)(
         served.children()), 30, what="%d services" % n)
-    # Kill every service, smtpd, pop3d and queue alike, one after the other.
+    # Kill every service, smtpd, pop3d, imapd and queue alike, one after the other.
     for pid in before:
         os.kill(pid, signal.SIGKILL)
         wait_for(lambda: log_lines(
             served, master_tag(served)
-            + r"warning: process (smtpd|pop3d|queue) "
+            + r"warning: process (smtpd|pop3d|imapd|queue) "
             r"pid %d killed by signal 9$" % pid), 30,
             what="the master's line about pid %d" % pid)
         wait_for(lambda: len(served.children()) == n
@@ -171,9 +187,9 @@ def test_killed_services_are_logged_and_restarted_at_once(served):
                  what="a replacement for pid %d" % pid)
     after = served.children()
     assert not set(after) & set(before)
-    names = set(log_lines(served, r"warning: process (smtpd|pop3d|queue) "
+    names = set(log_lines(served, r"warning: process (smtpd|pop3d|imapd|queue) "
                                   r"pid \d+ killed by signal 9$"))
-    assert names == {"smtpd", "pop3d", "queue"}
+    assert names == {"smtpd", "pop3d", "imapd", "queue"}
     # Each had been up long enough: restarted at once, not throttled.
     assert not log_lines(served, r"throttling")
     # New connections are served by the new smtpd processes.

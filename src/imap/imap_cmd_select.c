@@ -1,0 +1,420 @@
+/*
+ * The commands of the selected state that change or refresh the view
+ * (RFC 9051 6.4): NOOP and CHECK as a sync (6.1.2; CHECK is RFC 3501
+ * 6.4.1), CLOSE (6.4.1) and UNSELECT (6.4.2, RFC 3691), EXPUNGE (6.4.3)
+ * and UID EXPUNGE (RFC 4315 2.1), STORE (6.4.6), COPY (6.4.7, RFC 4315
+ * COPYUID) and MOVE (6.4.8, RFC 6851). FETCH and SEARCH have files of
+ * their own.
+ *
+ * Expunges are announced only where RFC 9051 7.4.1 allows: these UID
+ * commands sync first; FETCH, STORE and SEARCH by number do not.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imap/imap_cmd.h"
+#include "imap/imap_flags.h"
+#include "imap/imap_job.h"
+#include "imap/imap_mailbox.h"
+#include "imap/imap_session_private.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "store/store.h"
+
+/* --- NOOP, CHECK ---------------------------------------------------------- */
+
+static void
+imap_sync_run(struct imap_job *j)
+{
+	const struct imap_command *c = j->s->cmd;
+
+	if (imap_job_sync(j) == -1) {
+		imap_job_store_error(j, imap_cmd_name(c->id));
+		return;
+	}
+	store_shrink(j->s->store);
+	imap_job_tagged(j, "OK", "%s completed.",
+	    c->id == IMAP_CMD_CHECK ? "Check" : "NOOP");
+}
+
+void
+imap_cmd_sync(struct imap_session *s, const struct imap_command *c)
+{
+	(void)c;
+	imap_job_submit(imap_job_new(s, imap_sync_run, NULL));
+}
+
+/* --- CLOSE, UNSELECT ------------------------------------------------------ */
+
+/* The indexes of the messages flagged \Deleted, of those in idx[0..n)
+ * (or all when idx is NULL), into *out (malloc'd). */
+static size_t
+imap_deleted_indexes(struct imap_session *s, const size_t *idx, size_t n,
+    size_t **out)
+{
+	size_t count = idx != NULL ? n : store_mailbox_count(s->mb), k, m = 0;
+	size_t *v = xreallocarray(NULL, count ? count : 1, sizeof(*v));
+
+	for (k = 0; k < count; k++) {
+		size_t i = idx != NULL ? idx[k] : k;
+
+		if (store_mailbox_msg(s->mb, i)->flags & STORE_FLAG_DELETED)
+			v[m++] = i;
+	}
+	*out = v;
+	return m;
+}
+
+static void
+imap_close_run(struct imap_job *j)
+{
+	struct imap_session *s = j->s;
+	const struct imap_command *c = s->cmd;
+	size_t *idx = NULL, n;
+
+	/* RFC 9051 6.4.1: CLOSE expunges silently, not when read-only */
+	if (c->id == IMAP_CMD_CLOSE && !s->read_only) {
+		n = imap_deleted_indexes(s, NULL, 0, &idx);
+		if (n > 0 &&
+		    store_mailbox_expunge(s->mb, idx, n, &j->err) == -1)
+			log_warn("imap(%s): CLOSE: expunge failed: %s",
+			    log_sanitize_str(s->username), buf_cstr(&j->err));
+		free(idx);
+	}
+	store_mailbox_close(&s->mb);
+	free(s->mbox_name);
+	s->mbox_name = NULL;
+	free(s->saved_uids);
+	s->saved_uids = NULL;
+	s->nsaved = 0;
+	s->exists = 0;
+	s->state = IMAP_STATE_AUTH;
+	store_shrink(s->store);
+	imap_job_tagged(j, "OK", "%s completed.",
+	    c->id == IMAP_CMD_CLOSE ? "Close" : "Unselect");
+}
+
+void
+imap_cmd_close(struct imap_session *s, const struct imap_command *c)
+{
+	(void)c;
+	imap_job_submit(imap_job_new(s, imap_close_run, NULL));
+}
+
+/* --- EXPUNGE, UID EXPUNGE ------------------------------------------------- */
+
+/* Expunges idx[0..n) (ascending) and announces them; 0 or -1 (replied). */
+static int
+imap_expunge_announce(struct imap_job *j, const size_t *idx, size_t n)
+{
+	struct imap_session *s = j->s;
+	size_t k;
+
+	if (n == 0)
+		return 0;
+	if (store_mailbox_expunge(s->mb, idx, n, &j->err) == -1) {
+		imap_job_store_error(j, "EXPUNGE");
+		return -1;
+	}
+	/* highest first: each number is right as the client reads it */
+	for (k = n; k-- > 0;)
+		imap_job_untagged(j, "%zu EXPUNGE", idx[k] + 1);
+	s->exists -= (uint32_t)n;
+	return 0;
+}
+
+static void
+imap_expunge_run(struct imap_job *j)
+{
+	struct imap_session *s = j->s;
+	const struct imap_command *c = s->cmd;
+	size_t *set = NULL, nset = 0, *idx = NULL, n;
+	const char *why;
+
+	if (s->read_only) {
+		imap_job_tagged(j, "NO", "[READ-ONLY] Mailbox is read-only.");
+		return;
+	}
+	if (imap_job_sync(j) == -1) {
+		imap_job_store_error(j, "EXPUNGE");
+		return;
+	}
+	if (c->uid && imap_mailbox_resolve(s, &c->u.msg.set, true, &set,
+	                  &nset, &why) == -1) {
+		imap_job_tagged(j, "BAD", "%s", why);
+		return;
+	}
+	n = imap_deleted_indexes(s, c->uid ? set : NULL, nset, &idx);
+	if (imap_expunge_announce(j, idx, n) == 0)
+		imap_job_tagged(j, "OK", "Expunge completed.");
+	free(idx);
+	free(set);
+	store_shrink(s->store);
+}
+
+void
+imap_cmd_expunge(struct imap_session *s, const struct imap_command *c)
+{
+	(void)c;
+	imap_job_submit(imap_job_new(s, imap_expunge_run, NULL));
+}
+
+/* --- STORE ---------------------------------------------------------------- */
+
+/* RFC 9051 2.3.2 system flags as the store keeps them. */
+static uint32_t
+imap_flags_to_store(unsigned sys)
+{
+	uint32_t f = 0;
+
+	if (sys & IMAP_FLAG_ANSWERED)
+		f |= STORE_FLAG_ANSWERED;
+	if (sys & IMAP_FLAG_FLAGGED)
+		f |= STORE_FLAG_FLAGGED;
+	if (sys & IMAP_FLAG_DELETED)
+		f |= STORE_FLAG_DELETED;
+	if (sys & IMAP_FLAG_SEEN)
+		f |= STORE_FLAG_SEEN;
+	if (sys & IMAP_FLAG_DRAFT)
+		f |= STORE_FLAG_DRAFT;
+	return f;
+}
+
+/* The keyword bits of flags (made when create); -1 after a NO. */
+static int
+imap_store_keywords(struct imap_job *j, const struct imap_flags *fl,
+    bool create, uint32_t *bits_out)
+{
+	char name[256];
+	size_t k, bit;
+	int r;
+
+	*bits_out = 0;
+	for (k = 0; k < fl->nkw; k++) {
+		if (fl->kw[k].n >= sizeof(name)) {
+			imap_job_tagged(j, "BAD", "Keyword is too long.");
+			return -1;
+		}
+		memcpy(name, fl->kw[k].p, fl->kw[k].n);
+		name[fl->kw[k].n] = '\0';
+		r = store_mailbox_keyword_index(
+		    j->s->mb, name, create, &bit, &j->err);
+		if (r == -1 && errno == ENOSPC) {
+			/* RFC 5530 3: LIMIT (Dovecot's Maildir: 26 letters) */
+			imap_job_tagged(j, "NO",
+			    "[LIMIT] Too many keywords in this mailbox.");
+			return -1;
+		}
+		if (r == -1 && errno == EINVAL) {
+			imap_job_tagged(j, "BAD", "Invalid keyword.");
+			return -1;
+		}
+		if (r == -1) {
+			imap_job_store_error(j, "STORE");
+			return -1;
+		}
+		if (r == 1)
+			*bits_out |= 1u << bit;
+	}
+	return 0;
+}
+
+static void
+imap_store_run(struct imap_job *j)
+{
+	struct imap_session *s = j->s;
+	const struct imap_command *c = s->cmd;
+	enum imap_store_op op = c->u.msg.store.op;
+	struct store_flag_change *ch = NULL;
+	size_t *idx = NULL, n = 0, k, nch = 0;
+	uint32_t sys, kw;
+	const char *why;
+
+	if (s->read_only) {
+		imap_job_tagged(j, "NO", "[READ-ONLY] Mailbox is read-only.");
+		return;
+	}
+	if (c->uid && imap_job_sync(j) == -1) {
+		imap_job_store_error(j, "STORE");
+		return;
+	}
+	if (imap_mailbox_resolve(s, &c->u.msg.set, c->uid, &idx, &n, &why) ==
+	    -1) {
+		imap_job_tagged(j, "BAD", "%s", why);
+		return;
+	}
+	sys = imap_flags_to_store(c->u.msg.store.flags.sys);
+	if (imap_store_keywords(j, &c->u.msg.store.flags,
+	        op != IMAP_STORE_REMOVE, &kw) == -1)
+		goto out;
+	ch = xreallocarray(NULL, n ? n : 1, sizeof(*ch));
+	for (k = 0; k < n; k++) {
+		const struct store_msg *m = store_mailbox_msg(s->mb, idx[k]);
+		uint32_t f = m->flags, w = m->keywords;
+
+		switch (op) {
+		case IMAP_STORE_REPLACE:
+			/* PASSED is no IMAP flag: it stays */
+			f = sys | (m->flags & STORE_FLAG_PASSED);
+			w = kw;
+			break;
+		case IMAP_STORE_ADD:
+			f |= sys;
+			w |= kw;
+			break;
+		case IMAP_STORE_REMOVE:
+			f &= ~sys;
+			w &= ~kw;
+			break;
+		}
+		if (f == m->flags && w == m->keywords)
+			continue;
+		ch[nch].i = idx[k];
+		ch[nch].flags = f;
+		ch[nch].keywords = w;
+		nch++;
+	}
+	if (nch > 0 && store_mailbox_set_flags(s->mb, ch, nch, &j->err) == -1) {
+		imap_job_store_error(j, "STORE");
+		goto out;
+	}
+	/* RFC 9051 6.4.6: the new flags of each message, unless .SILENT;
+	 * UID STORE names the UID (6.4.9) */
+	if (!c->u.msg.store.silent)
+		for (k = 0; k < n; k++)
+			imap_job_flags_line(j, idx[k], c->uid || s->rev2);
+	imap_job_tagged(j, "OK", "Store completed.");
+out:
+	free(ch);
+	free(idx);
+	store_shrink(s->store);
+}
+
+void
+imap_cmd_store(struct imap_session *s, const struct imap_command *c)
+{
+	(void)c;
+	imap_job_submit(imap_job_new(s, imap_store_run, NULL));
+}
+
+/* --- COPY, MOVE ----------------------------------------------------------- */
+
+static void
+imap_copy_run(struct imap_job *j)
+{
+	struct imap_session *s = j->s;
+	const struct imap_command *c = s->cmd;
+	bool move = c->id == IMAP_CMD_MOVE;
+	struct store_mailbox *dst = NULL;
+	size_t *idx = NULL, n = 0, k, m = 0;
+	uint32_t *uids = NULL, *src = NULL, *dsts = NULL;
+	const char *why = NULL;
+	struct buf name, codes;
+
+	buf_init(&name, 4096);
+	buf_init(&codes, 1024 * 1024);
+	if (move && s->read_only) {
+		imap_job_tagged(j, "NO", "[READ-ONLY] Mailbox is read-only.");
+		goto out;
+	}
+	if (c->uid && imap_job_sync(j) == -1) {
+		imap_job_store_error(j, imap_cmd_name(c->id));
+		goto out;
+	}
+	if (imap_mailbox_resolve(s, &c->u.msg.set, c->uid, &idx, &n, &why) ==
+	    -1) {
+		imap_job_tagged(j, "BAD", "%s", why);
+		goto out;
+	}
+	if (imap_mbox_from_client(s, c->u.msg.dest.name, &name, &why) == -1) {
+		imap_job_tagged(j, "NO", "[CANNOT] %s", why);
+		goto out;
+	}
+	if (store_mailbox_open(s->store, buf_cstr(&name), false, &dst,
+	        &j->err) == -1) {
+		/* RFC 9051 6.4.7: TRYCREATE when it does not exist */
+		if (errno == ENOENT)
+			imap_job_tagged(j, "NO",
+			    "[TRYCREATE] Mailbox doesn't exist.");
+		else if (errno == EINVAL)
+			imap_job_tagged(j, "NO", "[CANNOT] %s",
+			    buf_cstr(&j->err));
+		else
+			imap_job_store_error(j, imap_cmd_name(c->id));
+		goto out;
+	}
+	if (n == 0) {
+		/* RFC 9051 6.4.9: a UID set naming nothing copies nothing */
+		imap_job_tagged(j, "OK", "No messages found.");
+		goto out;
+	}
+	uids = xreallocarray(NULL, n, sizeof(*uids));
+	src = xreallocarray(NULL, n, sizeof(*src));
+	dsts = xreallocarray(NULL, n, sizeof(*dsts));
+	/* the UIDs before MOVE takes the messages out of the view */
+	for (k = 0; k < n; k++)
+		src[k] = store_mailbox_msg(s->mb, idx[k])->uid;
+	if ((move ? store_mailbox_move(s->mb, idx, n, dst, uids, &j->err)
+	          : store_mailbox_copy(s->mb, idx, n, dst, uids, &j->err)) ==
+	    -1) {
+		if (errno == ENOSPC || errno == EDQUOT)
+			imap_job_tagged(
+			    j, "NO", "[OVERQUOTA] Not enough disk space.");
+		else
+			imap_job_store_error(j, imap_cmd_name(c->id));
+		goto out;
+	}
+	for (k = 0; k < n; k++) {
+		if (uids[k] == 0)
+			continue; /* gone meanwhile */
+		src[m] = src[k];
+		dsts[m++] = uids[k];
+	}
+	/* RFC 4315 3: COPYUID uidvalidity source-uids dest-uids */
+	if (m > 0) {
+		(void)!buf_printf(&codes, "[COPYUID %u ",
+		    store_mailbox_uidvalidity(dst));
+		(void)!imap_uidset_append(&codes, src, m);
+		(void)!buf_append_char(&codes, ' ');
+		(void)!imap_uidset_append(&codes, dsts, m);
+		(void)!buf_append_str(&codes, "] ");
+	}
+	if (!move) {
+		if (m == 0)
+			/* RFC 5530 3 */
+			imap_job_tagged(j, "NO",
+			    "[EXPUNGEISSUED] The requested messages no longer "
+			    "exist.");
+		else
+			imap_job_tagged(
+			    j, "OK", "%sCopy completed.", buf_cstr(&codes));
+		goto out;
+	}
+	/* RFC 6851 3.3: COPYUID in an untagged OK before the EXPUNGEs,
+	 * which come highest first (the moved ones left the view) */
+	if (m > 0)
+		imap_job_untagged(j, "OK %sMoved UIDs.", buf_cstr(&codes));
+	for (k = n; k-- > 0;)
+		if (uids[k] != 0)
+			imap_job_untagged(j, "%zu EXPUNGE", idx[k] + 1);
+	s->exists -= (uint32_t)m;
+	imap_job_tagged(j, "OK", "Move completed.");
+out:
+	free(src);
+	free(dsts);
+	free(uids);
+	free(idx);
+	store_mailbox_close(&dst);
+	buf_free(&name);
+	buf_free(&codes);
+	store_shrink(s->store);
+}
+
+void
+imap_cmd_copy(struct imap_session *s, const struct imap_command *c)
+{
+	(void)c;
+	imap_job_submit(imap_job_new(s, imap_copy_run, NULL));
+}

@@ -1,0 +1,234 @@
+/*
+ * The IMAP session's mail store jobs (see imap_job.h).
+ */
+#include "imap/imap_job.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "imap/imap_flags.h"
+#include "imap/imap_mailbox.h"
+#include "imap/imap_session_private.h"
+#include "lib/log.h"
+#include "lib/worker.h"
+#include "lib/xalloc.h"
+#include "store/store.h"
+
+/* A job's replies may exceed the chunk by one message's response. */
+#define IMAP_JOB_OUT_MAX ((size_t)256 * 1024 * 1024)
+
+struct imap_job *
+imap_job_new(struct imap_session *s, imap_job_fn *run, void *ctx)
+{
+	struct imap_job *j = xcalloc(1, sizeof(*j));
+
+	j->s = s;
+	j->run = run;
+	j->ctx = ctx;
+	buf_init(&j->out, IMAP_JOB_OUT_MAX);
+	buf_init(&j->err, 1024);
+	return j;
+}
+
+static void
+imap_job_free(struct imap_job *j)
+{
+	if (j->free != NULL)
+		j->free(j);
+	buf_free(&j->out);
+	buf_free(&j->err);
+	free(j);
+}
+
+static void
+imap_job_on_run(void *arg)
+{
+	struct imap_job *j = arg;
+
+	j->more = false;
+	j->run(j);
+}
+
+static void
+imap_job_on_done(void *arg)
+{
+	struct imap_job *j = arg;
+	struct imap_session *s = j->s;
+
+	if (s->bev == NULL) {
+		/* the connection is gone: nothing to send, stop here */
+		s->job = NULL;
+		imap_job_free(j);
+		(void)imap_session_release(s);
+		return;
+	}
+	if (j->out.len > 0)
+		imap_send(s, j->out.data, j->out.len);
+	buf_reset(&j->out);
+	if (j->more) {
+		/* wait for the client to read, unless it already has */
+		if (imap_session_outlen(s) > IMAP_JOB_OUT_CHUNK / 2)
+			s->output_wait = true;
+		else
+			worker_submit(s->srv->workers, imap_job_on_run,
+			    imap_job_on_done, j);
+		return;
+	}
+	if (j->done != NULL)
+		j->done(j);
+	s->job = NULL;
+	imap_job_free(j);
+	if (imap_session_release(s))
+		imap_session_resume(s);
+}
+
+void
+imap_job_submit(struct imap_job *j)
+{
+	struct imap_session *s = j->s;
+
+	MW_ASSERT(s->job == NULL);
+	s->job = j;
+	imap_session_hold(s);
+	worker_submit(s->srv->workers, imap_job_on_run, imap_job_on_done, j);
+}
+
+void
+imap_job_continue(struct imap_session *s)
+{
+	MW_ASSERT(s->job != NULL);
+	worker_submit(
+	    s->srv->workers, imap_job_on_run, imap_job_on_done, s->job);
+}
+
+struct imap_close_job {
+	struct store *st;
+	struct store_mailbox *mb;
+};
+
+static void
+imap_close_job_run(void *arg)
+{
+	struct imap_close_job *j = arg;
+
+	store_mailbox_close(&j->mb);
+	store_close(&j->st);
+	free(j);
+}
+
+void
+imap_job_release_store(struct imap_session *s)
+{
+	struct imap_close_job *j;
+
+	if (s->store == NULL && s->mb == NULL)
+		return;
+	j = xcalloc(1, sizeof(*j));
+	j->st = s->store;
+	j->mb = s->mb;
+	s->store = NULL;
+	s->mb = NULL;
+	worker_submit(s->srv->workers, imap_close_job_run, NULL, j);
+}
+
+static void
+imap_job_vline(struct imap_job *j, const char *head, const char *status,
+    const char *fmt, va_list ap)
+{
+	if (head != NULL)
+		(void)!buf_printf(&j->out, "%s %s ", head, status);
+	else
+		(void)!buf_append(&j->out, "* ", 2);
+	(void)!buf_vprintf(&j->out, fmt, ap);
+	(void)!buf_append(&j->out, "\r\n", 2);
+}
+
+void
+imap_job_tagged(struct imap_job *j, const char *status, const char *fmt, ...)
+{
+	char tag[IMAP_TAG_COPY_MAX];
+	va_list ap;
+
+	imap_session_tag(j->s, tag, sizeof(tag));
+	va_start(ap, fmt);
+	imap_job_vline(j, tag, status, fmt, ap);
+	va_end(ap);
+}
+
+void
+imap_job_untagged(struct imap_job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	imap_job_vline(j, NULL, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+imap_job_store_error(struct imap_job *j, const char *what)
+{
+	struct imap_session *s = j->s;
+
+	log_warn("imap(%s): %s: %s", log_sanitize_str(s->username), what,
+	    buf_cstr(&j->err));
+	/* RFC 5530 3: SERVERBUG, the admin's problem, not the client's */
+	imap_job_tagged(j, "NO",
+	    "[SERVERBUG] Internal error occurred. Refer to server log for "
+	    "more information.");
+}
+
+void
+imap_job_flags_line(struct imap_job *j, size_t i, bool uid)
+{
+	struct imap_session *s = j->s;
+	const struct store_msg *m = store_mailbox_msg(s->mb, i);
+	const char *names[STORE_MAX_KEYWORDS];
+	size_t k;
+
+	for (k = 0; k < STORE_MAX_KEYWORDS; k++)
+		names[k] = store_mailbox_keyword_name(s->mb, k);
+	(void)!buf_printf(&j->out, "* %zu FETCH (", i + 1);
+	if (uid)
+		(void)!buf_printf(&j->out, "UID %u ", m->uid);
+	(void)!buf_append_str(&j->out, "FLAGS ");
+	(void)!imap_flags_append(&j->out, m->flags, m->keywords, names,
+	    STORE_MAX_KEYWORDS, !s->rev2 && m->uid >= s->first_recent_uid);
+	(void)!buf_append_str(&j->out, ")\r\n");
+}
+
+int
+imap_job_sync(struct imap_job *j)
+{
+	struct imap_session *s = j->s;
+	struct store_sync_result res;
+	size_t k, n;
+
+	if (store_mailbox_sync(s->mb, &res, &j->err) == -1)
+		return -1;
+	/* RFC 9051 7.4.1: each EXPUNGE renumbers what follows; the store
+	 * gives them highest first, so each number is right as sent */
+	for (k = 0; k < res.removed; k++)
+		imap_job_untagged(j, "%zu EXPUNGE", res.expunged[k] + 1);
+	n = store_mailbox_count(s->mb);
+	if (res.added > 0) {
+		uint32_t first;
+
+		/* the new messages are \Recent here unless another session
+		 * took them first; the range stays one (an approximation
+		 * when another took some in between) */
+		if (!s->rev2 && !s->read_only &&
+		    store_mailbox_take_recent(s->mb, &first, &j->err) == 0 &&
+		    first < s->first_recent_uid)
+			s->first_recent_uid = first;
+		imap_job_untagged(j, "%zu EXISTS", n);
+		if (!s->rev2)
+			imap_job_untagged(
+			    j, "%zu RECENT", imap_mailbox_recent_count(s));
+	}
+	s->exists = (uint32_t)n;
+	for (k = 0; k < res.changed; k++)
+		imap_job_flags_line(j, res.flags_changed[k], s->rev2);
+	return 0;
+}

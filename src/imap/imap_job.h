@@ -1,0 +1,67 @@
+/*
+ * Mail store work of an IMAP session on the worker pool. A job's run()
+ * executes on a worker thread, touches the session's store and mailbox
+ * (no other thread does while it runs: the session is busy) and writes
+ * its untagged and tagged replies into j->out; the loop then sends them.
+ * A job that has more to send (a FETCH of many messages) sets j->more:
+ * the loop sends what it wrote, waits until the client has read most of
+ * it, and runs it again, so that output stays bounded.
+ */
+#ifndef IMAP_IMAP_JOB_H
+#define IMAP_IMAP_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/buf.h"
+#include "lib/mw.h"
+
+struct imap_job;
+struct imap_session;
+
+typedef void imap_job_fn(struct imap_job *j);
+
+struct imap_job {
+	struct imap_session *s;
+	imap_job_fn *run;  /* on a worker */
+	imap_job_fn *done; /* on the loop after the last run; may be NULL */
+	imap_job_fn *free; /* frees ctx; may be NULL */
+	void *ctx;
+	struct buf out; /* replies */
+	struct buf err; /* a reason, for the log */
+	bool more;      /* run again once out has mostly been read */
+};
+
+/* A job for the command being answered; submit it with
+ * imap_job_submit(). */
+struct imap_job *imap_job_new(
+    struct imap_session *s, imap_job_fn *run, void *ctx);
+/* Marks the session busy and queues the job on the worker pool. */
+void imap_job_submit(struct imap_job *j);
+/* The loop: the output drained below the mark, run the waiting job. */
+void imap_job_continue(struct imap_session *s);
+/* Closes the session's store and mailbox on a worker (the session is
+ * going; no job of it runs). */
+void imap_job_release_store(struct imap_session *s);
+
+/* For run(): "tag STATUS text\r\n" into j->out. */
+void imap_job_tagged(struct imap_job *j, const char *status, const char *fmt,
+    ...) MW_PRINTF(3, 4);
+/* For run(): an untagged line ("* " and CRLF added). */
+void imap_job_untagged(struct imap_job *j, const char *fmt, ...)
+    MW_PRINTF(2, 3);
+/*
+ * For run(), in the selected state: brings the view up to date and
+ * writes what changed (RFC 9051 7.4.1 EXPUNGE, 7.3.1 EXISTS, RFC 3501
+ * RECENT, 7.5.2 FETCH FLAGS). Only where expunges may be announced (not
+ * during FETCH, STORE, SEARCH without UID: RFC 9051 7.4.1). 0, or -1 with
+ * a reason in j->err (the view is as it was).
+ */
+int imap_job_sync(struct imap_job *j);
+/* For run(): "* n FETCH ([UID u ]FLAGS (...))" for view index i. */
+void imap_job_flags_line(struct imap_job *j, size_t i, bool uid);
+/* For run(): " [ALERT]"-free "NO [SERVERBUG] ..." after a store error,
+ * logged with j->err. */
+void imap_job_store_error(struct imap_job *j, const char *what);
+
+#endif
