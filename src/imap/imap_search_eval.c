@@ -75,8 +75,10 @@ local_midnight(const struct imap_date *date, int d)
 	tm.tm_isdst = -1;
 	t = mktime(&tm);
 	if (t == (time_t)-1) /* out of range: take it as UTC */
-		return (search_days_from_civil(date->year, date->mon,
-			    date->day) + d) * 86400;
+		return (search_days_from_civil(
+		            date->year, date->mon, date->day) +
+		           d) *
+		    86400;
 	return (int64_t)t;
 }
 
@@ -221,8 +223,7 @@ set_string(struct search_node *d, const char *field, size_t field_n,
 }
 
 static int
-prepare_set(struct search_node *d, const struct imap_seqset *set,
-    uint32_t max)
+prepare_set(struct search_node *d, const struct imap_seqset *set, uint32_t max)
 {
 	struct imap_range *r;
 	size_t n = set->n > 0 ? set->n : 1;
@@ -302,8 +303,8 @@ build(struct imap_search_prog *p, const struct imap_search_node *s,
 	case IMAP_SK_FROM:
 	case IMAP_SK_SUBJECT:
 	case IMAP_SK_TO:
-		set_string(d, field_of(s->key), strlen(field_of(s->key)),
-		    s->u.str);
+		set_string(
+		    d, field_of(s->key), strlen(field_of(s->key)), s->u.str);
 		break;
 	case IMAP_SK_HEADER:
 		set_string(d, s->u.header.field.p, s->u.header.field.n,
@@ -443,8 +444,8 @@ eval_cheap(const struct imap_search_prog *p, const struct search_node *d,
 	switch (d->key) {
 	case IMAP_SK_SEQSET:
 	case IMAP_SK_UID:
-		in = imap_seqset_contains(&d->u.set.set,
-		    d->key == IMAP_SK_UID ? m->uid : seq);
+		in = imap_seqset_contains(
+		    &d->u.set.set, d->key == IMAP_SK_UID ? m->uid : seq);
 		/* RFC 5182 2.1: "$" holds UIDs, in SEARCH and UID SEARCH */
 		if (!in && d->u.set.saved && p->env.saved_uids != NULL)
 			in = imap_seqset_contains(p->env.saved_uids, m->uid);
@@ -558,8 +559,8 @@ append_set(struct buf *out, const uint32_t *v, size_t n)
 }
 
 int
-imap_search_reply(struct buf *out, const uint32_t *v, size_t n,
-    bool esearch, unsigned ret, struct imap_slice tag, bool uid)
+imap_search_reply(struct buf *out, const uint32_t *v, size_t n, bool esearch,
+    unsigned ret, struct imap_slice tag, bool uid)
 {
 	size_t i;
 

@@ -41,7 +41,8 @@ search_fold_cp(uint32_t cp)
 		if ((cp < 0x138 || (cp >= 0x14A && cp < 0x178)) &&
 		    (cp & 1) == 0)
 			return cp + 1;
-		if (((cp >= 0x139 && cp < 0x149) || (cp >= 0x179 && cp < 0x17F)) &&
+		if (((cp >= 0x139 && cp < 0x149) ||
+		        (cp >= 0x179 && cp < 0x17F)) &&
 		    (cp & 1) == 1)
 			return cp + 1;
 		return cp;
@@ -49,7 +50,8 @@ search_fold_cp(uint32_t cp)
 	if (cp < 0x250) {
 		if (cp >= 0x1CD && cp <= 0x1DC && (cp & 1) == 1)
 			return cp + 1;
-		if (((cp >= 0x1DE && cp <= 0x1EF) || (cp >= 0x1F8 && cp <= 0x21F) ||
+		if (((cp >= 0x1DE && cp <= 0x1EF) ||
+		        (cp >= 0x1F8 && cp <= 0x21F) ||
 		        (cp >= 0x222 && cp <= 0x233)) &&
 		    (cp & 1) == 0)
 			return cp + 1;
@@ -75,7 +77,8 @@ search_fold_cp(uint32_t cp)
 			return cp + 80;
 		if (cp < 0x430)
 			return cp + 32;
-		if (((cp >= 0x460 && cp < 0x482) || (cp >= 0x48A && cp < 0x4C0) ||
+		if (((cp >= 0x460 && cp < 0x482) ||
+		        (cp >= 0x48A && cp < 0x4C0) ||
 		        (cp >= 0x4D0 && cp < 0x530)) &&
 		    (cp & 1) == 0)
 			return cp + 1;
@@ -124,8 +127,7 @@ utf8_put(uint32_t cp, char *o)
  * Invalid sequences are copied as they are.
  */
 static size_t
-fold_bytes(const unsigned char *s, size_t n, bool more, char *o,
-    size_t *k_out)
+fold_bytes(const unsigned char *s, size_t n, bool more, char *o, size_t *k_out)
 {
 	size_t i = 0, k = 0, len, j;
 	uint32_t cp, f, min;

@@ -27,8 +27,8 @@ enum search_need {
 struct search_matcher {
 	char *needle; /* folded */
 	size_t n;
-	char *win;    /* 2 * n bytes: the tail of what came, then the head
-	                 of what comes */
+	char *win; /* 2 * n bytes: the tail of what came, then the head
+	              of what comes */
 	size_t tail_n;
 };
 
@@ -98,8 +98,8 @@ void search_matcher_free(struct search_matcher *m);
 
 /* The envelope keys (NEED_ENV) from tree; those it cannot answer are left
  * for the header. */
-void search_eval_envelope(struct imap_search_prog *p,
-    const struct store_msg *m, const struct mime_tree *tree);
+void search_eval_envelope(struct imap_search_prog *p, const struct store_msg *m,
+    const struct mime_tree *tree);
 /* Reads what the keys still unknown need from fd; every leaf is known
  * afterwards. 0, or -1 with errno. */
 int search_eval_content(struct imap_search_prog *p, const struct store_msg *m,

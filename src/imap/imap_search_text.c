@@ -25,7 +25,7 @@
 #define SEARCH_FIELD_MAX ((size_t)64 * 1024)
 /* Decoded text held for a charset conversion to end at a line. */
 #define SEARCH_CONV_HOLD ((size_t)64 * 1024)
-#define SEARCH_NAME_MAX	 128
+#define SEARCH_NAME_MAX  128
 
 struct scan {
 	struct imap_search_prog *p;
@@ -92,8 +92,8 @@ search_scratch_init(struct imap_search_prog *p)
 
 /* Matches the field value v[0..n) (raw, unfolded) for d. */
 static bool
-match_value(struct imap_search_prog *p, struct search_node *d, const char *v,
-    size_t n)
+match_value(
+    struct imap_search_prog *p, struct search_node *d, const char *v, size_t n)
 {
 	size_t k;
 
@@ -160,9 +160,12 @@ scan_read(struct scan *sc, uint64_t off, size_t max, const char **p_out,
 		sc->roff = off;
 		sc->rlen = (size_t)r;
 	}
+	if (off >= sc->roff + sc->rlen) {
+		*p_out = p->rbuf; /* the file is shorter than the tree says */
+		*n_out = 0;
+		return 0;
+	}
 	n = sc->rlen - (size_t)(off - sc->roff);
-	if (off >= sc->roff + sc->rlen)
-		n = 0; /* the file is shorter than the tree says */
 	*p_out = p->rbuf + (off - sc->roff);
 	*n_out = n < max ? n : max;
 	return 0;
@@ -185,8 +188,9 @@ feed_text(struct scan *sc, const char *f, size_t k, bool body)
 
 	for (i = 0; i < p->n; i++) {
 		d = &p->nodes[i];
-		if (d->val >= 0 || (d->need != SEARCH_NEED_TEXT &&
-		                       (!body || d->need != SEARCH_NEED_BODY)))
+		if (d->val >= 0 ||
+		    (d->need != SEARCH_NEED_TEXT &&
+		        (!body || d->need != SEARCH_NEED_BODY)))
 			continue;
 		if (search_matcher_feed(&d->m, f, k)) {
 			d->val = 1;
@@ -221,7 +225,8 @@ field_piece(struct scan *sc, bool last)
 		colon = memchr(raw, ':', n);
 		if (colon != NULL) {
 			nn = (size_t)(colon - raw);
-			while (nn > 0 && (raw[nn - 1] == ' ' || raw[nn - 1] == '\t'))
+			while (nn > 0 &&
+			    (raw[nn - 1] == ' ' || raw[nn - 1] == '\t'))
 				nn--;
 			if (nn < SEARCH_NAME_MAX) {
 				memcpy(sc->name, raw, nn);
@@ -244,7 +249,8 @@ field_piece(struct scan *sc, bool last)
 				if (sc->first_piece && !sc->date_seen &&
 				    sc->name_n == 4 &&
 				    strncasecmp(sc->name, "Date", 4) == 0 &&
-				    search_date_parse(v, (size_t)(end - v), &day)) {
+				    search_date_parse(
+				        v, (size_t)(end - v), &day)) {
 					set_sent(d, day);
 					sc->changed = true;
 				}
@@ -268,7 +274,8 @@ field_piece(struct scan *sc, bool last)
 		n = (size_t)(end - v);
 		if (memmem(v, n, "=?", 2) != NULL) {
 			buf_reset(&p->dec);
-			if (mime_2047_decode(v, n, &p->dec) == 0 || p->dec.len > 0) {
+			if (mime_2047_decode(v, n, &p->dec) == 0 ||
+			    p->dec.len > 0) {
 				v = p->dec.data;
 				n = p->dec.len;
 			}
@@ -279,7 +286,8 @@ field_piece(struct scan *sc, bool last)
 		for (i = 0; hdr && i < p->n; i++) {
 			d = &p->nodes[i];
 			if (d->val < 0 && !is_sent(d) && wants_root_field(d) &&
-			    name_is(sc, d) && search_matcher_feed(&d->m, p->fold, k)) {
+			    name_is(sc, d) &&
+			    search_matcher_feed(&d->m, p->fold, k)) {
 				d->val = 1;
 				sc->changed = true;
 			}
@@ -315,6 +323,7 @@ field_add(struct scan *sc, const char *s, size_t n)
 {
 	struct buf *f = &sc->p->field;
 	size_t room;
+	int rc;
 
 	while (n > 0) {
 		room = SEARCH_FIELD_MAX - f->len;
@@ -324,7 +333,8 @@ field_add(struct scan *sc, const char *s, size_t n)
 		}
 		if (room > n)
 			room = n;
-		MW_ASSERT(buf_append(f, s, room) == 0);
+		rc = buf_append(f, s, room);
+		MW_ASSERT(rc == 0); /* room fits under the ceiling */
 		sc->line_len += room;
 		s += room;
 		n -= room;
@@ -355,7 +365,8 @@ header_feed(struct scan *sc, const char *s, size_t n)
 		field_add(sc, s + i, end - i);
 		if (lf == NULL)
 			break;
-		if (sc->line_len > 0 && f->len > 0 && f->data[f->len - 1] == '\r')
+		if (sc->line_len > 0 && f->len > 0 &&
+		    f->data[f->len - 1] == '\r')
 			buf_truncate(f, f->len - 1);
 		sc->line_start = true;
 		i = end + 1;
@@ -391,18 +402,20 @@ conv_feed(struct scan *sc, const char *s, size_t n, bool more)
 	struct imap_search_prog *p = sc->p;
 	const char *lf;
 	size_t cut;
+	int rc;
 
 	if (sc->cs == NULL) {
 		text_feed(sc, s, n, more);
 		return;
 	}
-	if (n > 0 && buf_append(&p->pend, s, n) == -1)
-		MW_ASSERT(0); /* held: SEARCH_CONV_HOLD + a chunk at most */
+	if (n > 0) {
+		rc = buf_append(&p->pend, s, n);
+		MW_ASSERT(rc == 0); /* SEARCH_CONV_HOLD + a chunk at most */
+	}
 	cut = p->pend.len;
 	if (more) {
-		lf = p->pend.len > 0
-		    ? memrchr(p->pend.data, '\n', p->pend.len)
-		    : NULL;
+		lf = p->pend.len > 0 ? memrchr(p->pend.data, '\n', p->pend.len)
+		                     : NULL;
 		if (lf != NULL)
 			cut = (size_t)(lf - p->pend.data) + 1;
 		else if (p->pend.len < SEARCH_CONV_HOLD)
@@ -470,8 +483,10 @@ charset_ascii_safe(const char *cs)
 {
 	return strncasecmp(cs, "utf-16", 6) != 0 &&
 	    strncasecmp(cs, "utf-32", 6) != 0 &&
-	    strncasecmp(cs, "utf-7", 5) != 0 && strncasecmp(cs, "ucs", 3) != 0 &&
-	    strncasecmp(cs, "iso-2022", 8) != 0 && strncasecmp(cs, "hz", 2) != 0;
+	    strncasecmp(cs, "utf-7", 5) != 0 &&
+	    strncasecmp(cs, "ucs", 3) != 0 &&
+	    strncasecmp(cs, "iso-2022", 8) != 0 &&
+	    strncasecmp(cs, "hz", 2) != 0;
 }
 
 static void
@@ -508,8 +523,8 @@ scan_segment(struct scan *sc, uint64_t off, uint64_t size, bool body)
 	size_t n;
 
 	while (off < end) {
-		if (scan_read(sc, off, end - off > SIZE_MAX ? SIZE_MAX
-		                                            : (size_t)(end - off),
+		if (scan_read(sc, off,
+		        end - off > SIZE_MAX ? SIZE_MAX : (size_t)(end - off),
 		        &s, &n) == -1)
 			return -1;
 		if (n == 0)
@@ -612,7 +627,8 @@ scan_parts(struct scan *sc, const struct mime_part *root)
 		if ((sc->root && (w & (1 | 4)) != 0) || (w & 4) != 0) {
 			reset_stream(sc);
 			sc->date_seen = false;
-			r = scan_segment(sc, pt->hdr_offset, pt->hdr_size, false);
+			r = scan_segment(
+			    sc, pt->hdr_offset, pt->hdr_size, false);
 			if (r != 0)
 				return r;
 		}
@@ -626,7 +642,8 @@ scan_parts(struct scan *sc, const struct mime_part *root)
 		    (w & 2) != 0 && pt->body_size > 0) {
 			reset_stream(sc);
 			body_begin(sc, pt);
-			r = scan_segment(sc, pt->body_offset, pt->body_size, true);
+			r = scan_segment(
+			    sc, pt->body_offset, pt->body_size, true);
 			if (r != 0)
 				return r;
 		}
@@ -653,7 +670,8 @@ search_eval_content(struct imap_search_prog *p, const struct store_msg *m,
 		if (!is_leaf(&p->nodes[i]) || p->nodes[i].val >= 0)
 			continue;
 		if (is_sent(&p->nodes[i]))
-			set_sent(&p->nodes[i], search_local_day(m->internaldate));
+			set_sent(
+			    &p->nodes[i], search_local_day(m->internaldate));
 		else
 			p->nodes[i].val = 0;
 	}

@@ -146,8 +146,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case IMAP_READ_LITERAL:
 			if (imap_reader_literal(r)->over)
 				imap_reader_literal_refuse(r);
-			else if (imap_reader_literal_take(r,
-			             IMAP_LITERAL_KEEP) != 0)
+			else if (imap_reader_literal_take(
+			             r, IMAP_LITERAL_KEEP) != 0)
 				abort();
 			break;
 		case IMAP_READ_COMMAND:

@@ -19,12 +19,13 @@
 #include <cmocka.h>
 // clang-format on
 
+#include <errno.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "imap_test.h"
 #include "imap/imap_search_eval.h"
+#include "imap_test.h"
 #include "lib/buf.h"
 #include "mime/mime_parse.h"
 #include "mime/mime_tree.h"
@@ -40,11 +41,11 @@ static const struct imap_limits lim = {
 };
 
 /* 2023-01-02 12:00:00 UTC and friends */
-#define T_JAN2	 1672660800
-#define T_DEC31	 1672516800 /* 2022-12-31 20:00 UTC: 1 Jan at UTC+10 */
-#define T_MAR15	 1678881600
-#define T_APR1	 1680350400
-#define T_MAY1	 1682942400
+#define T_JAN2  1672660800
+#define T_DEC31 1672516800 /* 2022-12-31 20:00 UTC: 1 Jan at UTC+10 */
+#define T_MAR15 1678881600
+#define T_APR1  1680350400
+#define T_MAY1  1682942400
 
 static const char *const msgs[] = {
 	/* 1 */
@@ -152,8 +153,8 @@ fx_keyword(void *arg, struct imap_slice name)
 }
 
 static void
-fx_add(const char *text, size_t len, uint32_t uid, uint32_t flags,
-    uint32_t kw, int64_t date, bool recent)
+fx_add(const char *text, size_t len, uint32_t uid, uint32_t flags, uint32_t kw,
+    int64_t date, bool recent)
 {
 	size_t i = ++fx.n, k, lf = 0;
 
@@ -164,9 +165,14 @@ fx_add(const char *text, size_t len, uint32_t uid, uint32_t flags,
 	fx.tree[i] = mime_parse(text, len, &mime_limits_default);
 	for (k = 0; k < len; k++)
 		lf += text[k] == '\n' && (k == 0 || text[k - 1] != '\r');
-	fx.m[i] = (struct store_msg) { .uid = uid, .flags = flags,
-		.keywords = kw, .vsize = len + lf, .psize = len,
-		.internaldate = date, .modseq = 1, .uidl = "x" };
+	fx.m[i] = (struct store_msg){ .uid = uid,
+		.flags = flags,
+		.keywords = kw,
+		.vsize = len + lf,
+		.psize = len,
+		.internaldate = date,
+		.modseq = 1,
+		.uidl = "x" };
 	fx.recent[i] = recent;
 }
 
@@ -204,11 +210,11 @@ fx_teardown(void)
 }
 
 struct run_opts {
-	size_t chunk;     /* 0: default */
-	bool uid;         /* list UIDs, not sequence numbers */
-	bool rev2;        /* not rev1 */
+	size_t chunk; /* 0: default */
+	bool uid;     /* list UIDs, not sequence numbers */
+	bool rev2;    /* not rev1 */
 	const struct imap_seqset *saved;
-	uint32_t count;   /* UINT32_MAX: fx.n */
+	uint32_t count; /* UINT32_MAX: fx.n */
 };
 
 /* The matches of "a SEARCH <prog>" as "1 3", or "ERR". */
@@ -238,16 +244,15 @@ run_search(const char *prog, const struct run_opts *o, char *out, size_t max)
 	env.load = fx_load;
 	env.arg = &fx;
 	env.rev1 = !o->rev2;
-	assert_int_equal(imap_search_prepare(&run.cmd->u.search, &env, &p,
-	                     &err),
-	    0);
+	assert_int_equal(
+	    imap_search_prepare(&run.cmd->u.search, &env, &p, &err), 0);
 	imap_reader_free(&r); /* the program keeps nothing of the command */
 	if (o->chunk > 0)
 		imap_search_prog_set_chunk(p, o->chunk);
 	out[0] = '\0';
 	for (i = 1; i <= env.count; i++) {
-		assert_int_equal(imap_search_prog_match(p, (uint32_t)i, &fx.m[i],
-		                     fx.recent[i], &match),
+		assert_int_equal(imap_search_prog_match(p, (uint32_t)i,
+		                     &fx.m[i], fx.recent[i], &match),
 		    0);
 		if (match)
 			len += (size_t)snprintf(out + len, max - len, "%s%u",
@@ -517,8 +522,8 @@ test_imap_search_eval_big(void **state)
 	assert_int_equal(buf_append_str(&m, "needle\nSubject: s\n\nbody\n"), 0);
 	fx_add(m.data, m.len, 1, 0, 0, T_JAN2, false);
 	buf_reset(&m);
-	assert_int_equal(buf_append_str(&m,
-	                     "Content-Type: multipart/mixed; boundary=b\n\n"),
+	assert_int_equal(
+	    buf_append_str(&m, "Content-Type: multipart/mixed; boundary=b\n\n"),
 	    0);
 	for (i = 0; i < 10000; i++)
 		assert_int_equal(buf_printf(&m, "--b\n\npart %zu\n", i), 0);
@@ -536,6 +541,81 @@ test_imap_search_eval_big(void **state)
 	fx_teardown();
 }
 
+/* Case folding beyond ASCII: our table (imap_search_fold.c). */
+static void
+test_imap_search_eval_fold(void **state)
+{
+	static const char text[] =
+	    "Content-Type: text/plain; charset=utf-8\n\n"
+	    "\xc5\x81\xc3\x93\x44\xc5\xb9 "     /* ŁÓDŹ */
+	    "\xd0\x81\xd0\x9b\xd0\x9a\xd0\x90 " /* ЁЛКА */
+	    "\xc3\x9c\x62\x65\x72 "             /* Über */
+	    "\xce\x8c\xce\xa3\xce\x9f\xce\xa3 " /* ΌΣΟΣ */
+	    "\xef\xbc\xa1\xef\xbc\xa2 "         /* fullwidth AB */
+	    "\xd4\xb1\n";                       /* Armenian Ա */
+	struct run_opts o = defaults;
+
+	(void)state;
+	memset(&fx, 0, sizeof(fx));
+	fx_add(text, strlen(text), 1, 0, 0, T_JAN2, false);
+	check("BODY \"\xc5\x82\xc3\xb3\x64\xc5\xba\"", &o, "1");
+	check("BODY \"\xd1\x91\xd0\xbb\xd0\xba\xd0\xb0\"", &o, "1");
+	check("BODY \"\xc3\xbc\x62\x65\x72\"", &o, "1");
+	check("BODY \"\xc3\x9c\x42\x45\x52\"", &o, "1");
+	/* sigma and final sigma are one letter */
+	check("BODY \"\xcf\x8c\xcf\x83\xce\xbf\xcf\x82\"", &o, "1");
+	check("BODY \"\xef\xbd\x81\xef\xbd\x82\"", &o, "1");
+	check("BODY \"\xd5\xa1\"", &o, "1");
+	check("BODY \"uber\"", &o, ""); /* no accent stripping */
+	o.chunk = 1;
+	check("BODY \"\xc5\x82\xc3\xb3\x64\xc5\xba\"", &o, "1");
+	check("BODY \"\xcf\x8c\xcf\x83\xce\xbf\xcf\x82\"", &o, "1");
+	fx_teardown();
+}
+
+static int
+fail_load(void *arg, uint32_t seq, const struct store_msg *m, int *fd_out,
+    const struct mime_tree **tree_out)
+{
+	(void)arg, (void)seq, (void)m, (void)fd_out, (void)tree_out;
+	errno = EIO;
+	return -1;
+}
+
+/* A failed load fails the match, unless cheap keys decided first. */
+static void
+test_imap_search_eval_load_fails(void **state)
+{
+	struct imap_search_node root = { 0 }, flag = { 0 }, body = { 0 };
+	struct imap_search s = { .root = &root, .nodes = 3 };
+	struct imap_search_env env = {
+		.count = 1, .max_uid = 1, .load = fail_load
+	};
+	struct store_msg m = { .uid = 1, .flags = 0 };
+	struct imap_search_prog *p = NULL;
+	struct buf err;
+	bool match = true;
+
+	(void)state;
+	buf_init(&err, 256);
+	root.key = IMAP_SK_AND;
+	root.child = &flag;
+	flag.key = IMAP_SK_SEEN;
+	flag.next = &body;
+	body.key = IMAP_SK_BODY;
+	body.u.str = (struct imap_slice){ "x", 1 };
+	assert_int_equal(imap_search_prepare(&s, &env, &p, &err), 0);
+	assert_true(imap_search_prog_needs_content(p));
+	assert_int_equal(imap_search_prog_match(p, 1, &m, false, &match), 0);
+	assert_false(match); /* not \Seen: no load */
+	m.flags = STORE_FLAG_SEEN;
+	assert_int_equal(imap_search_prog_match(p, 1, &m, false, &match), -1);
+	assert_int_equal(errno, EIO);
+	imap_search_prog_free(&p);
+	imap_search_prog_free(&p); /* NULL is fine */
+	buf_free(&err);
+}
+
 static void
 reply_check(const uint32_t *v, size_t n, bool esearch, unsigned ret, bool uid,
     const char *want)
@@ -544,8 +624,8 @@ reply_check(const uint32_t *v, size_t n, bool esearch, unsigned ret, bool uid,
 	struct buf out;
 
 	buf_init(&out, 4096);
-	assert_int_equal(imap_search_reply(&out, v, n, esearch, ret, tag, uid),
-	    0);
+	assert_int_equal(
+	    imap_search_reply(&out, v, n, esearch, ret, tag, uid), 0);
 	assert_string_equal(buf_cstr(&out), want);
 	buf_free(&out);
 }
@@ -562,8 +642,8 @@ test_imap_search_eval_reply(void **state)
 	(void)state;
 	reply_check(v, 0, false, 0, false, "* SEARCH\r\n");
 	reply_check(v, 5, false, 0, true, "* SEARCH 2 5 6 7 9\r\n");
-	reply_check(v, 5, true, 0, false,
-	    "* ESEARCH (TAG \"a1\") ALL 2,5:7,9\r\n");
+	reply_check(
+	    v, 5, true, 0, false, "* ESEARCH (TAG \"a1\") ALL 2,5:7,9\r\n");
 	reply_check(v, 4, true, IMAP_SEARCH_RET_ALL, true,
 	    "* ESEARCH (TAG \"a1\") UID ALL 2,5:7\r\n");
 	reply_check(v, 0, true, 0, true, "* ESEARCH (TAG \"a1\") UID\r\n");
@@ -579,14 +659,14 @@ test_imap_search_eval_reply(void **state)
 			size_t n = k == 0 ? 0 : 5;
 			unsigned r = ret & 15 ? ret : ret | IMAP_SEARCH_RET_ALL;
 
-			len = (size_t)snprintf(want, sizeof(want),
-			    "* ESEARCH (TAG \"a1\") UID");
+			len = (size_t)snprintf(
+			    want, sizeof(want), "* ESEARCH (TAG \"a1\") UID");
 			if (n > 0 && (r & IMAP_SEARCH_RET_MIN))
-				len += (size_t)snprintf(want + len,
-				    sizeof(want) - len, " MIN 2");
+				len += (size_t)snprintf(
+				    want + len, sizeof(want) - len, " MIN 2");
 			if (n > 0 && (r & IMAP_SEARCH_RET_MAX))
-				len += (size_t)snprintf(want + len,
-				    sizeof(want) - len, " MAX 9");
+				len += (size_t)snprintf(
+				    want + len, sizeof(want) - len, " MAX 9");
 			if (r & IMAP_SEARCH_RET_COUNT)
 				len += (size_t)snprintf(want + len,
 				    sizeof(want) - len, " COUNT %zu", n);
@@ -610,8 +690,8 @@ test_imap_search_eval_reply_limit(void **state)
 
 	(void)state;
 	buf_init(&out, 10);
-	assert_int_equal(imap_search_reply(&out, v, 3, false, 0, tag, false),
-	    -1);
+	assert_int_equal(
+	    imap_search_reply(&out, v, 3, false, 0, tag, false), -1);
 	buf_free(&out);
 }
 
@@ -626,6 +706,8 @@ main(void)
 		cmocka_unit_test(test_imap_search_eval_empty),
 		cmocka_unit_test(test_imap_search_eval_lazy),
 		cmocka_unit_test(test_imap_search_eval_big),
+		cmocka_unit_test(test_imap_search_eval_fold),
+		cmocka_unit_test(test_imap_search_eval_load_fails),
 		cmocka_unit_test(test_imap_search_eval_reply),
 		cmocka_unit_test(test_imap_search_eval_reply_limit),
 	};
