@@ -46,6 +46,7 @@ struct scan {
 	struct mime_b64 b64;
 	const char *cs; /* converted from; NULL: taken as UTF-8 */
 	bool cs_ascii;  /* pure ASCII stays ASCII in cs */
+	bool cs_wide;   /* UTF-16, UTF-32, UCS-2/4 */
 	struct search_fold_carry fc;
 };
 
@@ -413,7 +414,12 @@ conv_feed(struct scan *sc, const char *s, size_t n, bool more)
 		MW_ASSERT(rc == 0); /* SEARCH_CONV_HOLD + a chunk at most */
 	}
 	cut = p->pend.len;
-	if (more) {
+	if (more && sc->cs_wide) {
+		/* UTF-16/32: a LF byte is half a character; whole units */
+		if (p->pend.len < SEARCH_CONV_HOLD)
+			return;
+		cut = p->pend.len & ~(size_t)3;
+	} else if (more) {
 		lf = p->pend.len > 0 ? memrchr(p->pend.data, '\n', p->pend.len)
 		                     : NULL;
 		if (lf != NULL)
@@ -500,6 +506,10 @@ body_begin(struct scan *sc, const struct mime_part *part)
 	cs = mime_param_find(part->params, part->params_n, "charset");
 	sc->cs = cs != NULL && *cs != '\0' && !charset_utf8(cs) ? cs : NULL;
 	sc->cs_ascii = sc->cs != NULL && charset_ascii_safe(sc->cs);
+	sc->cs_wide = sc->cs != NULL &&
+	    (strncasecmp(sc->cs, "utf-16", 6) == 0 ||
+	        strncasecmp(sc->cs, "utf-32", 6) == 0 ||
+	        strncasecmp(sc->cs, "ucs", 3) == 0);
 	buf_reset(&sc->p->pend);
 	sc->fc.n = 0;
 }

@@ -553,11 +553,18 @@ test_imap_search_eval_fold(void **state)
 	    "\xce\x8c\xce\xa3\xce\x9f\xce\xa3 " /* ΌΣΟΣ */
 	    "\xef\xbc\xa1\xef\xbc\xa2 "         /* fullwidth AB */
 	    "\xd4\xb1\n";                       /* Armenian Ա */
+	/* "line one\nLINE TWO\n" in UTF-16LE: a LF byte is half of one */
+	static const char utf16[] =
+	    "Content-Type: text/plain; charset=UTF-16LE\n"
+	    "Content-Transfer-Encoding: base64\n\n"
+	    "bABpAG4AZQAgAG8AbgBlAAoATABJAE4ARQAgAFQAVwBPAAoA\n";
 	struct run_opts o = defaults;
 
 	(void)state;
 	memset(&fx, 0, sizeof(fx));
 	fx_add(text, strlen(text), 1, 0, 0, T_JAN2, false);
+	fx_add(utf16, strlen(utf16), 2, 0, 0, T_JAN2, false);
+	check("BODY \"line two\"", &o, "2");
 	check("BODY \"\xc5\x82\xc3\xb3\x64\xc5\xba\"", &o, "1");
 	check("BODY \"\xd1\x91\xd0\xbb\xd0\xba\xd0\xb0\"", &o, "1");
 	check("BODY \"\xc3\xbc\x62\x65\x72\"", &o, "1");
@@ -569,6 +576,7 @@ test_imap_search_eval_fold(void **state)
 	check("BODY \"uber\"", &o, ""); /* no accent stripping */
 	o.chunk = 1;
 	check("BODY \"\xc5\x82\xc3\xb3\x64\xc5\xba\"", &o, "1");
+	check("BODY \"line two\"", &o, "2");
 	check("BODY \"\xcf\x8c\xcf\x83\xce\xbf\xcf\x82\"", &o, "1");
 	fx_teardown();
 }
