@@ -66,6 +66,13 @@ imap_job_on_done(void *arg)
 	if (j->out.len > 0)
 		imap_send(s, j->out.data, j->out.len);
 	buf_reset(&j->out);
+	if (s->closing_after_job) {
+		s->job = NULL;
+		imap_job_free(j);
+		imap_session_close(s, "Internal error");
+		(void)imap_session_release(s);
+		return;
+	}
 	if (j->more) {
 		/* wait for the client to read, unless it already has */
 		if (imap_session_outlen(s) > IMAP_JOB_OUT_CHUNK / 2)

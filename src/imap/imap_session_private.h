@@ -143,6 +143,7 @@ struct imap_session {
 	bool closing; /* close once output is flushed */
 	bool peer_eof;
 	bool output_wait; /* a job's next step waits for the output */
+	bool closing_after_job; /* a job wrote BYE: close once it is sent */
 	const char *close_reason;
 	struct event *eof_event;
 	int refs;
