@@ -48,24 +48,28 @@ def test_curl_lists_folders(iinst, box2):
 
 def test_curl_fetches_by_uid_and_searches(iinst, box2):
     url = "imap://%s:%d/INBOX" % (HOST, iinst.imap_port)
-    assert curl(url + "/;UID=2") == crlf(box2[1])
-    assert curl(url + "/;UID=1") == crlf(box2[0])
     out = curl(url + "?ALL")
     assert out.strip() == b"* SEARCH 1 2", out
+    assert curl(url + "/;MAILINDEX=2") == crlf(box2[1])
+    out = curl("-X", "UID SEARCH ALL", url)
+    uids = out.split()[2:]
+    assert len(uids) == 2, out
+    assert curl(url + "/;UID=" + uids[0].decode()) == crlf(box2[0])
 
 
 def test_curl_starttls_and_imaps(iinst, box2):
     out = curl("--ssl-reqd", "-k",
-               "imap://%s:%d/INBOX/;UID=1" % (HOST, iinst.imap_port))
+               "imap://%s:%d/INBOX/;MAILINDEX=1" % (HOST, iinst.imap_port))
     assert out == crlf(box2[0])
-    out = curl("-k", "imaps://%s:%d/INBOX/;UID=2" % (HOST, iinst.imaps_port))
+    out = curl("-k", "imaps://%s:%d/INBOX/;MAILINDEX=2"
+               % (HOST, iinst.imaps_port))
     assert out == crlf(box2[1])
 
 
 def test_curl_sasl_mechanisms(iinst, box2):
     for mech in ("PLAIN", "LOGIN"):
         out = curl("--login-options", "AUTH=" + mech,
-                   "imap://%s:%d/INBOX/;UID=1" % (HOST, iinst.imap_port))
+                   "imap://%s:%d/INBOX/;MAILINDEX=1" % (HOST, iinst.imap_port))
         assert out == crlf(box2[0])
 
 
