@@ -458,6 +458,8 @@ content_open(struct imap_fetch_writer *w, const struct imap_fetch_item *it)
 	w->count = 0;
 	w->nul = false;
 	w->padded = false;
+	buf_reset(&w->pend); /* what the last item read beyond its end */
+	w->pend_off = 0;
 	w->hdr_fields = !w->binary && w->range.exists &&
 	    (it->text == IMAP_SECTION_HEADER_FIELDS ||
 	        it->text == IMAP_SECTION_HEADER_FIELDS_NOT);

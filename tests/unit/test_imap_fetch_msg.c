@@ -298,6 +298,10 @@ test_imap_fetch_msg_plain_sections(void **state)
 	PLAIN("BODY.PEEK[]<0.6>", "* 1 FETCH (BODY[]<0> {6}\r\nFrom: )\r\n");
 	/* offsets count the CRLF form */
 	PLAIN("BODY[]<26.5>", "* 1 FETCH (BODY[]<26> {5}\r\n>\r\nTo)\r\n");
+	/* what one item read past its end is not the next one's */
+	PLAIN("BODY[]<0.4> BODY[TEXT]<0.4> BODY[1.MIME]<0.4>",
+	    "* 1 FETCH (BODY[]<0> {4}\r\nFrom BODY[TEXT]<0> {4}\r\nline "
+	    "BODY[1.MIME]<0> {4}\r\nFrom)\r\n");
 	PLAIN("RFC822.HEADER",
 	    "* 1 FETCH (RFC822.HEADER {114}\r\n"
 	    "From: Alice <a@example.org>\r\nTo: bob@example.org\r\n"
