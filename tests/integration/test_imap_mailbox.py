@@ -347,3 +347,15 @@ def test_rev2_session_takes_no_recent(iinst, md):
     with session(iinst) as c:
         u, _ = c.cmd("SELECT INBOX")
         assert b"* 1 RECENT" in u
+
+
+def test_inbox_in_any_case(iinst, md):
+    deliver(iinst, 1)
+    with session(iinst, rev2=True) as c:
+        # RFC 9051 5.1: INBOX is case-insensitive; the server's name
+        u, _ = c.cmd("STATUS inbox (MESSAGES)")
+        assert u == [b'* STATUS "INBOX" (MESSAGES 1)']
+        u, _ = c.cmd("SELECT Inbox")
+        assert b'* LIST () "." "INBOX"' in u
+        assert c.cmd("DELETE inBox")[1].endswith(
+            b" NO [CANNOT] INBOX can't be deleted.")
