@@ -359,3 +359,17 @@ def test_inbox_in_any_case(iinst, md):
         assert b'* LIST () "." "INBOX"' in u
         assert c.cmd("DELETE inBox")[1].endswith(
             b" NO [CANNOT] INBOX can't be deleted.")
+
+
+def test_rename_the_selected_inbox(iinst, md):
+    deliver(iinst, 2)
+    with session(iinst) as c:
+        c.cmd("SELECT INBOX")
+        assert c.cmd("RENAME INBOX Saved")[1] == b"t3 OK Rename completed."
+        # INBOX is still selected: its messages went, as EXPUNGEs
+        u, t = c.cmd("NOOP")
+        assert u in ([b"* 1 EXPUNGE"] * 2, [b"* 2 EXPUNGE", b"* 1 EXPUNGE"]), u
+        assert t == b"t4 OK NOOP completed."
+        assert c.cmd("CLOSE")[1] == b"t5 OK Close completed."
+        assert c.cmd("STATUS Saved (MESSAGES)")[0] == [
+            b'* STATUS "Saved" (MESSAGES 2)']
