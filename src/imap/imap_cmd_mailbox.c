@@ -284,8 +284,11 @@ imap_rename_run(struct imap_job *j)
 	if (!imap_mbox_name(j, &c->u.rename.from, &from) ||
 	    !imap_mbox_name(j, &c->u.rename.to, &to))
 		goto out;
-	/* the view of a renamed folder would point at a moved directory */
-	if (imap_mbox_is_selected(s, buf_cstr(&from)))
+	/* the view of a renamed folder would point at a moved directory;
+	 * INBOX stays where it is (RFC 9051 6.3.6: its messages move, its
+	 * children do not), so a view of it or below sees EXPUNGEs */
+	if (strcmp(buf_cstr(&from), "INBOX") != 0 &&
+	    imap_mbox_is_selected(s, buf_cstr(&from)))
 		imap_mbox_deselect(s);
 	if (store_folder_rename(s->store, buf_cstr(&from), buf_cstr(&to),
 	        &j->err) == -1) {
