@@ -33,6 +33,7 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/service.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
 #include "pop3/pop3_session_private.h"
@@ -207,7 +208,7 @@ pop3_session_new(struct pop3d *srv, enum listener_kind kind, int fd,
 	    cidr_list_match(srv->plaintext_ok, (struct sockaddr *)&s->peer);
 	pop3_session_setup_bev(s);
 
-	if (srv->stopping) {
+	if (service_stopping(srv->service)) {
 		pop3_err(s, "[SYS/TEMP] Server shutting down.");
 		pop3_session_close(s, NULL);
 		return;

@@ -26,6 +26,7 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/service.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
 #include "queue/queue_file.h"
@@ -175,7 +176,7 @@ smtp_session_new(struct smtpd *srv, enum listener_kind kind, int fd,
 	bufferevent_set_timeouts(s->bev, &tv, &tv);
 	log_info("connect from %s", smtp_session_peer(s));
 
-	if (srv->stopping) {
+	if (service_stopping(srv->service)) {
 		smtp_reply(s, 421, "4.3.2", "%s Service shutting down",
 		    conf->myhostname);
 		smtp_session_close(s, NULL);
