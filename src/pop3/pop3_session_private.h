@@ -156,8 +156,6 @@ bool pop3_session_release(struct pop3_session *s);
 void pop3_session_resume(struct pop3_session *s);
 /* STLS: replies +OK, discards pipelined input, starts the handshake. */
 void pop3_session_starttls(struct pop3_session *s);
-/* Monotonic seconds. */
-uint64_t pop3_now(void);
 /* Appends ", TLS" style connection facts for the login lines. */
 void pop3_session_log_tail(struct pop3_session *s, struct buf *line);
 /* Sets the read/write timeout: login or idle. */
