@@ -23,6 +23,7 @@
 #include "imap/imap_job.h"
 #include "imap/imap_session_private.h"
 #include "lib/conf.h"
+#include "lib/conn.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/worker.h"
@@ -81,7 +82,7 @@ imap_auth_log_disconnect(struct imap_session *s, const char *how)
 {
 	struct buf line;
 	const char *what;
-	uint64_t secs = imap_now() - s->started;
+	uint64_t secs = conn_now_sec() - s->started;
 
 	/* fail2ban's filter.d/dovecot.conf, as in pop3_auth.c */
 	buf_init(&line, 2048);
@@ -119,7 +120,7 @@ imap_auth_log_disconnect(struct imap_session *s, const char *how)
 static bool
 imap_auth_banned(struct imap_session *s)
 {
-	if (!auth_penalty_banned(s->srv->penalty, s->addr, imap_now()))
+	if (!auth_penalty_banned(s->srv->penalty, s->addr, conn_now_sec()))
 		return false;
 	log_warn("%s: too many failed logins: refused", s->addr);
 	imap_tagged(s, "NO",
@@ -264,7 +265,7 @@ imap_auth_fail(struct imap_session *s, const char *user)
 	s->auth_attempts++;
 	free(s->tried_user);
 	s->tried_user = user != NULL ? xstrdup(user) : NULL;
-	ms = auth_penalty_fail(s->srv->penalty, s->addr, imap_now());
+	ms = auth_penalty_fail(s->srv->penalty, s->addr, conn_now_sec());
 	sasl_server_free(&s->sasl); /* the tag stays for the reply */
 	imap_session_error(s);
 	if (s->closing)

@@ -5,8 +5,8 @@
  * APPEND messages to temporary files, sends replies, switches to TLS for
  * STARTTLS (RFC 9051 6.2.1) or at once on imaps (RFC 8314 3.3), enforces
  * the timeouts (RFC 9051 5.4), the error limit and output back-pressure,
- * and tears the session down. Modelled on pop3_session.c, whose comments
- * explain the libevent 2.1 TLS quirks handled the same way here.
+ * and tears the session down. Modelled on pop3_session.c; lib/conn.c
+ * explains the libevent 2.1 TLS quirks handled the same way here.
  */
 #include "imap/imap_session.h"
 
@@ -14,26 +14,21 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
-#include <event2/bufferevent_struct.h> /* ev_read, see read_pending */
 #include <event2/event.h>
-#include <fcntl.h>
-#include <openssl/err.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "auth/sasl.h"
 #include "imap/imap_job.h"
 #include "imap/imap_session_private.h"
-#include "lib/base64.h"
 #include "lib/cidr.h"
 #include "lib/conf.h"
+#include "lib/conn.h"
 #include "lib/log.h"
 #include "lib/service.h"
 #include "lib/tls.h"
@@ -52,15 +47,6 @@ static void imap_on_read(struct bufferevent *bev, void *arg);
 static void imap_on_write(struct bufferevent *bev, void *arg);
 static void imap_on_event(struct bufferevent *bev, short what, void *arg);
 static void imap_session_process(struct imap_session *s);
-
-uint64_t
-imap_now(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
-}
 
 static void
 imap_session_free(struct imap_session *s)
@@ -152,22 +138,6 @@ imap_session_setup_bev(struct imap_session *s)
 	imap_session_set_timeouts(s);
 }
 
-/* Dovecot's session=<...>: 12 base64 characters naming the connection. */
-static void
-imap_session_make_id(struct imap_session *s)
-{
-	unsigned char raw[9];
-	struct buf b;
-
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		log_fatal("imap: RAND_bytes failed");
-	buf_init(&b, sizeof(s->session_id));
-	if (base64_encode(&b, raw, sizeof(raw)) == 0)
-		(void)snprintf(
-		    s->session_id, sizeof(s->session_id), "%s", buf_cstr(&b));
-	buf_free(&b);
-}
-
 static void
 imap_session_greet(struct imap_session *s)
 {
@@ -198,7 +168,7 @@ imap_session_new(struct imapd *srv, enum listener_kind kind, int fd,
 	s->state = IMAP_STATE_NOT_AUTH;
 	s->refs = 1;
 	s->watch_fd = -1;
-	s->started = imap_now();
+	s->started = conn_now_sec();
 	memcpy(&s->peer, sa, salen < sizeof(s->peer) ? salen : sizeof(s->peer));
 	net_addr_str(sa, s->addr, sizeof(s->addr));
 	if (getsockname(fd, (struct sockaddr *)&s->local, &llen) == 0)
@@ -206,7 +176,7 @@ imap_session_new(struct imapd *srv, enum listener_kind kind, int fd,
 		    (struct sockaddr *)&s->local, s->laddr, sizeof(s->laddr));
 	else
 		(void)snprintf(s->laddr, sizeof(s->laddr), "unknown");
-	imap_session_make_id(s);
+	conn_session_id(s->session_id, sizeof(s->session_id));
 	s->opts.literal_plus = true;
 	s->reader = imap_reader_new(&srv->limits, &s->opts);
 	srv->nsessions++;
@@ -217,12 +187,7 @@ imap_session_new(struct imapd *srv, enum listener_kind kind, int fd,
 		 * handshake (libevent holds it until then) */
 		SSL *ssl = tls_server_ssl_new(srv->tls);
 
-		s->bev = ssl == NULL
-		    ? NULL
-		    : bufferevent_openssl_socket_new(srv->base, fd, ssl,
-		          BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-		if (s->bev != NULL)
-			bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+		s->bev = conn_tls_new(srv->base, fd, ssl);
 		s->tls = true;
 	} else if (kind == LISTENER_IMAPS) {
 		log_warn("imaps connection from %s, but TLS is not configured",
@@ -369,40 +334,16 @@ imap_session_log_disconnect(struct imap_session *s, const char *reason)
 	    (unsigned long long)s->in_bytes, (unsigned long long)s->out_bytes);
 }
 
-static void
-imap_session_drain_socket(evutil_socket_t fd)
-{
-	size_t total = 0;
-	ssize_t n;
-
-	/* see smtp_session_drain_socket: avoid a RST over our last reply */
-	while (total < IMAP_DRAIN_MAX &&
-	    (n = recv(fd, NULL, IMAP_DRAIN_MAX - total,
-	         MSG_TRUNC | MSG_DONTWAIT)) > 0)
-		total += (size_t)n;
-}
-
 /* Frees the connection now; the session lives on while jobs hold
  * references to it. */
 static void
 imap_session_drop(struct imap_session *s, const char *reason)
 {
-	evutil_socket_t fd;
-
 	if (s->bev == NULL)
 		return;
 	imap_session_log_disconnect(s, reason);
 	imap_idle_stop_watch(s);
-	if (s->tls) {
-		SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
-
-		/* RFC 8446 6.1: close_notify, best effort */
-		if (ssl != NULL && SSL_is_init_finished(ssl))
-			(void)SSL_shutdown(ssl);
-	}
-	fd = bufferevent_getfd(s->bev);
-	if (fd != -1)
-		imap_session_drain_socket(fd);
+	conn_close_prepare(s->bev, s->tls, IMAP_DRAIN_MAX);
 	SSL_free(s->starttls_ssl);
 	s->starttls_ssl = NULL;
 	bufferevent_free(s->bev);
@@ -442,32 +383,22 @@ imap_session_starttls(struct imap_session *s)
  * The OK to STARTTLS is out: the plain connection is replaced by a TLS
  * one on the same socket. Whatever the client pipelined behind STARTTLS
  * is thrown away with the old input buffer and a new reader (RFC 9051
- * 6.2.1, CVE-2011-0411).
+ * 6.2.1; see conn_tls_rewrap).
  */
 static void
 imap_session_tls_switch(struct imap_session *s)
 {
 	SSL *ssl = s->starttls_ssl;
-	int fd;
 
 	s->starttls_ssl = NULL;
-	fd = fcntl(bufferevent_getfd(s->bev), F_DUPFD_CLOEXEC, 0);
-	bufferevent_free(s->bev); /* closes the old descriptor */
-	s->bev = fd == -1
-	    ? NULL
-	    : bufferevent_openssl_socket_new(s->srv->base, fd, ssl,
-	          BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	s->bev = conn_tls_rewrap(s->srv->base, s->bev, ssl);
 	if (s->bev == NULL) {
 		log_warn("cannot start TLS with %s: %m", s->addr);
-		if (fd != -1)
-			(void)close(fd);
-		SSL_free(ssl);
 		imap_session_log_disconnect(s, "TLS failed");
 		s->state = IMAP_STATE_LOGOUT;
 		(void)imap_session_release(s);
 		return;
 	}
-	bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
 	s->cmd = NULL;
 	imap_reader_free(&s->reader);
 	s->reader = imap_reader_new(&s->srv->limits, &s->opts);
@@ -508,17 +439,6 @@ imap_on_write(struct bufferevent *bev, void *arg)
 		imap_session_process(s);
 }
 
-static bool
-imap_session_can_write(struct imap_session *s)
-{
-	SSL *ssl;
-
-	if (!s->tls)
-		return true;
-	ssl = bufferevent_openssl_get_ssl(s->bev);
-	return ssl != NULL && SSL_is_init_finished(ssl);
-}
-
 static void
 imap_on_peer_eof(evutil_socket_t fd, short what, void *arg)
 {
@@ -531,21 +451,16 @@ imap_on_peer_eof(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The client closed its sending side but may still read: answer what it
- * sent, then close. */
+ * sent (see conn_peer_eof), then close. */
 static void
 imap_session_peer_eof(struct imap_session *s)
 {
 	if (s->peer_eof)
 		return;
 	s->peer_eof = true;
-	bufferevent_disable(s->bev, EV_READ);
-	bufferevent_enable(s->bev, EV_WRITE);
-	if (s->eof_event == NULL)
-		s->eof_event =
-		    event_new(s->srv->base, -1, 0, imap_on_peer_eof, s);
-	if (s->eof_event == NULL)
+	if (conn_peer_eof(
+	        s->srv->base, s->bev, &s->eof_event, imap_on_peer_eof, s) == -1)
 		log_fatal("imap: cannot create an event: out of memory");
-	event_active(s->eof_event, EV_TIMEOUT, 1);
 }
 
 static void
@@ -572,18 +487,10 @@ imap_on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_CONNECTED)
 		return;
-	if ((what & BEV_EVENT_ERROR) && s->tls) {
-		unsigned long e;
-
-		while ((e = bufferevent_get_openssl_error(s->bev)) != 0) {
-			char text[256];
-
-			ERR_error_string_n(e, text, sizeof(text));
-			log_info("TLS error from %s: %s", s->addr, text);
-		}
-	}
+	if ((what & BEV_EVENT_ERROR) && s->tls)
+		conn_tls_log_errors(s->bev, s->addr);
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-	    imap_session_can_write(s)) {
+	    conn_tls_ready(s->bev, s->tls)) {
 		imap_session_peer_eof(s);
 		return;
 	}
@@ -708,23 +615,6 @@ imap_session_feed(struct imap_session *s, struct evbuffer *in)
 	return ev != IMAP_READ_MORE;
 }
 
-/* See smtp_session_read_pending: decrypted bytes left in the SSL object
- * at the input high-water mark. */
-static void
-imap_session_read_pending(struct imap_session *s)
-{
-	SSL *ssl;
-
-	if (!s->tls || s->bev == NULL || s->peer_eof || s->closing || s->busy ||
-	    !(bufferevent_get_enabled(s->bev) & EV_READ) ||
-	    evbuffer_get_length(bufferevent_get_input(s->bev)) >=
-	        IMAP_INPUT_HIGH)
-		return;
-	ssl = bufferevent_openssl_get_ssl(s->bev);
-	if (ssl != NULL && SSL_is_init_finished(ssl) && SSL_pending(ssl) > 0)
-		event_active(&s->bev->ev_read, EV_READ, 1);
-}
-
 static void
 imap_session_process(struct imap_session *s)
 {
@@ -746,7 +636,9 @@ imap_session_process(struct imap_session *s)
 		if (!imap_session_feed(s, in))
 			break;
 	}
-	imap_session_read_pending(s);
+	/* decrypted bytes left in the SSL object (see conn_read_pending) */
+	if (s->tls && s->bev != NULL && !s->peer_eof && !s->closing && !s->busy)
+		conn_read_pending(s->bev, IMAP_INPUT_HIGH);
 	if (s->peer_eof && s->bev != NULL && !s->busy && !s->closing &&
 	    evbuffer_get_length(bufferevent_get_output(s->bev)) <=
 	        IMAP_OUTPUT_HIGH)

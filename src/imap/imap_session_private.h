@@ -179,7 +179,6 @@ void imap_session_starttls(struct imap_session *s);
 void imap_session_set_timeouts(struct imap_session *s);
 /* Reader options after ENABLE or TLS. */
 void imap_session_update_opts(struct imap_session *s);
-uint64_t imap_now(void);
 /* ", TLS, session=<...>" tail of the login lines. */
 void imap_session_log_tail(struct imap_session *s, struct buf *line);
 /* Output waiting to be sent. */

@@ -17,6 +17,7 @@
 #include "auth/auth_verify.h"
 #include "auth/sasl.h"
 #include "lib/conf.h"
+#include "lib/conn.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/worker.h"
@@ -75,7 +76,7 @@ pop3_auth_log_disconnect(struct pop3_session *s, const char *how)
 {
 	struct buf line;
 	const char *what;
-	uint64_t secs = pop3_now() - s->started;
+	uint64_t secs = conn_now_sec() - s->started;
 
 	/* fail2ban's filter.d/dovecot.conf:
 	 * ^(?:Aborted login|Disconnected)(?::(?: [^ \(]+)+)?
@@ -117,7 +118,7 @@ pop3_auth_log_disconnect(struct pop3_session *s, const char *how)
 static bool
 pop3_auth_banned(struct pop3_session *s)
 {
-	if (!auth_penalty_banned(s->srv->penalty, s->addr, pop3_now()))
+	if (!auth_penalty_banned(s->srv->penalty, s->addr, conn_now_sec()))
 		return false;
 	log_warn("%s: too many failed logins: refused", s->addr);
 	/* RFC 2449 8.1.2: LOGIN-DELAY, so that the client does not ask
@@ -207,7 +208,7 @@ pop3_auth_fail(struct pop3_session *s, const char *user)
 	s->auth_attempts++;
 	free(s->tried_user);
 	s->tried_user = user != NULL ? xstrdup(user) : NULL;
-	ms = auth_penalty_fail(s->srv->penalty, s->addr, pop3_now());
+	ms = auth_penalty_fail(s->srv->penalty, s->addr, conn_now_sec());
 	pop3_auth_end(s);
 	pop3_session_error(s);
 	if (s->closing)

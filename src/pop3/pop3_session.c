@@ -4,8 +4,8 @@
  * 2595 4) or at once on pop3s (RFC 8314 3.3), enforces timeouts, the
  * error limit and output back-pressure, and tears the session down.
  * Commands live in pop3_cmd.c and pop3_auth.c, the mail store jobs in
- * pop3_maildrop.c. Modelled on smtp_session.c, whose comments explain
- * the libevent 2.1 TLS quirks handled the same way here.
+ * pop3_maildrop.c. Modelled on smtp_session.c; lib/conn.c explains the
+ * libevent 2.1 TLS quirks handled the same way here.
  */
 #include "pop3/pop3_session.h"
 
@@ -13,26 +13,22 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
-#include <event2/bufferevent_struct.h> /* ev_read, see read_pending */
 #include <event2/event.h>
-#include <fcntl.h>
-#include <openssl/err.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "auth/sasl.h"
-#include "lib/base64.h"
 #include "lib/cidr.h"
 #include "lib/conf.h"
+#include "lib/conn.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/service.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
 #include "pop3/pop3_session_private.h"
@@ -50,15 +46,6 @@ static void pop3_on_read(struct bufferevent *bev, void *arg);
 static void pop3_on_write(struct bufferevent *bev, void *arg);
 static void pop3_on_event(struct bufferevent *bev, short what, void *arg);
 static void pop3_session_process(struct pop3_session *s);
-
-uint64_t
-pop3_now(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
-}
 
 static void
 pop3_session_free(struct pop3_session *s)
@@ -132,22 +119,6 @@ pop3_session_setup_bev(struct pop3_session *s)
 	pop3_session_set_timeouts(s);
 }
 
-/* Dovecot's session=<...>: 12 base64 characters naming the connection. */
-static void
-pop3_session_make_id(struct pop3_session *s)
-{
-	unsigned char raw[9];
-	struct buf b;
-
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		log_fatal("pop3: RAND_bytes failed");
-	buf_init(&b, sizeof(s->session_id));
-	if (base64_encode(&b, raw, sizeof(raw)) == 0)
-		(void)snprintf(
-		    s->session_id, sizeof(s->session_id), "%s", buf_cstr(&b));
-	buf_free(&b);
-}
-
 void
 pop3_session_new(struct pop3d *srv, enum listener_kind kind, int fd,
     const struct sockaddr *sa, socklen_t salen)
@@ -163,7 +134,7 @@ pop3_session_new(struct pop3d *srv, enum listener_kind kind, int fd,
 	s->state = POP3_STATE_AUTHORIZATION;
 	s->refs = 1;
 	s->lock_fd = -1;
-	s->started = pop3_now();
+	s->started = conn_now_sec();
 	memcpy(&s->peer, sa, salen < sizeof(s->peer) ? salen : sizeof(s->peer));
 	net_addr_str(sa, s->addr, sizeof(s->addr));
 	if (getsockname(fd, (struct sockaddr *)&s->local, &llen) == 0)
@@ -171,7 +142,7 @@ pop3_session_new(struct pop3d *srv, enum listener_kind kind, int fd,
 		    (struct sockaddr *)&s->local, s->laddr, sizeof(s->laddr));
 	else
 		(void)snprintf(s->laddr, sizeof(s->laddr), "unknown");
-	pop3_session_make_id(s);
+	conn_session_id(s->session_id, sizeof(s->session_id));
 	buf_init(&s->line,
 	    conf->pop3_line_limit > POP3_AUTH_LINE_MAX ? conf->pop3_line_limit
 	                                               : POP3_AUTH_LINE_MAX);
@@ -183,12 +154,7 @@ pop3_session_new(struct pop3d *srv, enum listener_kind kind, int fd,
 		 * handshake (libevent holds it until then) */
 		SSL *ssl = tls_server_ssl_new(srv->tls);
 
-		s->bev = ssl == NULL
-		    ? NULL
-		    : bufferevent_openssl_socket_new(srv->base, fd, ssl,
-		          BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-		if (s->bev != NULL)
-			bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+		s->bev = conn_tls_new(srv->base, fd, ssl);
 		s->tls = true;
 	} else if (kind == LISTENER_POP3S) {
 		log_warn("pop3s connection from %s, but TLS is not configured",
@@ -207,7 +173,7 @@ pop3_session_new(struct pop3d *srv, enum listener_kind kind, int fd,
 	    cidr_list_match(srv->plaintext_ok, (struct sockaddr *)&s->peer);
 	pop3_session_setup_bev(s);
 
-	if (srv->stopping) {
+	if (service_stopping(srv->service)) {
 		pop3_err(s, "[SYS/TEMP] Server shutting down.");
 		pop3_session_close(s, NULL);
 		return;
@@ -340,39 +306,15 @@ pop3_session_log_disconnect(struct pop3_session *s, const char *reason)
 	    (unsigned long long)s->mbox_size);
 }
 
-static void
-pop3_session_drain_socket(evutil_socket_t fd)
-{
-	size_t total = 0;
-	ssize_t n;
-
-	/* see smtp_session_drain_socket: avoid a RST over our last reply */
-	while (total < POP3_DRAIN_MAX &&
-	    (n = recv(fd, NULL, POP3_DRAIN_MAX - total,
-	         MSG_TRUNC | MSG_DONTWAIT)) > 0)
-		total += (size_t)n;
-}
-
 /* Frees the connection now; the session lives on while jobs hold
  * references to it. */
 static void
 pop3_session_drop(struct pop3_session *s, const char *reason)
 {
-	evutil_socket_t fd;
-
 	if (s->bev == NULL)
 		return;
 	pop3_session_log_disconnect(s, reason);
-	if (s->tls) {
-		SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
-
-		/* RFC 8446 6.1: close_notify, best effort */
-		if (ssl != NULL && SSL_is_init_finished(ssl))
-			(void)SSL_shutdown(ssl);
-	}
-	fd = bufferevent_getfd(s->bev);
-	if (fd != -1)
-		pop3_session_drain_socket(fd);
+	conn_close_prepare(s->bev, s->tls, POP3_DRAIN_MAX);
 	SSL_free(s->starttls_ssl);
 	s->starttls_ssl = NULL;
 	bufferevent_free(s->bev);
@@ -412,33 +354,23 @@ pop3_session_starttls(struct pop3_session *s)
 
 /*
  * The +OK to STLS is out: the plain connection is replaced by a TLS one
- * on the same socket. Whatever the client pipelined behind STLS is
- * thrown away with the old input buffer (RFC 2595 4, CVE-2011-0411).
+ * on the same socket, and what the client pipelined behind STLS is thrown
+ * away (RFC 2595 4; see conn_tls_rewrap).
  */
 static void
 pop3_session_tls_switch(struct pop3_session *s)
 {
 	SSL *ssl = s->starttls_ssl;
-	int fd;
 
 	s->starttls_ssl = NULL;
-	fd = fcntl(bufferevent_getfd(s->bev), F_DUPFD_CLOEXEC, 0);
-	bufferevent_free(s->bev); /* closes the old descriptor */
-	s->bev = fd == -1
-	    ? NULL
-	    : bufferevent_openssl_socket_new(s->srv->base, fd, ssl,
-	          BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	s->bev = conn_tls_rewrap(s->srv->base, s->bev, ssl);
 	if (s->bev == NULL) {
 		log_warn("cannot start TLS with %s: %m", s->addr);
-		if (fd != -1)
-			(void)close(fd);
-		SSL_free(ssl);
 		pop3_session_log_disconnect(s, "TLS failed");
 		s->state = POP3_STATE_CLOSED;
 		(void)pop3_session_release(s);
 		return;
 	}
-	bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
 	pop3_session_setup_bev(s);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	/* RFC 2595 4: forget what was said before (a USER name) */
@@ -484,17 +416,6 @@ pop3_on_write(struct bufferevent *bev, void *arg)
 		pop3_session_process(s);
 }
 
-static bool
-pop3_session_can_write(struct pop3_session *s)
-{
-	SSL *ssl;
-
-	if (!s->tls)
-		return true;
-	ssl = bufferevent_openssl_get_ssl(s->bev);
-	return ssl != NULL && SSL_is_init_finished(ssl);
-}
-
 static void
 pop3_on_peer_eof(evutil_socket_t fd, short what, void *arg)
 {
@@ -507,21 +428,16 @@ pop3_on_peer_eof(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The client closed its sending side but may still read: answer what it
- * sent (see smtp_session_peer_eof), then close. */
+ * sent (see conn_peer_eof), then close. */
 static void
 pop3_session_peer_eof(struct pop3_session *s)
 {
 	if (s->peer_eof)
 		return;
 	s->peer_eof = true;
-	bufferevent_disable(s->bev, EV_READ);
-	bufferevent_enable(s->bev, EV_WRITE);
-	if (s->eof_event == NULL)
-		s->eof_event =
-		    event_new(s->srv->base, -1, 0, pop3_on_peer_eof, s);
-	if (s->eof_event == NULL)
+	if (conn_peer_eof(
+	        s->srv->base, s->bev, &s->eof_event, pop3_on_peer_eof, s) == -1)
 		log_fatal("pop3: cannot create an event: out of memory");
-	event_active(s->eof_event, EV_TIMEOUT, 1);
 }
 
 static void
@@ -547,18 +463,10 @@ pop3_on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_CONNECTED)
 		return;
-	if ((what & BEV_EVENT_ERROR) && s->tls) {
-		unsigned long e;
-
-		while ((e = bufferevent_get_openssl_error(s->bev)) != 0) {
-			char text[256];
-
-			ERR_error_string_n(e, text, sizeof(text));
-			log_info("TLS error from %s: %s", s->addr, text);
-		}
-	}
+	if ((what & BEV_EVENT_ERROR) && s->tls)
+		conn_tls_log_errors(s->bev, s->addr);
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-	    pop3_session_can_write(s)) {
+	    conn_tls_ready(s->bev, s->tls)) {
 		pop3_session_peer_eof(s);
 		return;
 	}
@@ -644,23 +552,6 @@ pop3_session_read_line(struct pop3_session *s, struct evbuffer *in)
 	return true;
 }
 
-/* See smtp_session_read_pending: decrypted bytes left in the SSL object
- * at the input high-water mark. */
-static void
-pop3_session_read_pending(struct pop3_session *s)
-{
-	SSL *ssl;
-
-	if (!s->tls || s->bev == NULL || s->peer_eof || s->closing || s->busy ||
-	    !(bufferevent_get_enabled(s->bev) & EV_READ) ||
-	    evbuffer_get_length(bufferevent_get_input(s->bev)) >=
-	        POP3_INPUT_HIGH)
-		return;
-	ssl = bufferevent_openssl_get_ssl(s->bev);
-	if (ssl != NULL && SSL_is_init_finished(ssl) && SSL_pending(ssl) > 0)
-		event_active(&s->bev->ev_read, EV_READ, 1);
-}
-
 static void
 pop3_session_process(struct pop3_session *s)
 {
@@ -684,7 +575,9 @@ pop3_session_process(struct pop3_session *s)
 		if (!pop3_session_read_line(s, in))
 			break;
 	}
-	pop3_session_read_pending(s);
+	/* decrypted bytes left in the SSL object (see conn_read_pending) */
+	if (s->tls && s->bev != NULL && !s->peer_eof && !s->closing && !s->busy)
+		conn_read_pending(s->bev, POP3_INPUT_HIGH);
 	if (s->peer_eof && s->bev != NULL && !s->busy && !s->closing &&
 	    evbuffer_get_length(bufferevent_get_output(s->bev)) <=
 	        POP3_OUTPUT_HIGH)

@@ -28,6 +28,7 @@ struct conf;
 struct event;
 struct event_base;
 struct sasl_server;
+struct service;
 struct smtp_client_count;
 struct store;
 struct store_mailbox;
@@ -44,6 +45,7 @@ typedef struct ssl_st SSL;
 struct pop3d {
 	const struct conf *conf;
 	struct event_base *base;
+	struct service *service; /* listeners, graceful stop */
 	struct worker_pool *workers;
 	struct smtp_client_count *clients; /* connections per address */
 	struct smtp_client_count *userips; /* sessions per user+address */
@@ -54,7 +56,6 @@ struct pop3d {
 	struct auth_penalty *penalty; /* failed logins per client */
 	struct pop3_parse_limits plimits;
 	size_t nsessions;
-	bool stopping;
 };
 
 /* RFC 1939 3: the states; bits, so a table row lists where a command is
@@ -155,8 +156,6 @@ bool pop3_session_release(struct pop3_session *s);
 void pop3_session_resume(struct pop3_session *s);
 /* STLS: replies +OK, discards pipelined input, starts the handshake. */
 void pop3_session_starttls(struct pop3_session *s);
-/* Monotonic seconds. */
-uint64_t pop3_now(void);
 /* Appends ", TLS" style connection facts for the login lines. */
 void pop3_session_log_tail(struct pop3_session *s, struct buf *line);
 /* Sets the read/write timeout: login or idle. */

@@ -4,15 +4,14 @@
  * enforces timeouts and error limits, and tears the session down. Command
  * semantics live in smtp_cmd.c, body handling in smtp_receive.c.
  */
+#include "smtp/smtp_session.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
-#include <event2/bufferevent_struct.h> /* ev_read, see read_pending */
 #include <event2/event.h>
 #include <netinet/in.h>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,13 +23,14 @@
 #include "auth/sasl.h"
 #include "lib/cidr.h"
 #include "lib/conf.h"
+#include "lib/conn.h"
 #include "lib/log.h"
 #include "lib/parse.h"
+#include "lib/service.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
 #include "queue/queue_file.h"
 #include "smtp/smtp_clients.h"
-#include "smtp/smtp_session.h"
 #include "smtp/smtp_session_private.h"
 
 /* Stop reading from a client whose replies pile up unread. */
@@ -38,7 +38,7 @@
 /* Do not read far ahead of what one command line may hold. */
 #define SMTP_INPUT_HIGH (64 * 1024)
 /* What a closing session reads and throws away, at most (see
- * smtp_session_drain_socket). */
+ * conn_drain_socket). */
 #define SMTP_DRAIN_MAX (256 * 1024)
 
 static void smtp_on_read(struct bufferevent *bev, void *arg);
@@ -139,12 +139,7 @@ smtp_session_new(struct smtpd *srv, enum listener_kind kind, int fd,
 		 * handshake (libevent holds it until then). */
 		SSL *ssl = tls_server_ssl_new(srv->tls);
 
-		s->bev = ssl == NULL ? NULL
-				     : bufferevent_openssl_socket_new(srv->base,
-					   fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-					   BEV_OPT_CLOSE_ON_FREE);
-		if (s->bev != NULL)
-			bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+		s->bev = conn_tls_new(srv->base, fd, ssl);
 		s->tls = true;
 	} else if (kind == LISTENER_SMTPS) {
 		log_warn("smtps connection from %s, but TLS is not configured",
@@ -175,7 +170,7 @@ smtp_session_new(struct smtpd *srv, enum listener_kind kind, int fd,
 	bufferevent_set_timeouts(s->bev, &tv, &tv);
 	log_info("connect from %s", smtp_session_peer(s));
 
-	if (srv->stopping) {
+	if (service_stopping(srv->service)) {
 		smtp_reply(s, 421, "4.3.2", "%s Service shutting down",
 		    conf->myhostname);
 		smtp_session_close(s, NULL);
@@ -221,35 +216,24 @@ smtp_session_starttls(struct smtp_session *s)
 
 /*
  * The 220 is out: the plain connection is replaced by a TLS one on the
- * same socket. Whatever the client pipelined behind STARTTLS is still in
- * the old input buffer and is thrown away with it (RFC 3207 4.2,
- * CVE-2011-0411); the ClientHello is still in the kernel for the new one.
+ * same socket, and what the client pipelined behind STARTTLS is thrown
+ * away (RFC 3207 4.2; see conn_tls_rewrap).
  */
 static void
 smtp_session_tls_switch(struct smtp_session *s)
 {
 	SSL *ssl = s->starttls_ssl;
 	struct timeval tv = { (time_t)s->srv->conf->smtpd_timeout, 0 };
-	int fd;
 
 	s->starttls_ssl = NULL;
-	fd = fcntl(bufferevent_getfd(s->bev), F_DUPFD_CLOEXEC, 0);
-	bufferevent_free(s->bev); /* closes the old descriptor */
-	s->bev = fd == -1 ? NULL
-			  : bufferevent_openssl_socket_new(s->srv->base, fd,
-				ssl, BUFFEREVENT_SSL_ACCEPTING,
-				BEV_OPT_CLOSE_ON_FREE);
+	s->bev = conn_tls_rewrap(s->srv->base, s->bev, ssl);
 	if (s->bev == NULL) {
 		log_warn("cannot start TLS with %s: %m", smtp_session_peer(s));
-		if (fd != -1)
-			(void)close(fd);
-		SSL_free(ssl);
 		smtp_session_log_disconnect(s);
 		s->state = SMTP_STATE_CLOSED;
 		(void)smtp_session_release(s);
 		return;
 	}
-	bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
 	bufferevent_setcb(s->bev, smtp_on_read, smtp_on_write, smtp_on_event,
 	    s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, SMTP_INPUT_HIGH);
@@ -381,50 +365,16 @@ smtp_session_log_disconnect(struct smtp_session *s)
 	buf_free(&line);
 }
 
-/*
- * Throws away what the client sent that we will not read (commands
- * pipelined behind QUIT, its close_notify): closing a TCP socket that holds
- * unread data sends RST instead of FIN (RFC 1122 4.2.2.13), and a RST
- * discards our last replies if they are still queued here, or unread at
- * the client on some stacks. Best effort and bounded: what arrives after
- * this still meets a RST.
- */
-static void
-smtp_session_drain_socket(evutil_socket_t fd)
-{
-	size_t total = 0;
-	ssize_t n;
-
-	/* tcp(7): MSG_TRUNC discards the bytes instead of copying them */
-	while (total < SMTP_DRAIN_MAX &&
-	    (n = recv(fd, NULL, SMTP_DRAIN_MAX - total,
-		 MSG_TRUNC | MSG_DONTWAIT)) > 0)
-		total += (size_t)n;
-}
-
 /* Frees the connection now; the session object lives on while jobs hold
  * references to it. Callers have flushed the output first, or give up on
  * it (timeouts, errors). */
 static void
 smtp_session_drop(struct smtp_session *s)
 {
-	evutil_socket_t fd;
-
 	if (s->bev == NULL)
 		return;
 	smtp_session_log_disconnect(s);
-	if (s->tls) {
-		SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
-
-		/* RFC 8446 6.1: say goodbye with close_notify (best effort,
-		 * the socket is non-blocking). The replies went through
-		 * SSL_write before it: the output buffer is empty. */
-		if (ssl != NULL && SSL_is_init_finished(ssl))
-			(void)SSL_shutdown(ssl);
-	}
-	fd = bufferevent_getfd(s->bev);
-	if (fd != -1)
-		smtp_session_drain_socket(fd);
+	conn_close_prepare(s->bev, s->tls, SMTP_DRAIN_MAX);
 	SSL_free(s->starttls_ssl);
 	s->starttls_ssl = NULL;
 	bufferevent_free(s->bev);
@@ -480,18 +430,6 @@ smtp_on_write(struct bufferevent *bev, void *arg)
 		smtp_session_process(s);
 }
 
-/* False when a TLS handshake ended unfinished: nothing can be sent. */
-static bool
-smtp_session_can_write(struct smtp_session *s)
-{
-	SSL *ssl;
-
-	if (!s->tls)
-		return true;
-	ssl = bufferevent_openssl_get_ssl(s->bev);
-	return ssl != NULL && SSL_is_init_finished(ssl);
-}
-
 static void
 smtp_on_peer_eof(evutil_socket_t fd, short what, void *arg)
 {
@@ -504,13 +442,10 @@ smtp_on_peer_eof(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * The client closed its sending side (TCP FIN or TLS close_notify) but
- * may still read: answer the commands it sent before, up to its QUIT, and
- * close once those replies are out (smtp_session_process). Not from this
- * callback: bufferevent_openssl (libevent 2.1) reports the end of the
- * stream from inside its SSL_read loop, before it adds the bytes read
- * just before it to the input buffer and runs the read callback. It has
- * also stopped writing; pending replies need it restarted.
+ * The client closed its sending side but may still read: answer the
+ * commands it sent before, up to its QUIT, and close once those replies
+ * are out (smtp_session_process). From the loop, not from the event
+ * callback (see conn_peer_eof).
  */
 static void
 smtp_session_peer_eof(struct smtp_session *s)
@@ -518,14 +453,9 @@ smtp_session_peer_eof(struct smtp_session *s)
 	if (s->peer_eof)
 		return;
 	s->peer_eof = true;
-	bufferevent_disable(s->bev, EV_READ);
-	bufferevent_enable(s->bev, EV_WRITE);
-	if (s->eof_event == NULL)
-		s->eof_event =
-		    event_new(s->srv->base, -1, 0, smtp_on_peer_eof, s);
-	if (s->eof_event == NULL)
+	if (conn_peer_eof(
+	        s->srv->base, s->bev, &s->eof_event, smtp_on_peer_eof, s) == -1)
 		log_fatal("smtp: cannot create an event: out of memory");
-	event_active(s->eof_event, EV_TIMEOUT, 1);
 }
 
 static void
@@ -560,19 +490,11 @@ smtp_on_event(struct bufferevent *bev, short what, void *arg)
 		buf_free(&d);
 		return;
 	}
-	if ((what & BEV_EVENT_ERROR) && s->tls) {
-		unsigned long e;
-
-		while ((e = bufferevent_get_openssl_error(s->bev)) != 0) {
-			char text[256];
-
-			ERR_error_string_n(e, text, sizeof(text));
-			log_info("TLS error from %s: %s", smtp_session_peer(s),
-			    text);
-		}
-	}
+	if ((what & BEV_EVENT_ERROR) && s->tls)
+		conn_tls_log_errors(s->bev, smtp_session_peer(s));
+	/* Not when a TLS handshake ended unfinished: nothing can be sent. */
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-	    smtp_session_can_write(s)) {
+	    conn_tls_ready(s->bev, s->tls)) {
 		smtp_session_peer_eof(s);
 		return;
 	}
@@ -684,29 +606,6 @@ smtp_session_read_line(struct smtp_session *s, struct evbuffer *in)
 	return true;
 }
 
-/*
- * bufferevent_openssl (libevent 2.1) stops reading at the input high-water
- * mark in the middle of a TLS record: the rest of that record's plaintext
- * stays decrypted in the SSL object, and once the input has drained,
- * libevent waits for the socket alone, which stays silent when the client
- * has sent everything and waits for our replies. Run libevent's read
- * handler for those bytes.
- */
-static void
-smtp_session_read_pending(struct smtp_session *s)
-{
-	SSL *ssl;
-
-	if (!s->tls || s->bev == NULL || s->peer_eof || s->closing || s->busy ||
-	    !(bufferevent_get_enabled(s->bev) & EV_READ) ||
-	    evbuffer_get_length(bufferevent_get_input(s->bev)) >=
-		SMTP_INPUT_HIGH)
-		return;
-	ssl = bufferevent_openssl_get_ssl(s->bev);
-	if (ssl != NULL && SSL_is_init_finished(ssl) && SSL_pending(ssl) > 0)
-		event_active(&s->bev->ev_read, EV_READ, 1);
-}
-
 static void
 smtp_session_process(struct smtp_session *s)
 {
@@ -744,7 +643,9 @@ smtp_session_process(struct smtp_session *s)
 		if (!smtp_session_read_line(s, in))
 			break;
 	}
-	smtp_session_read_pending(s);
+	/* decrypted bytes left in the SSL object (see conn_read_pending) */
+	if (s->tls && s->bev != NULL && !s->peer_eof && !s->closing && !s->busy)
+		conn_read_pending(s->bev, SMTP_INPUT_HIGH);
 	/* The client has said all it will say and every command of it is
 	 * answered (or a partial one is left): close after the replies.
 	 * A running job, or output over the mark, comes back here. */

@@ -33,6 +33,7 @@ struct restrict_reply;
 struct auth_verifier;
 struct auth_penalty;
 struct sasl_server;
+struct service;
 struct event;
 typedef struct ssl_st SSL;
 
@@ -43,6 +44,7 @@ typedef struct ssl_st SSL;
 struct smtpd {
 	const struct conf *conf;
 	struct event_base *base;
+	struct service *service; /* listeners, graceful stop */
 	struct worker_pool *workers;
 	/* restriction checks (MAIL, RCPT, DATA): workers, or a pool of
 	 * their own when they may wait for DNS, so that a slow name server
@@ -60,7 +62,6 @@ struct smtpd {
 	struct auth_penalty *penalty;   /* failed AUTH per client */
 	struct smtp_policy *policy;     /* restriction lists */
 	size_t nsessions;
-	bool stopping;
 	char *banner; /* "220 " + smtpd_banner, expanded */
 };
 

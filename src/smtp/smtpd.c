@@ -3,11 +3,9 @@
  * listeners it inherited from the master, a worker pool for blocking work
  * (recipient lookups, queue commits), and a graceful stop on SIGTERM.
  */
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include "smtp/smtpd.h"
+
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +23,7 @@
 #include "lib/conf.h"
 #include "lib/log.h"
 #include "lib/net.h"
+#include "lib/service.h"
 #include "lib/tls.h"
 #include "lib/worker.h"
 #include "lib/xalloc.h"
@@ -32,81 +31,22 @@
 #include "smtp/smtp_clients.h"
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_session_private.h"
-#include "smtp/smtpd.h"
 
 /* How long a stopping smtpd lets sessions finish (the master waits 10 s). */
 #define SMTPD_STOP_GRACE 8
 
-struct smtpd_listener {
-	struct smtpd *srv;
-	enum listener_kind kind;
-	struct evconnlistener *lev;
-};
-
-static void
-smtpd_on_accept(struct evconnlistener *lev, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+static bool
+smtpd_kind(enum listener_kind kind)
 {
-	struct smtpd_listener *l = arg;
-
-	(void)lev;
-	(void)evutil_make_socket_closeonexec(fd);
-	/* Replies leave whole from the output buffer; Nagle would hold the
-	 * second TLS record of a flight (tickets, then a reply) for the
-	 * client's delayed ACK, 40 ms a round. */
-	{
-		int one = 1;
-
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
-	}
-	smtp_session_new(l->srv, l->kind, fd, sa, (socklen_t)salen);
+	return kind == LISTENER_SMTP || kind == LISTENER_SUBMISSION ||
+	    kind == LISTENER_SMTPS;
 }
 
 static void
-smtpd_on_accept_error(struct evconnlistener *lev, void *arg)
+smtpd_on_accept(void *arg, enum listener_kind kind, int fd,
+    const struct sockaddr *sa, socklen_t salen)
 {
-	int e = EVUTIL_SOCKET_ERROR();
-
-	(void)lev;
-	(void)arg;
-	/* EMFILE and friends: log and go on; libevent retries. */
-	errno = e;
-	log_warn("accept: %m");
-}
-
-static struct smtpd_listener *stop_listeners;
-static size_t stop_nlisteners;
-
-static void
-smtpd_on_stop_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct smtpd *srv = arg;
-	static int ticks;
-
-	(void)fd;
-	(void)what;
-	if (srv->nsessions == 0 || ++ticks > SMTPD_STOP_GRACE * 10)
-		event_base_loopexit(srv->base, NULL);
-}
-
-static void
-smtpd_on_sigterm(evutil_socket_t sig, short what, void *arg)
-{
-	struct smtpd *srv = arg;
-	struct timeval tv = { 0, 100000 };
-	struct event *tick;
-	size_t i;
-
-	(void)sig;
-	(void)what;
-	if (srv->stopping)
-		return;
-	srv->stopping = true;
-	for (i = 0; i < stop_nlisteners; i++)
-		evconnlistener_disable(stop_listeners[i].lev);
-	tick = event_new(srv->base, -1, EV_PERSIST, smtpd_on_stop_tick, srv);
-	(void)event_add(tick, &tv);
+	smtp_session_new(arg, kind, fd, sa, salen);
 }
 
 int
@@ -142,10 +82,7 @@ int
 smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 {
 	struct smtpd srv;
-	struct smtpd_listener *sl;
-	struct event *ev_term, *ev_int;
 	struct buf err;
-	size_t i, n = 0;
 
 	log_set_service("smtpd");
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -210,27 +147,8 @@ smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 	srv.plimits.domain_max = 255;
 	srv.banner = xasprintf("220 %s\r\n", conf->smtpd_banner);
 
-	sl = xcalloc(nls ? nls : 1, sizeof(*sl));
-	for (i = 0; i < nls; i++) {
-		if (ls[i].kind != LISTENER_SMTP &&
-		    ls[i].kind != LISTENER_SUBMISSION &&
-		    ls[i].kind != LISTENER_SMTPS)
-			continue;
-		sl[n].srv = &srv;
-		sl[n].kind = ls[i].kind;
-		sl[n].lev = evconnlistener_new(srv.base, smtpd_on_accept,
-		    &sl[n], LEV_OPT_CLOSE_ON_EXEC, -1, ls[i].fd);
-		if (sl[n].lev == NULL)
-			log_fatal("cannot listen on %s", ls[i].spec);
-		evconnlistener_set_error_cb(sl[n].lev, smtpd_on_accept_error);
-		n++;
-	}
-	stop_listeners = sl;
-	stop_nlisteners = n;
-	ev_term = evsignal_new(srv.base, SIGTERM, smtpd_on_sigterm, &srv);
-	ev_int = evsignal_new(srv.base, SIGINT, smtpd_on_sigterm, &srv);
-	(void)event_add(ev_term, NULL);
-	(void)event_add(ev_int, NULL);
+	srv.service = service_new(srv.base, ls, nls, smtpd_kind,
+	    smtpd_on_accept, &srv, &srv.nsessions, SMTPD_STOP_GRACE);
 
 	(void)event_base_dispatch(srv.base);
 
@@ -242,5 +160,6 @@ smtpd_main(const struct conf *conf, struct listener *ls, size_t nls)
 	worker_pool_free(&srv.workers);
 	dns_resolver_free(&srv.dns);
 	router_free(&srv.router);
+	service_free(&srv.service);
 	return 0;
 }
