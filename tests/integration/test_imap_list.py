@@ -281,3 +281,84 @@ def test_curl_lists_folders(tree):
     assert '* LIST (\\HasNoChildren) "." "INBOX"' in out
     assert '* LIST (\\HasNoChildren \\Sent) "." "Sent"' in out
     assert '* LIST (\\Noselect \\HasChildren) "." "a"' in out
+
+
+DOVECOT_COMMANDS = [
+    'LIST "" ""', 'LIST "" *', 'LIST "" %', 'LIST "" "%.%"', 'LIST a. %',
+    'LIST a .b', 'LIST "" i*', 'LIST "" "*b%"', 'LSUB "" *', 'LSUB "" %',
+    'LSUB "" a.%', 'LIST (SUBSCRIBED) "" * RETURN (CHILDREN)',
+    'LIST (SUBSCRIBED RECURSIVEMATCH) "" % RETURN (CHILDREN)',
+    'LIST (SUBSCRIBED RECURSIVEMATCH) "" "a.%.%" RETURN (CHILDREN)',
+    'LIST "" % RETURN (SUBSCRIBED CHILDREN)',
+    'LIST "" % RETURN (CHILDREN STATUS (MESSAGES UIDNEXT))',
+]
+
+
+def _normal(line):
+    """A response line without Dovecot's \\Marked/\\UnMarked, with the
+    name unquoted (Dovecot sends atoms where it can, we quote)."""
+    for junk in (" \\UnMarked", " \\Marked", "\\UnMarked ", "\\Marked "):
+        line = line.replace(junk, "")
+    return line.replace('"', "")
+
+
+def _answers(port, user, password):
+    out = {}
+    with RawIMAP(port) as c:
+        c.greeting()
+        c.login(user, password)
+        for cmd in DOVECOT_COMMANDS:
+            u, t = c.cmd(cmd)
+            assert b" OK " in t, (cmd, t)
+            got = [_normal(x.decode()) for x in u]
+            if cmd.startswith('LIST "" %') and "STATUS" in cmd:
+                # a STATUS line stays right after its LIST line
+                pairs, i = [], 0
+                while i < len(got):
+                    if i + 1 < len(got) and got[i + 1].startswith(
+                            "* STATUS"):
+                        pairs.append((got[i], got[i + 1]))
+                        i += 2
+                    else:
+                        pairs.append((got[i],))
+                        i += 1
+                got = pairs
+            out[cmd] = sorted(got)  # Dovecot lists in directory order
+    return out
+
+
+def test_same_answers_as_dovecot_on_its_maildir(make_instance):
+    """Dovecot makes the folders and subscriptions, both servers answer
+    the same commands on that Maildir (attributes and names compared;
+    the order of lines is Dovecot's directory order, so not compared;
+    extended LIST asked for CHILDREN, which we send anyway)."""
+    import pwd
+
+    from dovecot_ref import DovecotRef
+    from imap_helpers import TRUSTED
+
+    inst = make_instance(params=TRUSTED, start=False)
+    owner = pwd.getpwnam(inst.get_param("mail_owner") or "nobody")
+    mail_root = inst.dir / "mail"
+    dom = mail_root / "example.test"
+    dom.mkdir(parents=True, exist_ok=True)
+    for d in (mail_root, dom):
+        os.chown(d, owner.pw_uid, owner.pw_gid)
+    # Dovecot's folders only (no special-use defaults of ours)
+    shutil.rmtree(inst.maildir(USER).parent, ignore_errors=True)
+    with DovecotRef(inst.dir.parent / "dovecot", mail_root,
+                    {USER: PASSWORD}, owner.pw_uid, owner.pw_gid) as dc:
+        with RawIMAP(dc.imap_port) as c:
+            c.greeting()
+            c.login(USER, PASSWORD)
+            for cmd in ("CREATE Sent", "CREATE Drafts", "CREATE a.b.c",
+                        "CREATE a.b.c.d", "CREATE x", "CREATE x.y",
+                        "CREATE INBOX.sub", "SUBSCRIBE Sent",
+                        "SUBSCRIBE a.b.c", "SUBSCRIBE a.b.c.d",
+                        "SUBSCRIBE x.y"):
+                ok(c, cmd)
+        theirs = _answers(dc.imap_port, USER, PASSWORD)
+    inst.start()
+    ours = _answers(inst.ports["imap_port"], USER, PASSWORD)
+    for cmd in DOVECOT_COMMANDS:
+        assert ours[cmd] == theirs[cmd], cmd
