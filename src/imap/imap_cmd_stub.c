@@ -8,7 +8,6 @@
 		(void)c;                                                       \
 		imap_tagged(s, "NO", "[CANNOT] Not yet.");                     \
 	}
-STUB(imap_cmd_list)
 STUB(imap_cmd_append)
 STUB(imap_cmd_idle)
 
