@@ -107,3 +107,33 @@ def test_dovecot_uidls_survive_an_index_rebuild(dovecot_maildir):
     inst.cli("index", "rebuild", USER, check=True)
     got, _ = pop3_uidls("127.0.0.1", inst.pop3s_port, tls=True)
     assert got == uidls
+
+
+def test_dovecot_maildir_over_imap_same_uids_flags_keywords(dovecot_maildir):
+    """What an IMAP client of Dovecot had is what mailwright's imapd shows:
+    the UIDVALIDITY, each message's UID, \\Seen and the keyword, and the
+    bodies; so a client that caches by UID downloads nothing again."""
+    inst, _, uids, uidvalidity = dovecot_maildir
+    inst.start()
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    im = imaplib.IMAP4_SSL("127.0.0.1", inst.imaps_port, ssl_context=ctx)
+    try:
+        im.login(USER, PASSWORD)
+        typ, data = im.select("INBOX")
+        assert typ == "OK" and data == [b"3"], data
+        assert int(im.response("UIDVALIDITY")[1][0]) == uidvalidity
+        typ, data = im.fetch("1:3", "(UID FLAGS BODY.PEEK[HEADER.FIELDS "
+                                    "(SUBJECT)])")
+        assert typ == "OK", data
+        heads = [d[0] for d in data if isinstance(d, tuple)]
+        got = [int(re.search(rb"UID (\d+)", h).group(1)) for h in heads]
+        assert got == uids
+        assert b"$Label1" in heads[1] and b"\\Seen" in heads[1], heads[1]
+        # Dovecot's POP3 RETR'd message 1 and set \Seen at QUIT; 3 not
+        assert b"\\Seen" in heads[0] and b"\\Seen" not in heads[2]
+        typ, data = im.uid("SEARCH", "KEYWORD", "$Label1")
+        assert data == [str(uids[1]).encode()], data
+    finally:
+        im.logout()
