@@ -140,6 +140,7 @@ struct imap_append_msg {
 	struct imap_date_time date;
 	size_t literal; /* index of its literal in the command */
 	bool binary;    /* literal8 (RFC 3516 4.3) */
+	bool utf8;      /* RFC 6855 4: "UTF8 (" literal8 ")" */
 	bool streamed;  /* data went to the caller as IMAP_READ_DATA */
 	uint64_t size;
 	struct imap_slice data; /* kept literal; empty when streamed */

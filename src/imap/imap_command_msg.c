@@ -43,12 +43,26 @@ imap_parse_append(struct imap_lex *lx, struct imap_command *cmd)
 				return false;
 			m->has_date = true;
 		}
-		if (lex_peek(lx) != '{' && lex_peek(lx) != '~')
-			return lex_fail(
-			    lx, IMAP_ERR_BAD, "Message literal expected");
-		m->literal = lx->next_lit;
-		if (!lex_literal(lx, true, true, &data, &lit))
-			return false;
+		/* RFC 6855 4: append-data-ext "UTF8" SP "(" literal8 ")",
+		 * a message with UTF-8 headers (UTF8=ACCEPT) */
+		if (lex_peek(lx) == 'U' || lex_peek(lx) == 'u') {
+			if (!lex_keyword(lx, "UTF8") || !lex_sp(lx) ||
+			    !lex_char(lx, '(') || lex_peek(lx) != '~')
+				return lex_fail(lx, IMAP_ERR_BAD,
+				    "UTF8 needs a literal8 in parentheses");
+			m->literal = lx->next_lit;
+			if (!lex_literal(lx, true, true, &data, &lit) ||
+			    !lex_char(lx, ')'))
+				return false;
+			m->utf8 = true;
+		} else {
+			if (lex_peek(lx) != '{' && lex_peek(lx) != '~')
+				return lex_fail(lx, IMAP_ERR_BAD,
+				    "Message literal expected");
+			m->literal = lx->next_lit;
+			if (!lex_literal(lx, true, true, &data, &lit))
+				return false;
+		}
 		m->binary = lit->binary;
 		m->streamed = lit->streamed;
 		m->size = lit->size;

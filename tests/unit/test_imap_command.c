@@ -146,6 +146,11 @@ static const struct cmd_case cmd_cases[] = {
 	    IMAP_CMD_APPEND),
 	OK("A003 APPEND x {1}\r\nx (\\Draft) {1}\r\ny\r\n", IMAP_CMD_APPEND),
 	OK("A003 APPEND x ~{2}\r\n\0\0\r\n", IMAP_CMD_APPEND),
+	/* RFC 6855 4: UTF8 (literal8) */
+	OK("A003 APPEND x (\\Seen) UTF8 (~{2}\r\nab)\r\n", IMAP_CMD_APPEND),
+	OK("A003 APPEND x utf8 (~{2+}\r\nab)\r\n", IMAP_CMD_APPEND),
+	BAD("A003 APPEND x UTF8 ({2}\r\nab)\r\n"),
+	BAD("A003 APPEND x UTF8 (~{2}\r\nab\r\n"),
 	BAD("A003 APPEND x\r\n"),
 	BAD("A003 APPEND x (\\Seen)\r\n"),
 	BAD("A003 APPEND x \"abc\"\r\n"),
