@@ -118,6 +118,16 @@ folder_cmp(const void *a, const void *b)
 	    ((const struct store_folder *)b)->name);
 }
 
+/* By name, and for one name the real folder before a level. */
+static int
+folder_cmp_level(const void *a, const void *b)
+{
+	const struct store_folder *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : (int)x->noselect - (int)y->noselect;
+}
+
 static struct store_folder *
 folder_find(struct store_folder_list *l, const char *name)
 {
@@ -257,19 +267,35 @@ store_folder_list(
 		store_folder_list_free(&l);
 		return -1;
 	}
-	/* the levels above each folder, as \Noselect where missing */
+	/* the levels above each folder, as \Noselect where missing: pushed
+	 * unsorted (perhaps several times), then one sort and the duplicates
+	 * dropped, a real folder winning over a level */
 	n = l.n;
 	qsort(l.v, l.n, sizeof(*l.v), folder_cmp);
 	for (i = 0; i < n; i++) {
+		struct store_folder_list sorted = { l.v, n };
+
 		parent = xstrdup(l.v[i].name);
 		while ((slash = strrchr(parent, STORE_FOLDER_SEP)) != NULL) {
 			*slash = '\0';
-			if (folder_find(&l, parent) != NULL)
+			if (folder_find(&sorted, parent) != NULL)
 				break;
 			folder_push(&l, &cap, xstrdup(parent), 0, true);
-			qsort(l.v, l.n, sizeof(*l.v), folder_cmp);
 		}
 		free(parent);
+	}
+	if (l.n > n) {
+		size_t k = 1;
+
+		qsort(l.v, l.n, sizeof(*l.v), folder_cmp_level);
+		for (i = 1; i < l.n; i++) {
+			if (strcmp(l.v[i].name, l.v[k - 1].name) == 0) {
+				free(l.v[i].name);
+				continue;
+			}
+			l.v[k++] = l.v[i];
+		}
+		l.n = k;
 	}
 	for (i = 0; i < l.n; i++) {
 		parent = xstrdup(l.v[i].name);
