@@ -146,7 +146,11 @@ imap_expunge_run(struct imap_job *j)
 		imap_job_tagged(j, "BAD", "%s", why);
 		return;
 	}
-	n = imap_deleted_indexes(s, c->uid ? set : NULL, nset, &idx);
+	/* a UID set naming nothing expunges nothing (set is NULL then,
+	 * which imap_deleted_indexes() takes for all) */
+	n = c->uid && nset == 0
+	    ? 0
+	    : imap_deleted_indexes(s, c->uid ? set : NULL, nset, &idx);
 	if (imap_expunge_announce(j, idx, n) == 0)
 		imap_job_tagged(j, "OK", "Expunge completed.");
 	free(idx);
