@@ -143,7 +143,8 @@ imap_expunge_run(struct imap_job *j)
 	}
 	if (c->uid && imap_mailbox_resolve(s, &c->u.msg.set, true, &set,
 	                  &nset, &why) == -1) {
-		imap_job_tagged(j, "BAD", "%s", why);
+		imap_job_tagged(j, "BAD", "Error in IMAP command %s%s: %s",
+		    c->uid ? "UID " : "", imap_cmd_name(c->id), why);
 		return;
 	}
 	/* a UID set naming nothing expunges nothing (set is NULL then,
@@ -246,7 +247,8 @@ imap_store_run(struct imap_job *j)
 	}
 	if (imap_mailbox_resolve(s, &c->u.msg.set, c->uid, &idx, &n, &why) ==
 	    -1) {
-		imap_job_tagged(j, "BAD", "%s", why);
+		imap_job_tagged(j, "BAD", "Error in IMAP command %s%s: %s",
+		    c->uid ? "UID " : "", imap_cmd_name(c->id), why);
 		return;
 	}
 	sys = imap_flags_to_store(c->u.msg.store.flags.sys);
@@ -329,7 +331,8 @@ imap_copy_run(struct imap_job *j)
 	}
 	if (imap_mailbox_resolve(s, &c->u.msg.set, c->uid, &idx, &n, &why) ==
 	    -1) {
-		imap_job_tagged(j, "BAD", "%s", why);
+		imap_job_tagged(j, "BAD", "Error in IMAP command %s%s: %s",
+		    c->uid ? "UID " : "", imap_cmd_name(c->id), why);
 		goto out;
 	}
 	if (imap_mbox_from_client(s, c->u.msg.dest.name, &name, &why) == -1) {

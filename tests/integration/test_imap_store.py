@@ -201,7 +201,6 @@ def test_uid_store_names_uid(iinst, box):
     assert letters(iinst, box) == ["", "S", "S", "S"]
 
 
-@pytest.mark.xfail(strict=True, reason='BAD text')
 def test_store_sequence_past_end_is_bad(iinst, box):
     with raw(iinst) as r:
         select(r)
@@ -216,7 +215,6 @@ def test_store_sequence_past_end_is_bad(iinst, box):
     assert letters(iinst, box) == ["", "", "", ""]
 
 
-@pytest.mark.xfail(strict=True, reason='BAD text')
 def test_store_star_in_empty_mailbox(iinst, box):
     with raw(iinst) as r:
         ok(r.cmd("CREATE Empty"))
@@ -408,7 +406,6 @@ def uidvalidity(r, name):
     return int(m.group(1))
 
 
-@pytest.mark.xfail(strict=True, reason='BAD text')
 def test_copy_copyuid_sets(iinst, box):
     with raw(iinst) as r:
         ok(r.cmd("CREATE Target"))
@@ -428,7 +425,9 @@ def test_copy_copyuid_sets(iinst, box):
         assert t.endswith(b"BAD Error in IMAP command COPY: Invalid "
                           b"messageset"), t
         lines = ok(r.cmd("STATUS Target (MESSAGES UIDNEXT)"))
-        assert lines == [b"* STATUS Target (MESSAGES 8 UIDNEXT 9)"]
+        # an astring either way (Dovecot sends the atom unquoted)
+        assert lines[0] in (b"* STATUS Target (MESSAGES 8 UIDNEXT 9)",
+                            b'* STATUS "Target" (MESSAGES 8 UIDNEXT 9)')
     assert len(infos(iinst)) == NMSG
     assert len(infos(iinst, "Target")) == 8
 
