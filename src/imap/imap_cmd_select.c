@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "imap/imap_cmd.h"
 #include "imap/imap_flags.h"
@@ -307,12 +308,45 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 
 /* --- COPY, MOVE ----------------------------------------------------------- */
 
+/* Store names of one folder (INBOX in any case, RFC 9051 5.1). */
+static bool
+imap_same_folder(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0 ||
+	    (strcasecmp(a, "INBOX") == 0 && strcasecmp(b, "INBOX") == 0);
+}
+
+/*
+ * MOVE into the selected mailbox itself (Dovecot does it: the messages
+ * get new UIDs): the store's move refuses that, so a copy, then an
+ * expunge of what was copied. A failure in between leaves them twice,
+ * never lost (as store_mailbox_move). uids as store_mailbox_move.
+ */
+static int
+imap_move_self(struct imap_job *j, const size_t *idx, size_t n,
+    struct store_mailbox *dst, uint32_t *uids)
+{
+	struct imap_session *s = j->s;
+	size_t *gone, k, m = 0;
+	int r;
+
+	if (store_mailbox_copy(s->mb, idx, n, dst, uids, &j->err) == -1)
+		return -1;
+	gone = xreallocarray(NULL, n, sizeof(*gone));
+	for (k = 0; k < n; k++)
+		if (uids[k] != 0)
+			gone[m++] = idx[k];
+	r = m > 0 ? store_mailbox_expunge(s->mb, gone, m, &j->err) : 0;
+	free(gone);
+	return r;
+}
+
 static void
 imap_copy_run(struct imap_job *j)
 {
 	struct imap_session *s = j->s;
 	const struct imap_command *c = s->cmd;
-	bool move = c->id == IMAP_CMD_MOVE;
+	bool move = c->id == IMAP_CMD_MOVE, self;
 	struct store_mailbox *dst = NULL;
 	size_t *idx = NULL, n = 0, k, m = 0;
 	uint32_t *uids = NULL, *src = NULL, *dsts = NULL;
@@ -363,9 +397,11 @@ imap_copy_run(struct imap_job *j)
 	/* the UIDs before MOVE takes the messages out of the view */
 	for (k = 0; k < n; k++)
 		src[k] = store_mailbox_msg(s->mb, idx[k])->uid;
-	if ((move ? store_mailbox_move(s->mb, idx, n, dst, uids, &j->err)
-	          : store_mailbox_copy(s->mb, idx, n, dst, uids, &j->err)) ==
-	    -1) {
+	self = move && imap_same_folder(buf_cstr(&name), s->mbox_name);
+	if ((self     ? imap_move_self(j, idx, n, dst, uids)
+	        : move ? store_mailbox_move(s->mb, idx, n, dst, uids, &j->err)
+	               : store_mailbox_copy(
+	                     s->mb, idx, n, dst, uids, &j->err)) == -1) {
 		if (errno == ENOSPC || errno == EDQUOT)
 			imap_job_tagged(
 			    j, "NO", "[OVERQUOTA] Not enough disk space.");
@@ -407,6 +443,11 @@ imap_copy_run(struct imap_job *j)
 		if (uids[k] != 0)
 			imap_job_untagged(j, "%zu EXPUNGE", idx[k] + 1);
 	s->exists -= (uint32_t)m;
+	/* into itself: the new copies as EXISTS now, as Dovecot sends */
+	if (self && imap_job_sync(j) == -1) {
+		imap_job_store_error(j, "MOVE");
+		goto out;
+	}
 	imap_job_tagged(j, "OK", "Move completed.");
 out:
 	free(src);

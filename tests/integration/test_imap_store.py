@@ -519,7 +519,6 @@ def test_move_examine_is_no(iinst, box):
     assert len(infos(iinst, "Target")) == 1
 
 
-@pytest.mark.xfail(strict=True, reason='MOVE into its own mailbox')
 def test_move_to_same_mailbox(iinst, box):
     """Dovecot moves a message into its own mailbox: it gets a new UID."""
     with raw(iinst) as r:
@@ -532,5 +531,12 @@ def test_move_to_same_mailbox(iinst, box):
         lines = lines[2:] + ok(r.cmd("NOOP"))
         assert b"* 4 EXISTS" in lines, lines
         assert ok(r.cmd("UID SEARCH ALL")) == [b"* SEARCH 2 3 4 5"]
+        # INBOX in any case; flags go along
+        ok(r.cmd("STORE 1 +FLAGS.SILENT (\\Flagged)"))
+        lines, t = r.cmd("UID MOVE 2 inbox")
+        assert t.endswith(b" OK Move completed."), (lines, t)
+        assert lines == [b"* OK [COPYUID %d 2 6] Moved UIDs." % v,
+                         b"* 1 EXPUNGE", b"* 4 EXISTS", b"* 4 RECENT"], lines
+        assert ok(r.cmd("UID SEARCH FLAGGED")) == [b"* SEARCH 6"]
     assert len(infos(iinst)) == NMSG
     assert os.path.exists(iinst.maildir(USER))
