@@ -179,6 +179,11 @@ def test_store_invalid_keyword_and_recent(iinst, box):
         assert b" BAD " in t, t
         _, t = r.cmd("STORE 1 +FLAGS (a{b)")
         assert b" BAD " in t, t
+        # \Recent is the server's (RFC 3501 2.3.2; Dovecot: BAD)
+        for c in ("+FLAGS (\\Recent)", "FLAGS (\\Seen \\Recent)",
+                  "-FLAGS (\\Recent)"):
+            _, t = r.cmd("STORE 1 " + c)
+            assert b" BAD " in t, (c, t)
     assert letters(iinst, box) == ["", "", "", ""]
 
 
@@ -353,6 +358,16 @@ def test_expunge_by_other_session_waits_for_noop(iinst, box):
         assert lines == [b"* 3 FETCH (FLAGS (\\Seen \\Recent))"]
         assert search(a, "ALL") == [1, 2, 3, 4]
         assert search(a, "SEEN") == [3]
+        # its content is gone: no match, and RFC 5530's EXPUNGEISSUED
+        lines, t = a.cmd("SEARCH TEXT line")
+        assert lines == [b"* SEARCH 1 3 4"]
+        assert t.endswith(b" OK [EXPUNGEISSUED] Search completed."), t
+        ok(a.cmd("CREATE Target"))
+        for c in ("COPY 2 Target",):
+            lines, t = a.cmd(c)
+            assert lines == [] and t.endswith(
+                b" NO [EXPUNGEISSUED] The requested messages no longer "
+                b"exist."), (c, lines, t)
         lines = ok(a.cmd("NOOP"))
         assert lines == [b"* 2 EXPUNGE"], lines
         assert search(a, "ALL") == [1, 2, 3]
