@@ -424,7 +424,7 @@ imap_copy_run(struct imap_job *j)
 		(void)!imap_uidset_append(&codes, dsts, m);
 		(void)!buf_append_str(&codes, "] ");
 	}
-	if (!move) {
+	if (!move || m == 0) {
 		if (m == 0)
 			/* RFC 5530 3 */
 			imap_job_tagged(j, "NO",

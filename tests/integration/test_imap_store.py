@@ -363,7 +363,7 @@ def test_expunge_by_other_session_waits_for_noop(iinst, box):
         assert lines == [b"* SEARCH 1 3 4"]
         assert t.endswith(b" OK [EXPUNGEISSUED] Search completed."), t
         ok(a.cmd("CREATE Target"))
-        for c in ("COPY 2 Target",):
+        for c in ("COPY 2 Target", "MOVE 2 Target"):
             lines, t = a.cmd(c)
             assert lines == [] and t.endswith(
                 b" NO [EXPUNGEISSUED] The requested messages no longer "
