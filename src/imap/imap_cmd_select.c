@@ -188,10 +188,11 @@ imap_flags_to_store(unsigned sys)
 	return f;
 }
 
-/* The keyword bits of flags (made when create); -1 after a NO. */
+/* The keyword bits of flags (made when create; *made_out: some were
+ * new); -1 after a NO. */
 static int
 imap_store_keywords(struct imap_job *j, const struct imap_flags *fl,
-    bool create, uint32_t *bits_out)
+    bool create, uint32_t *bits_out, bool *made_out)
 {
 	char name[256];
 	size_t k, bit;
@@ -206,7 +207,12 @@ imap_store_keywords(struct imap_job *j, const struct imap_flags *fl,
 		memcpy(name, fl->kw[k].p, fl->kw[k].n);
 		name[fl->kw[k].n] = '\0';
 		r = store_mailbox_keyword_index(
-		    j->s->mb, name, create, &bit, &j->err);
+		    j->s->mb, name, false, &bit, &j->err);
+		if (r == 0 && create) {
+			*made_out = true;
+			r = store_mailbox_keyword_index(
+			    j->s->mb, name, true, &bit, &j->err);
+		}
 		if (r == -1 && errno == ENOSPC) {
 			/* RFC 5530 3: LIMIT (Dovecot's Maildir: 26 letters) */
 			imap_job_tagged(j, "NO",
@@ -237,6 +243,7 @@ imap_store_run(struct imap_job *j)
 	size_t *idx = NULL, n = 0, k, nch = 0;
 	uint32_t sys, kw;
 	const char *why;
+	bool made = false;
 
 	if (s->read_only) {
 		imap_job_tagged(j, "NO", "[READ-ONLY] Mailbox is read-only.");
@@ -254,7 +261,7 @@ imap_store_run(struct imap_job *j)
 	}
 	sys = imap_flags_to_store(c->u.msg.store.flags.sys);
 	if (imap_store_keywords(j, &c->u.msg.store.flags,
-	        op != IMAP_STORE_REMOVE, &kw) == -1)
+	        op != IMAP_STORE_REMOVE, &kw, &made) == -1)
 		goto out;
 	ch = xreallocarray(NULL, n ? n : 1, sizeof(*ch));
 	for (k = 0; k < n; k++) {
@@ -287,6 +294,9 @@ imap_store_run(struct imap_job *j)
 		imap_job_store_error(j, "STORE");
 		goto out;
 	}
+	/* the client learns the new keywords first (Dovecot's order) */
+	if (made)
+		imap_job_flags_announce(j);
 	/* RFC 9051 6.4.6: the new flags of each message, unless .SILENT;
 	 * UID STORE names the UID (6.4.9) */
 	if (!c->u.msg.store.silent)

@@ -205,6 +205,32 @@ imap_job_flags_line(struct imap_job *j, size_t i, bool uid)
 	(void)!buf_append_str(&j->out, ")\r\n");
 }
 
+void
+imap_job_flags_announce(struct imap_job *j)
+{
+	struct imap_session *s = j->s;
+	const char *names[STORE_MAX_KEYWORDS];
+	uint32_t sys = STORE_FLAG_SEEN | STORE_FLAG_ANSWERED |
+	    STORE_FLAG_FLAGGED | STORE_FLAG_DELETED | STORE_FLAG_DRAFT;
+	size_t k, used = 0;
+
+	for (k = 0; k < STORE_MAX_KEYWORDS; k++)
+		if ((names[k] = store_mailbox_keyword_name(s->mb, k)) != NULL)
+			used++;
+	(void)!buf_append_str(&j->out, "* FLAGS ");
+	(void)!imap_flags_append(&j->out, sys, UINT32_MAX, names,
+	    STORE_MAX_KEYWORDS, false);
+	(void)!buf_append_str(&j->out, "\r\n* OK [PERMANENTFLAGS ");
+	(void)!imap_flags_append(&j->out, sys, UINT32_MAX, names,
+	    STORE_MAX_KEYWORDS, false);
+	/* "\*": more keywords may be made (RFC 9051 7.1) */
+	if (used < STORE_MAX_KEYWORDS) {
+		buf_truncate(&j->out, j->out.len - 1);
+		(void)!buf_append_str(&j->out, " \\*)");
+	}
+	(void)!buf_append_str(&j->out, "] Flags permitted.\r\n");
+}
+
 int
 imap_job_sync(struct imap_job *j)
 {

@@ -146,10 +146,19 @@ def test_store_flags_add_remove_replace(iinst, box):
 def test_store_keywords_dovecot_letters(iinst, box):
     with raw(iinst) as r:
         select(r)
+        # new keywords: FLAGS and PERMANENTFLAGS first (as Dovecot)
         lines = ok(r.cmd("STORE 1 +FLAGS ($Forwarded Work)"))
-        assert lines == [b"* 1 FETCH (FLAGS (\\Recent $Forwarded Work))"]
-        ok(r.cmd("STORE 2 +FLAGS.SILENT (\\Seen Work)"))
-        ok(r.cmd("STORE 3 FLAGS.SILENT (Junk \\Flagged)"))
+        assert lines == [
+            b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft "
+            b"$Forwarded Work)",
+            b"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+            b"\\Draft $Forwarded Work \\*)] Flags permitted.",
+            b"* 1 FETCH (FLAGS (\\Recent $Forwarded Work))"]
+        # known ones: no FLAGS
+        assert ok(r.cmd("STORE 2 +FLAGS.SILENT (\\Seen Work)")) == []
+        lines = ok(r.cmd("STORE 3 FLAGS.SILENT (Junk \\Flagged)"))
+        assert len(lines) == 2 and lines[0].startswith(b"* FLAGS ") and \
+            lines[0].endswith(b" Work Junk)"), lines
         # keywords are case-insensitive (RFC 9051 2.3.2): the first
         # spelling stays
         lines = ok(r.cmd("STORE 1 -FLAGS (work)"))
