@@ -246,14 +246,20 @@ imap_job_sync(struct imap_job *j)
 		imap_job_untagged(j, "%zu EXPUNGE", res.expunged[k] + 1);
 	n = store_mailbox_count(s->mb);
 	if (res.added > 0) {
+		size_t old = n - res.added;
 		uint32_t first;
+		/* none of the messages seen before is \Recent here */
+		bool none = old == 0 ||
+		    store_mailbox_msg(s->mb, old - 1)->uid < s->first_recent_uid;
 
 		/* the new messages are \Recent here unless another session
-		 * took them first; the range stays one (an approximation
-		 * when another took some in between) */
+		 * took them first: when this one had none, its range starts
+		 * at what it took (nothing: past the end); else the range
+		 * stays one (an approximation when another took some in
+		 * between) */
 		if (!s->rev2 && !s->read_only &&
 		    store_mailbox_take_recent(s->mb, &first, &j->err) == 0 &&
-		    first < s->first_recent_uid)
+		    (none || first < s->first_recent_uid))
 			s->first_recent_uid = first;
 		imap_job_untagged(j, "%zu EXISTS", n);
 		if (!s->rev2)

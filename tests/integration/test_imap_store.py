@@ -568,3 +568,18 @@ def test_move_to_same_mailbox(iinst, box):
         assert ok(r.cmd("UID SEARCH FLAGGED")) == [b"* SEARCH 6"]
     assert len(infos(iinst)) == NMSG
     assert os.path.exists(iinst.maildir(USER))
+
+
+def test_new_mail_at_noop_is_recent(iinst, box):
+    with raw(iinst) as a, raw(iinst) as b:
+        select(a)
+        select(b)
+        put_message(iinst, USER, message(token()))
+        # a selected first: it takes the new one's \Recent (RFC 3501
+        # 2.3.2), b sees it as not recent
+        assert ok(a.cmd("NOOP")) == [b"* 5 EXISTS", b"* 5 RECENT"]
+        assert ok(b.cmd("NOOP")) == [b"* 5 EXISTS", b"* 0 RECENT"]
+        assert ok(a.cmd("STORE 5 +FLAGS (\\Seen)")) == [
+            b"* 5 FETCH (FLAGS (\\Seen \\Recent))"]
+        assert search(a, "RECENT") == [1, 2, 3, 4, 5]
+        assert search(b, "RECENT") == []
