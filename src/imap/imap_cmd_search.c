@@ -128,6 +128,7 @@ imap_search_run(struct imap_job *j)
 	uint32_t *v = NULL, *uids = NULL;
 	size_t count, i, n = 0;
 	bool match, ok = false, save = (q->ret & IMAP_SEARCH_RET_SAVE) != 0;
+	bool gone = false;
 
 	/* RFC 9051 7.4.1: UID SEARCH may announce expunges */
 	if (c->uid && imap_job_sync(j) == -1) {
@@ -158,8 +159,11 @@ imap_search_run(struct imap_job *j)
 		if (imap_search_prog_match(p, (uint32_t)(i + 1), m,
 		        !s->rev2 && m->uid >= s->first_recent_uid,
 		        &match) == -1) {
-			if (errno == ENOENT)
-				continue; /* expunged meanwhile: no match */
+			if (errno == ENOENT) {
+				/* expunged meanwhile: no match */
+				gone = true;
+				continue;
+			}
 			(void)!buf_printf(&j->err, " (UID %u: %m)", m->uid);
 			imap_job_store_error(j, "SEARCH");
 			goto out;
@@ -176,7 +180,9 @@ imap_search_run(struct imap_job *j)
 		imap_job_store_error(j, "SEARCH");
 		goto out;
 	}
-	imap_job_tagged(j, "OK", "Search completed.");
+	/* RFC 5530 3: another session expunged some; Dovecot says so */
+	imap_job_tagged(
+	    j, "OK", "%sSearch completed.", gone ? "[EXPUNGEISSUED] " : "");
 	ok = true;
 out:
 	imap_search_unload(&x);

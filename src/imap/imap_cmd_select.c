@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "imap/imap_cmd.h"
 #include "imap/imap_flags.h"
@@ -143,10 +144,15 @@ imap_expunge_run(struct imap_job *j)
 	}
 	if (c->uid && imap_mailbox_resolve(s, &c->u.msg.set, true, &set,
 	                  &nset, &why) == -1) {
-		imap_job_tagged(j, "BAD", "%s", why);
+		imap_job_tagged(j, "BAD", "Error in IMAP command %s%s: %s",
+		    c->uid ? "UID " : "", imap_cmd_name(c->id), why);
 		return;
 	}
-	n = imap_deleted_indexes(s, c->uid ? set : NULL, nset, &idx);
+	/* a UID set naming nothing expunges nothing (set is NULL then,
+	 * which imap_deleted_indexes() takes for all) */
+	n = c->uid && nset == 0
+	    ? 0
+	    : imap_deleted_indexes(s, c->uid ? set : NULL, nset, &idx);
 	if (imap_expunge_announce(j, idx, n) == 0)
 		imap_job_tagged(j, "OK", "Expunge completed.");
 	free(idx);
@@ -182,10 +188,11 @@ imap_flags_to_store(unsigned sys)
 	return f;
 }
 
-/* The keyword bits of flags (made when create); -1 after a NO. */
+/* The keyword bits of flags (made when create; *made_out: some were
+ * new); -1 after a NO. */
 static int
 imap_store_keywords(struct imap_job *j, const struct imap_flags *fl,
-    bool create, uint32_t *bits_out)
+    bool create, uint32_t *bits_out, bool *made_out)
 {
 	char name[256];
 	size_t k, bit;
@@ -200,7 +207,12 @@ imap_store_keywords(struct imap_job *j, const struct imap_flags *fl,
 		memcpy(name, fl->kw[k].p, fl->kw[k].n);
 		name[fl->kw[k].n] = '\0';
 		r = store_mailbox_keyword_index(
-		    j->s->mb, name, create, &bit, &j->err);
+		    j->s->mb, name, false, &bit, &j->err);
+		if (r == 0 && create) {
+			*made_out = true;
+			r = store_mailbox_keyword_index(
+			    j->s->mb, name, true, &bit, &j->err);
+		}
 		if (r == -1 && errno == ENOSPC) {
 			/* RFC 5530 3: LIMIT (Dovecot's Maildir: 26 letters) */
 			imap_job_tagged(j, "NO",
@@ -231,6 +243,7 @@ imap_store_run(struct imap_job *j)
 	size_t *idx = NULL, n = 0, k, nch = 0;
 	uint32_t sys, kw;
 	const char *why;
+	bool made = false;
 
 	if (s->read_only) {
 		imap_job_tagged(j, "NO", "[READ-ONLY] Mailbox is read-only.");
@@ -242,12 +255,13 @@ imap_store_run(struct imap_job *j)
 	}
 	if (imap_mailbox_resolve(s, &c->u.msg.set, c->uid, &idx, &n, &why) ==
 	    -1) {
-		imap_job_tagged(j, "BAD", "%s", why);
+		imap_job_tagged(j, "BAD", "Error in IMAP command %s%s: %s",
+		    c->uid ? "UID " : "", imap_cmd_name(c->id), why);
 		return;
 	}
 	sys = imap_flags_to_store(c->u.msg.store.flags.sys);
 	if (imap_store_keywords(j, &c->u.msg.store.flags,
-	        op != IMAP_STORE_REMOVE, &kw) == -1)
+	        op != IMAP_STORE_REMOVE, &kw, &made) == -1)
 		goto out;
 	ch = xreallocarray(NULL, n ? n : 1, sizeof(*ch));
 	for (k = 0; k < n; k++) {
@@ -280,6 +294,9 @@ imap_store_run(struct imap_job *j)
 		imap_job_store_error(j, "STORE");
 		goto out;
 	}
+	/* the client learns the new keywords first (Dovecot's order) */
+	if (made)
+		imap_job_flags_announce(j);
 	/* RFC 9051 6.4.6: the new flags of each message, unless .SILENT;
 	 * UID STORE names the UID (6.4.9) */
 	if (!c->u.msg.store.silent)
@@ -301,12 +318,45 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 
 /* --- COPY, MOVE ----------------------------------------------------------- */
 
+/* Store names of one folder (INBOX in any case, RFC 9051 5.1). */
+static bool
+imap_same_folder(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0 ||
+	    (strcasecmp(a, "INBOX") == 0 && strcasecmp(b, "INBOX") == 0);
+}
+
+/*
+ * MOVE into the selected mailbox itself (Dovecot does it: the messages
+ * get new UIDs): the store's move refuses that, so a copy, then an
+ * expunge of what was copied. A failure in between leaves them twice,
+ * never lost (as store_mailbox_move). uids as store_mailbox_move.
+ */
+static int
+imap_move_self(struct imap_job *j, const size_t *idx, size_t n,
+    struct store_mailbox *dst, uint32_t *uids)
+{
+	struct imap_session *s = j->s;
+	size_t *gone, k, m = 0;
+	int r;
+
+	if (store_mailbox_copy(s->mb, idx, n, dst, uids, &j->err) == -1)
+		return -1;
+	gone = xreallocarray(NULL, n, sizeof(*gone));
+	for (k = 0; k < n; k++)
+		if (uids[k] != 0)
+			gone[m++] = idx[k];
+	r = m > 0 ? store_mailbox_expunge(s->mb, gone, m, &j->err) : 0;
+	free(gone);
+	return r;
+}
+
 static void
 imap_copy_run(struct imap_job *j)
 {
 	struct imap_session *s = j->s;
 	const struct imap_command *c = s->cmd;
-	bool move = c->id == IMAP_CMD_MOVE;
+	bool move = c->id == IMAP_CMD_MOVE, self;
 	struct store_mailbox *dst = NULL;
 	size_t *idx = NULL, n = 0, k, m = 0;
 	uint32_t *uids = NULL, *src = NULL, *dsts = NULL;
@@ -325,7 +375,8 @@ imap_copy_run(struct imap_job *j)
 	}
 	if (imap_mailbox_resolve(s, &c->u.msg.set, c->uid, &idx, &n, &why) ==
 	    -1) {
-		imap_job_tagged(j, "BAD", "%s", why);
+		imap_job_tagged(j, "BAD", "Error in IMAP command %s%s: %s",
+		    c->uid ? "UID " : "", imap_cmd_name(c->id), why);
 		goto out;
 	}
 	if (imap_mbox_from_client(s, c->u.msg.dest.name, &name, &why) == -1) {
@@ -356,9 +407,11 @@ imap_copy_run(struct imap_job *j)
 	/* the UIDs before MOVE takes the messages out of the view */
 	for (k = 0; k < n; k++)
 		src[k] = store_mailbox_msg(s->mb, idx[k])->uid;
-	if ((move ? store_mailbox_move(s->mb, idx, n, dst, uids, &j->err)
-	          : store_mailbox_copy(s->mb, idx, n, dst, uids, &j->err)) ==
-	    -1) {
+	self = move && imap_same_folder(buf_cstr(&name), s->mbox_name);
+	if ((self     ? imap_move_self(j, idx, n, dst, uids)
+	        : move ? store_mailbox_move(s->mb, idx, n, dst, uids, &j->err)
+	               : store_mailbox_copy(
+	                     s->mb, idx, n, dst, uids, &j->err)) == -1) {
 		if (errno == ENOSPC || errno == EDQUOT)
 			imap_job_tagged(
 			    j, "NO", "[OVERQUOTA] Not enough disk space.");
@@ -381,7 +434,7 @@ imap_copy_run(struct imap_job *j)
 		(void)!imap_uidset_append(&codes, dsts, m);
 		(void)!buf_append_str(&codes, "] ");
 	}
-	if (!move) {
+	if (!move || m == 0) {
 		if (m == 0)
 			/* RFC 5530 3 */
 			imap_job_tagged(j, "NO",
@@ -400,6 +453,11 @@ imap_copy_run(struct imap_job *j)
 		if (uids[k] != 0)
 			imap_job_untagged(j, "%zu EXPUNGE", idx[k] + 1);
 	s->exists -= (uint32_t)m;
+	/* into itself: the new copies as EXISTS now, as Dovecot sends */
+	if (self && imap_job_sync(j) == -1) {
+		imap_job_store_error(j, "MOVE");
+		goto out;
+	}
 	imap_job_tagged(j, "OK", "Move completed.");
 out:
 	free(src);

@@ -205,6 +205,32 @@ imap_job_flags_line(struct imap_job *j, size_t i, bool uid)
 	(void)!buf_append_str(&j->out, ")\r\n");
 }
 
+void
+imap_job_flags_announce(struct imap_job *j)
+{
+	struct imap_session *s = j->s;
+	const char *names[STORE_MAX_KEYWORDS];
+	uint32_t sys = STORE_FLAG_SEEN | STORE_FLAG_ANSWERED |
+	    STORE_FLAG_FLAGGED | STORE_FLAG_DELETED | STORE_FLAG_DRAFT;
+	size_t k, used = 0;
+
+	for (k = 0; k < STORE_MAX_KEYWORDS; k++)
+		if ((names[k] = store_mailbox_keyword_name(s->mb, k)) != NULL)
+			used++;
+	(void)!buf_append_str(&j->out, "* FLAGS ");
+	(void)!imap_flags_append(&j->out, sys, UINT32_MAX, names,
+	    STORE_MAX_KEYWORDS, false);
+	(void)!buf_append_str(&j->out, "\r\n* OK [PERMANENTFLAGS ");
+	(void)!imap_flags_append(&j->out, sys, UINT32_MAX, names,
+	    STORE_MAX_KEYWORDS, false);
+	/* "\*": more keywords may be made (RFC 9051 7.1) */
+	if (used < STORE_MAX_KEYWORDS) {
+		buf_truncate(&j->out, j->out.len - 1);
+		(void)!buf_append_str(&j->out, " \\*)");
+	}
+	(void)!buf_append_str(&j->out, "] Flags permitted.\r\n");
+}
+
 int
 imap_job_sync(struct imap_job *j)
 {
@@ -220,14 +246,20 @@ imap_job_sync(struct imap_job *j)
 		imap_job_untagged(j, "%zu EXPUNGE", res.expunged[k] + 1);
 	n = store_mailbox_count(s->mb);
 	if (res.added > 0) {
+		size_t old = n - res.added;
 		uint32_t first;
+		/* none of the messages seen before is \Recent here */
+		bool none = old == 0 ||
+		    store_mailbox_msg(s->mb, old - 1)->uid < s->first_recent_uid;
 
 		/* the new messages are \Recent here unless another session
-		 * took them first; the range stays one (an approximation
-		 * when another took some in between) */
+		 * took them first: when this one had none, its range starts
+		 * at what it took (nothing: past the end); else the range
+		 * stays one (an approximation when another took some in
+		 * between) */
 		if (!s->rev2 && !s->read_only &&
 		    store_mailbox_take_recent(s->mb, &first, &j->err) == 0 &&
-		    first < s->first_recent_uid)
+		    (none || first < s->first_recent_uid))
 			s->first_recent_uid = first;
 		imap_job_untagged(j, "%zu EXISTS", n);
 		if (!s->rev2)

@@ -60,6 +60,10 @@ void imap_job_untagged(struct imap_job *j, const char *fmt, ...)
 int imap_job_sync(struct imap_job *j);
 /* For run(): "* n FETCH ([UID u ]FLAGS (...))" for view index i. */
 void imap_job_flags_line(struct imap_job *j, size_t i, bool uid);
+/* For run(), in the selected state: "* FLAGS (...)" and "* OK
+ * [PERMANENTFLAGS (... \*)]" with the mailbox's keywords, once a STORE
+ * made a new one (RFC 9051 7.3.5, as Dovecot sends them). */
+void imap_job_flags_announce(struct imap_job *j);
 /* For run(): " [ALERT]"-free "NO [SERVERBUG] ..." after a store error,
  * logged with j->err. */
 void imap_job_store_error(struct imap_job *j, const char *what);

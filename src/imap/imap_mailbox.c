@@ -140,15 +140,16 @@ imap_mailbox_resolve(const struct imap_session *s,
 	max = uid ? (count > 0 ? store_mailbox_msg(s->mb, count - 1)->uid : 0)
 	          : (uint32_t)count;
 	if (!uid && count == 0 && set->star) {
-		/* RFC 9051 6.4.? "*" names no message in an empty mailbox */
-		*why_out = "No messages";
+		/* RFC 9051 9 seq-number: "*" is the number of messages in a
+		 * non-empty mailbox; in an empty one it names none */
+		*why_out = "Invalid messageset";
 		return -1;
 	}
 	r = xreallocarray(NULL, set->n + 1, sizeof(*r));
 	/* "$" is resolved here by UID, below, for both kinds of set */
 	if (imap_seqset_resolve(set, max, NULL, r, set->n + 1, &res) == -1) {
 		free(r);
-		*why_out = "Invalid message set";
+		*why_out = "Invalid messageset";
 		return -1;
 	}
 	if (!uid && !imap_seqset_within(&res, max)) {

@@ -46,9 +46,11 @@ size_t imap_mailbox_index_from_uid(const struct imap_session *s, uint32_t uid);
  * Resolves the sequence set of the command being answered against the
  * view: uid: UIDs, else message numbers. The message indexes it names go
  * to *idx_out (malloc'd, ascending, *n_out of them; UIDs that name no
- * message are left out, RFC 9051 6.4.9). -1 with a static reason in
- * *why_out for message numbers past the end (RFC 9051 6.4: BAD) or "$"
- * without a saved result.
+ * message are left out, RFC 9051 6.4.9; "$" without a saved result
+ * names none, RFC 5182 2.1). -1 with a static reason in *why_out for
+ * message numbers past the end or "*" in an empty mailbox (RFC 9051 9
+ * seq-number: BAD); the caller puts Dovecot's "Error in IMAP command
+ * <name>: " before it.
  */
 int imap_mailbox_resolve(const struct imap_session *s,
     const struct imap_seqset *set, bool uid, size_t **idx_out, size_t *n_out,

@@ -260,7 +260,13 @@ store_mailbox_sync(
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
 	store_tree_flush_quiet(mb);
-	return store_sync_run(mb, false, res, err);
+	if (store_sync_run(mb, false, res, err) == -1)
+		return -1;
+	/* keywords another session made: their names, for the flags it
+	 * set on messages of this view (store_mailbox_keyword_name) */
+	if (res != NULL && !mb->index_only)
+		store_keywords_load(mb);
+	return 0;
 }
 
 /* ---- the view ---------------------------------------------------------- */
