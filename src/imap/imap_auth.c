@@ -66,8 +66,8 @@ static void
 imap_auth_end(struct imap_session *s)
 {
 	sasl_server_free(&s->sasl);
-	free(s->auth_tag);
-	s->auth_tag = NULL;
+	free(s->held_tag);
+	s->held_tag = NULL;
 }
 
 void
@@ -174,8 +174,8 @@ imap_open_done(struct imap_job *j)
 {
 	struct imap_session *s = j->s;
 
-	free(s->auth_tag);
-	s->auth_tag = NULL;
+	free(s->held_tag);
+	s->held_tag = NULL;
 	if (s->store == NULL) {
 		imap_session_close(s, "Couldn't open the mailbox");
 		return;
@@ -251,8 +251,8 @@ imap_auth_on_delay(evutil_socket_t fd, short what, void *arg)
 		return;
 	/* RFC 5530 3 */
 	imap_tagged(s, "NO", "[AUTHENTICATIONFAILED] Authentication failed.");
-	free(s->auth_tag);
-	s->auth_tag = NULL;
+	free(s->held_tag);
+	s->held_tag = NULL;
 	imap_session_resume(s);
 }
 
@@ -491,7 +491,7 @@ imap_cmd_authenticate(struct imap_session *s, const struct imap_command *c)
 	s->sasl = sasl_server_new(mech, IMAP_AUTH_LINE_MAX);
 	MW_ASSERT(s->sasl != NULL);
 	s->method = sasl_server_mech(s->sasl);
-	s->auth_tag = xasprintf("%.*s", (int)c->tag.n, c->tag.p);
+	s->held_tag = xasprintf("%.*s", (int)c->tag.n, c->tag.p);
 	/* RFC 4959 3: the initial response; "=" for an empty one */
 	if (!c->u.authenticate.has_ir)
 		imap_auth_step(s, NULL, 0);
@@ -524,7 +524,7 @@ imap_cmd_login(struct imap_session *s, const struct imap_command *c)
 		return;
 	}
 	s->method = "PLAIN";
-	s->auth_tag = xasprintf("%.*s", (int)c->tag.n, c->tag.p);
+	s->held_tag = xasprintf("%.*s", (int)c->tag.n, c->tag.p);
 	user = xasprintf("%.*s", (int)c->u.login.user.n, c->u.login.user.p);
 	pw = xasprintf("%.*s", (int)c->u.login.pass.n, c->u.login.pass.p);
 	imap_auth_submit(s, user, pw, false, true);

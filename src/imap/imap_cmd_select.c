@@ -169,70 +169,6 @@ imap_cmd_expunge(struct imap_session *s, const struct imap_command *c)
 
 /* --- STORE ---------------------------------------------------------------- */
 
-/* RFC 9051 2.3.2 system flags as the store keeps them. */
-static uint32_t
-imap_flags_to_store(unsigned sys)
-{
-	uint32_t f = 0;
-
-	if (sys & IMAP_FLAG_ANSWERED)
-		f |= STORE_FLAG_ANSWERED;
-	if (sys & IMAP_FLAG_FLAGGED)
-		f |= STORE_FLAG_FLAGGED;
-	if (sys & IMAP_FLAG_DELETED)
-		f |= STORE_FLAG_DELETED;
-	if (sys & IMAP_FLAG_SEEN)
-		f |= STORE_FLAG_SEEN;
-	if (sys & IMAP_FLAG_DRAFT)
-		f |= STORE_FLAG_DRAFT;
-	return f;
-}
-
-/* The keyword bits of flags (made when create; *made_out: some were
- * new); -1 after a NO. */
-static int
-imap_store_keywords(struct imap_job *j, const struct imap_flags *fl,
-    bool create, uint32_t *bits_out, bool *made_out)
-{
-	char name[256];
-	size_t k, bit;
-	int r;
-
-	*bits_out = 0;
-	for (k = 0; k < fl->nkw; k++) {
-		if (fl->kw[k].n >= sizeof(name)) {
-			imap_job_tagged(j, "BAD", "Keyword is too long.");
-			return -1;
-		}
-		memcpy(name, fl->kw[k].p, fl->kw[k].n);
-		name[fl->kw[k].n] = '\0';
-		r = store_mailbox_keyword_index(
-		    j->s->mb, name, false, &bit, &j->err);
-		if (r == 0 && create) {
-			*made_out = true;
-			r = store_mailbox_keyword_index(
-			    j->s->mb, name, true, &bit, &j->err);
-		}
-		if (r == -1 && errno == ENOSPC) {
-			/* RFC 5530 3: LIMIT (Dovecot's Maildir: 26 letters) */
-			imap_job_tagged(j, "NO",
-			    "[LIMIT] Too many keywords in this mailbox.");
-			return -1;
-		}
-		if (r == -1 && errno == EINVAL) {
-			imap_job_tagged(j, "BAD", "Invalid keyword.");
-			return -1;
-		}
-		if (r == -1) {
-			imap_job_store_error(j, "STORE");
-			return -1;
-		}
-		if (r == 1)
-			*bits_out |= 1u << bit;
-	}
-	return 0;
-}
-
 static void
 imap_store_run(struct imap_job *j)
 {
@@ -260,7 +196,7 @@ imap_store_run(struct imap_job *j)
 		return;
 	}
 	sys = imap_flags_to_store(c->u.msg.store.flags.sys);
-	if (imap_store_keywords(j, &c->u.msg.store.flags,
+	if (imap_job_keywords(j, s->mb, &c->u.msg.store.flags,
 	        op != IMAP_STORE_REMOVE, &kw, &made) == -1)
 		goto out;
 	ch = xreallocarray(NULL, n ? n : 1, sizeof(*ch));

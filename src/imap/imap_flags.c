@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "imap/imap_command.h"
 #include "lib/buf.h"
 #include "store/store.h"
 
@@ -79,4 +80,47 @@ imap_date_time_append(struct buf *out, int64_t t)
 	return buf_printf(out, "\"%02d-%s-%04d %02d:%02d:%02d %c%02ld%02ld\"",
 	    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, sign, off / 60, off % 60);
+}
+
+uint32_t
+imap_flags_to_store(unsigned sys)
+{
+	uint32_t f = 0;
+
+	if (sys & IMAP_FLAG_ANSWERED)
+		f |= STORE_FLAG_ANSWERED;
+	if (sys & IMAP_FLAG_FLAGGED)
+		f |= STORE_FLAG_FLAGGED;
+	if (sys & IMAP_FLAG_DELETED)
+		f |= STORE_FLAG_DELETED;
+	if (sys & IMAP_FLAG_SEEN)
+		f |= STORE_FLAG_SEEN;
+	if (sys & IMAP_FLAG_DRAFT)
+		f |= STORE_FLAG_DRAFT;
+	return f;
+}
+
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar
+ * (H. Hinnant's days_from_civil). */
+static int64_t
+imap_days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int64_t
+imap_date_time_epoch(const struct imap_date_time *dt)
+{
+	int64_t days =
+	    imap_days_from_civil(dt->date.year, dt->date.mon, dt->date.day);
+
+	return days * 86400 + dt->hour * 3600 + dt->min * 60 + dt->sec -
+	    (int64_t)dt->zone * 60;
 }

@@ -25,6 +25,10 @@ struct buf;
 int imap_flags_append(struct buf *out, uint32_t flags, uint32_t keywords,
     const char *const *names, size_t nnames, bool recent) MW_MUST_CHECK;
 
+/* The store's enum store_flag bits for the IMAP_FLAG_* bits of a
+ * flag-list (imap_command.h: struct imap_flags.sys). */
+uint32_t imap_flags_to_store(unsigned sys);
+
 /*
  * Appends the RFC 9051 9 date-time of t (seconds since the epoch) in the
  * local time zone, quoted: "dd-Mon-yyyy hh:mm:ss +zzzz" (the day with a
@@ -32,5 +36,10 @@ int imap_flags_append(struct buf *out, uint32_t flags, uint32_t keywords,
  * EOVERFLOW for a time localtime cannot represent.
  */
 int imap_date_time_append(struct buf *out, int64_t t) MW_MUST_CHECK;
+
+/* The seconds since the epoch of a parsed date-time (RFC 9051 9: its
+ * zone is minutes east of UTC). */
+struct imap_date_time;
+int64_t imap_date_time_epoch(const struct imap_date_time *dt);
 
 #endif

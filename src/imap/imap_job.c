@@ -3,9 +3,11 @@
  */
 #include "imap/imap_job.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
@@ -269,5 +271,50 @@ imap_job_sync(struct imap_job *j)
 	s->exists = (uint32_t)n;
 	for (k = 0; k < res.changed; k++)
 		imap_job_flags_line(j, res.flags_changed[k], s->rev2);
+	return 0;
+}
+
+int
+imap_job_keywords(struct imap_job *j, struct store_mailbox *mb,
+    const struct imap_flags *fl, bool create, uint32_t *bits_out,
+    bool *made_out)
+{
+	const struct imap_command *c = j->s->cmd;
+	char name[256];
+	size_t k, bit;
+	int r;
+
+	*bits_out = 0;
+	for (k = 0; k < fl->nkw; k++) {
+		if (fl->kw[k].n >= sizeof(name)) {
+			imap_job_tagged(j, "BAD", "Keyword is too long.");
+			return -1;
+		}
+		memcpy(name, fl->kw[k].p, fl->kw[k].n);
+		name[fl->kw[k].n] = '\0';
+		r = store_mailbox_keyword_index(mb, name, false, &bit, &j->err);
+		if (r == 0 && create) {
+			if (made_out != NULL)
+				*made_out = true;
+			r = store_mailbox_keyword_index(
+			    mb, name, true, &bit, &j->err);
+		}
+		if (r == -1 && errno == ENOSPC) {
+			/* RFC 5530 3: LIMIT (Dovecot's Maildir: 26 letters) */
+			imap_job_tagged(j, "NO",
+			    "[LIMIT] Too many keywords in this mailbox.");
+			return -1;
+		}
+		if (r == -1 && errno == EINVAL) {
+			imap_job_tagged(j, "BAD", "Invalid keyword.");
+			return -1;
+		}
+		if (r == -1) {
+			imap_job_store_error(j, imap_cmd_name(c->id));
+			return -1;
+		}
+		if (r == 1)
+			*bits_out |= 1u << bit;
+	}
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/buf.h"
 #include "lib/mw.h"
@@ -67,5 +68,17 @@ void imap_job_flags_announce(struct imap_job *j);
 /* For run(): " [ALERT]"-free "NO [SERVERBUG] ..." after a store error,
  * logged with j->err. */
 void imap_job_store_error(struct imap_job *j, const char *what);
+
+/*
+ * For run(): the keyword bits of fl's keywords in mb (created there when
+ * create, RFC 9051 2.3.2), into *bits_out. Unknown keywords without
+ * create are left out. -1 after a tagged NO or BAD was written
+ * ([LIMIT] past the 26 Maildir keywords).
+ */
+struct imap_flags;
+struct store_mailbox;
+int imap_job_keywords(struct imap_job *j, struct store_mailbox *mb,
+    const struct imap_flags *fl, bool create, uint32_t *bits_out,
+    bool *made_out);
 
 #endif

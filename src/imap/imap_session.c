@@ -66,7 +66,7 @@ imap_session_free(struct imap_session *s)
 		smtp_clients_del(srv->userips, s->userip_key);
 	srv->nsessions--;
 	imap_reader_free(&s->reader);
-	free(s->auth_tag);
+	free(s->held_tag);
 	free(s->tried_user);
 	free(s->username);
 	free(s->userip_key);
@@ -286,8 +286,8 @@ imap_session_tag(struct imap_session *s, char *out, size_t size)
 {
 	struct imap_slice t = { "*", 1 };
 
-	if (s->auth_tag != NULL) {
-		(void)snprintf(out, size, "%s", s->auth_tag);
+	if (s->held_tag != NULL) {
+		(void)snprintf(out, size, "%s", s->held_tag);
 		return;
 	}
 	if (s->cmd != NULL && s->cmd->tag.n > 0)

@@ -83,9 +83,11 @@ enum imap_state {
 
 /* One message of an APPEND, streamed to an unnamed temporary file. */
 struct imap_append_file {
-	int fd;
-	uint64_t size, got;
-	int err; /* errno of a failed write: the APPEND fails */
+	int fd;        /* -1 when it could not be opened (err says why) */
+	uint64_t size; /* as announced */
+	uint64_t got;  /* octets received */
+	int err;       /* errno of a failed open or write: the APPEND fails */
+	bool cr;       /* the last chunk ended in CR, not written yet */
 };
 
 struct imap_session {
@@ -108,7 +110,9 @@ struct imap_session {
 	bool utf8; /* UTF8=ACCEPT or IMAP4rev2: UTF-8 names and strings */
 	/* login */
 	struct sasl_server *sasl; /* an AUTHENTICATE in progress */
-	char *auth_tag;           /* its tag */
+	/* the tag of a command answered after the reader moved on (LOGIN,
+	 * AUTHENTICATE, IDLE): imap_session_tag() prefers it to s->cmd's */
+	char *held_tag;
 	const char *method;
 	char *tried_user;
 	unsigned auth_attempts;
@@ -131,7 +135,7 @@ struct imap_session {
 	size_t nappends;
 	/* IDLE (RFC 2177) */
 	bool idling;
-	int watch_fd;
+	int watch_fd; /* store_watch_new() on the selected mailbox, or -1 */
 	struct event *watch_event;
 	bool watch_pending; /* a change came while a job ran */
 	/* RFC 5182 SEARCHRES "$": the UIDs of the last SEARCH ... SAVE */
