@@ -69,7 +69,7 @@ def view(inst):
             uid = int(m.group(1))
             subj = re.search(rb"Subject: (\S+)", m.group(3)).group(1)
             assert uid not in out
-            out[uid] = (set(m.group(2).split()), subj.decode())
+            out[uid] = (set(m.group(2).decode().split()), subj.decode())
         return out
     finally:
         c.close()
