@@ -9,18 +9,5 @@
 		imap_tagged(s, "NO", "[CANNOT] Not yet.");                     \
 	}
 STUB(imap_cmd_list)
-STUB(imap_cmd_idle)
 STUB(imap_cmd_fetch)
 STUB(imap_cmd_search)
-
-void
-imap_idle_line(struct imap_session *s, struct imap_slice line)
-{
-	(void)s;
-	(void)line;
-}
-void
-imap_idle_stop_watch(struct imap_session *s)
-{
-	(void)s;
-}
