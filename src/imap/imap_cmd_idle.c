@@ -1,13 +1,14 @@
 /*
  * IDLE (RFC 2177, RFC 9051 6.3.13): "+ idling", then the reader waits in
  * line mode for DONE while changes to the selected mailbox reach the
- * client as they happen. The mailbox is watched with inotify
- * (store_watch_new): its descriptor and one event are all an idle
- * session adds, with no timer and no polling; when it fires, a job syncs
- * the view (imap_job_sync: EXPUNGE, EXISTS, FETCH FLAGS). Changes that
- * come while that job runs are coalesced into one more sync after it.
- * The autologout timer stays imap_idle_timeout (RFC 9051 5.4; RFC 2177
- * asks clients to restart IDLE within 29 minutes).
+ * client as they happen. The mailbox is watched on the process's one
+ * inotify descriptor (imap_watch.c): an idle session adds two registry
+ * entries and one deferred event, with no descriptor, timer or polling of
+ * its own. A change submits a job that syncs the view (imap_job_sync:
+ * EXPUNGE, EXISTS, FETCH FLAGS); changes that come while a job runs are
+ * coalesced into one more sync after it. The autologout timer stays
+ * imap_idle_timeout (RFC 9051 5.4; RFC 2177 asks clients to restart IDLE
+ * within 29 minutes).
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -22,12 +23,7 @@
 #include "lib/xalloc.h"
 #include "store/store.h"
 
-/* The watch made by the job that starts IDLE, until the loop takes it. */
-struct imap_idle_start {
-	int fd;
-};
-
-static void imap_idle_on_watch(evutil_socket_t fd, short what, void *arg);
+static void imap_idle_on_again(evutil_socket_t fd, short what, void *arg);
 
 /* For run(): the sync of an idle session; changes go out untagged. */
 static void
@@ -57,22 +53,16 @@ imap_idle_sync_done(struct imap_job *j)
 	/* changes came while the job ran: once more, from the loop (this
 	 * job is still the session's until done returns) */
 	if (s->watch_pending && s->watch_event != NULL)
-		event_active(s->watch_event, EV_READ, 1);
+		event_active(s->watch_event, EV_TIMEOUT, 1);
 }
 
-static void
-imap_idle_on_watch(evutil_socket_t fd, short what, void *arg)
+void
+imap_idle_notify(struct imap_session *s)
 {
-	struct imap_session *s = arg;
 	struct imap_job *j;
 
-	(void)what;
-	if (store_watch_read(fd) == -1) {
-		log_warn("imap(%s): IDLE: inotify: %m",
-		    log_sanitize_str(s->username));
-		imap_idle_stop_watch(s);
+	if (s->bev == NULL || !s->idling)
 		return;
-	}
 	if (s->busy) {
 		s->watch_pending = true;
 		return;
@@ -84,25 +74,21 @@ imap_idle_on_watch(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+imap_idle_on_again(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	imap_idle_notify(arg);
+}
+
+static void
 imap_idle_start_run(struct imap_job *j)
 {
 	struct imap_session *s = j->s;
-	struct imap_idle_start *x = j->ctx;
 
-	if (s->state == IMAP_STATE_SELECTED) {
-		/* the watch first: nothing slips in between it and the
-		 * sync (our own sync's renames fire it once, harmlessly) */
-		if (store_watch_new(s->mb, &x->fd, &j->err) == -1) {
-			/* Dovecot's advice; IDLE goes on without pushes */
-			log_warn("imap(%s): IDLE: %s%s",
-			    log_sanitize_str(s->username), buf_cstr(&j->err),
-			    errno == EMFILE
-			        ? " (raise fs.inotify.max_user_instances)"
-			        : "");
-			buf_reset(&j->err);
-		}
-		imap_idle_sync(j);
-	}
+	/* the watch is already there: nothing slips in between it and
+	 * this sync (whose own renames fire it once, harmlessly) */
+	imap_idle_sync(j);
 	/* an idle session keeps little of the index in memory */
 	store_shrink(s->store);
 	/* RFC 2177 3 */
@@ -112,50 +98,39 @@ imap_idle_start_run(struct imap_job *j)
 static void
 imap_idle_start_done(struct imap_job *j)
 {
-	struct imap_session *s = j->s;
-	struct imap_idle_start *x = j->ctx;
-
-	s->idling = true;
-	imap_reader_want_line(s->reader);
-	if (x->fd == -1)
-		return;
-	s->watch_event = event_new(
-	    s->srv->base, x->fd, EV_READ | EV_PERSIST, imap_idle_on_watch, s);
-	if (s->watch_event == NULL || event_add(s->watch_event, NULL) == -1) {
-		log_warn("imap(%s): IDLE: cannot watch the mailbox",
-		    log_sanitize_str(s->username));
-		if (s->watch_event != NULL)
-			event_free(s->watch_event);
-		s->watch_event = NULL;
-		return; /* x->fd is closed with the job */
-	}
-	s->watch_fd = x->fd;
-	x->fd = -1;
-}
-
-static void
-imap_idle_start_free(struct imap_job *j)
-{
-	struct imap_idle_start *x = j->ctx;
-
-	if (x->fd != -1)
-		(void)close(x->fd);
-	free(x);
+	imap_idle_sync_done(j);
 }
 
 void
 imap_cmd_idle(struct imap_session *s, const struct imap_command *c)
 {
-	struct imap_idle_start *x = xcalloc(1, sizeof(*x));
 	struct imap_job *j;
+	struct buf err;
 
 	/* the reader reuses the command's memory for the DONE line */
 	free(s->held_tag);
 	s->held_tag = xasprintf("%.*s", (int)c->tag.n, c->tag.p);
-	x->fd = -1;
-	j = imap_job_new(s, imap_idle_start_run, x);
+	s->idling = true;
+	s->watch_pending = false;
+	imap_reader_want_line(s->reader);
+	if (s->state == IMAP_STATE_SELECTED) {
+		buf_init(&err, 1024);
+		/* no job runs: the mailbox is ours on the loop */
+		if (imap_watch_add(s, &err) == -1)
+			/* IDLE goes on; changes show at DONE */
+			log_warn("imap(%s): IDLE: %s",
+			    log_sanitize_str(s->username), buf_cstr(&err));
+		buf_free(&err);
+		if (s->watching) {
+			s->watch_event = event_new(
+			    s->srv->base, -1, 0, imap_idle_on_again, s);
+			if (s->watch_event == NULL)
+				log_fatal("imap: cannot create an event: out "
+				          "of memory");
+		}
+	}
+	j = imap_job_new(s, imap_idle_start_run, NULL);
 	j->done = imap_idle_start_done;
-	j->free = imap_idle_start_free;
 	imap_job_submit(j);
 }
 
@@ -210,9 +185,6 @@ imap_idle_stop_watch(struct imap_session *s)
 		event_free(s->watch_event);
 		s->watch_event = NULL;
 	}
-	if (s->watch_fd != -1) {
-		(void)close(s->watch_fd);
-		s->watch_fd = -1;
-	}
+	imap_watch_remove(s);
 	s->watch_pending = false;
 }

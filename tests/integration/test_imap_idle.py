@@ -151,3 +151,31 @@ def test_idle_drop_then_new_session(iinst):
         put_message(iinst, USER, message(token()))
         wait_line(c2, lambda l: l == b"* %d EXISTS" % (n + 1))
         done(c2, "z")
+
+
+@pytest.fixture(scope="module")
+def many_inst(mw_bin):
+    params = dict(TRUSTED, imap_client_connection_count_limit="0",
+                  imap_max_userip_connections="0")
+    with running_instance(mw_bin, params) as inst:
+        yield inst
+
+
+def test_idle_many_sessions_all_notified(many_inst):
+    # more idlers than fs.inotify.max_user_instances (often 128): they
+    # share the process's one inotify descriptor
+    clients = []
+    try:
+        for i in range(200):
+            c = raw(many_inst)
+            c.cmd("SELECT INBOX")
+            start_idle(c, "m%d" % i)
+            clients.append(c)
+        put_message(many_inst, USER, message(token()))
+        for c in clients:
+            wait_line(c, lambda l: l == b"* 1 EXISTS")
+        for i, c in enumerate(clients):
+            done(c, "m%d" % i)
+    finally:
+        for c in clients:
+            c.close()
