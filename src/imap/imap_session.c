@@ -56,6 +56,7 @@ imap_session_free(struct imap_session *s)
 	/* no job runs now: the store can go (closed on a worker) */
 	imap_job_release_store(s);
 	imap_append_discard(s);
+	imap_idle_stop_watch(s);
 	sasl_server_free(&s->sasl);
 	if (s->auth_timer != NULL)
 		event_free(s->auth_timer);
@@ -167,7 +168,7 @@ imap_session_new(struct imapd *srv, enum listener_kind kind, int fd,
 	s->kind = kind;
 	s->state = IMAP_STATE_NOT_AUTH;
 	s->refs = 1;
-	s->watch_fd = -1;
+	s->watch_wd[0] = s->watch_wd[1] = -1;
 	s->started = conn_now_sec();
 	memcpy(&s->peer, sa, salen < sizeof(s->peer) ? salen : sizeof(s->peer));
 	net_addr_str(sa, s->addr, sizeof(s->addr));

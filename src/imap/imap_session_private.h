@@ -35,7 +35,6 @@ struct conf;
 struct event;
 struct event_base;
 struct imap_job;
-struct imap_watch_hub;
 struct sasl_server;
 struct service;
 struct smtp_client_count;
@@ -65,11 +64,22 @@ struct imapd {
 	struct auth_verifier *verifier;
 	struct auth_penalty *penalty;
 	struct store_defaults *defaults; /* mail_special_use_folders */
-	struct imap_watch_hub *watches;  /* IDLE: one inotify for all */
 	struct imap_limits limits;
 	uint64_t append_limit; /* RFC 7889 APPENDLIMIT */
 	char sep;              /* imap_hierarchy_separator */
 	size_t nsessions;
+	/* IDLE: one inotify descriptor for every session (imap_watch.c);
+	 * inotify_fd is valid while inotify_event is not NULL */
+	int inotify_fd;
+	struct event *inotify_event;
+	struct imap_watch *watches;
+	size_t nwatches, watches_cap;
+};
+
+/* A session watching a directory (imap_watch.c). */
+struct imap_watch {
+	int wd;
+	struct imap_session *s;
 };
 
 /* RFC 9051 3: the states, as bits so that a table row lists where a
@@ -135,8 +145,9 @@ struct imap_session {
 	size_t nappends;
 	/* IDLE (RFC 2177) */
 	bool idling;
-	int watch_fd; /* store_watch_new() on the selected mailbox, or -1 */
-	struct event *watch_event;
+	bool watching;             /* in srv->watches (the selected mailbox) */
+	int watch_wd[2];           /* its new/ and cur/ on srv->inotify_fd */
+	struct event *watch_event; /* deferred: sync again after a job */
 	bool watch_pending; /* a change came while a job ran */
 	/* RFC 5182 SEARCHRES "$": the UIDs of the last SEARCH ... SAVE */
 	struct imap_range *saved_uids;
@@ -208,6 +219,18 @@ void imap_append_discard(struct imap_session *s);
 void imap_idle_line(struct imap_session *s, struct imap_slice line);
 /* Stops watching the mailbox (IDLE over, or the session ends). */
 void imap_idle_stop_watch(struct imap_session *s);
+
+/* imap_watch.c: the selected mailbox of IDLE sessions watched on the
+ * process's one inotify descriptor (the kernel grants a user only
+ * fs.inotify.max_user_instances of them). On the loop, while no job of
+ * the session runs. */
+/* Watches s->mb; each change then calls imap_idle_notify(s). 0, or -1
+ * with errno and a reason in err. */
+int imap_watch_add(struct imap_session *s, struct buf *err);
+/* Stops watching for s (nothing when it does not watch). */
+void imap_watch_remove(struct imap_session *s);
+/* imap_cmd_idle.c: the watched mailbox of s changed. */
+void imap_idle_notify(struct imap_session *s);
 
 /* imap_auth.c */
 void imap_cmd_login(struct imap_session *s, const struct imap_command *c);

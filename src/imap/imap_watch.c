@@ -1,165 +1,170 @@
 /*
- * One inotify descriptor per imapd process for every IDLE (see
- * imap_watch.h).
+ * The mailboxes of IDLE sessions, watched on one inotify descriptor per
+ * imapd process. The kernel gives a user only
+ * fs.inotify.max_user_instances descriptors (often 128), and every
+ * session runs as mail_owner: one descriptor each would stop pushes after
+ * a hundred idlers. Watches are cheap (fs.inotify.max_user_watches), and
+ * sessions on the same folder share them: inotify gives the same watch
+ * descriptor for the same directory, so a watch is removed only when the
+ * last session using it stops. The registry is a flat array scanned per
+ * event: a delivery touches it once, and thousands of entries scan in
+ * microseconds.
  */
-#include "imap/imap_watch.h"
-
 #include <errno.h>
 #include <event2/event.h>
-#include <stdbool.h>
-#include <stdlib.h>
+#include <string.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "imap/imap_session_private.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
 
-struct imap_watch {
-	struct imap_watch_hub *hub;
-	int wd[2]; /* new/, cur/ */
-	imap_watch_fn *fn;
-	void *arg;
-	bool fired; /* called back in this round of events */
-};
-
-struct imap_watch_hub {
-	int fd;
-	struct event *ev;
-	struct imap_watch **w; /* the watchers, unordered */
-	size_t n, cap;
-};
-
-/* Whether another watcher still uses wd. */
-static bool
-imap_watch_wd_used(const struct imap_watch_hub *h, int wd)
+static void
+imap_watch_notify_wd(struct imapd *srv, int wd)
 {
-	size_t i;
+	size_t k;
 
-	for (i = 0; i < h->n; i++)
-		if (h->w[i]->wd[0] == wd || h->w[i]->wd[1] == wd)
-			return true;
-	return false;
+	/* imap_idle_notify() only submits a job: the array stays put */
+	for (k = 0; k < srv->nwatches; k++)
+		if (wd == -1 || srv->watches[k].wd == wd)
+			imap_idle_notify(srv->watches[k].s);
 }
 
 static void
 imap_watch_on_read(evutil_socket_t fd, short what, void *arg)
 {
-	struct imap_watch_hub *h = arg;
-	char ev[8192]
+	struct imapd *srv = arg;
+	/* aligned as struct inotify_event needs */
+	char buf[4096]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
-	const struct inotify_event *ie;
+	const struct inotify_event *ev;
 	ssize_t n;
-	size_t i, off;
+	size_t off;
 
 	(void)what;
-	for (i = 0; i < h->n; i++)
-		h->w[i]->fired = false;
 	for (;;) {
-		n = read(fd, ev, sizeof(ev));
+		n = read(fd, buf, sizeof(buf));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		for (off = 0; off + sizeof(*ie) <= (size_t)n;
-		    off += sizeof(*ie) + ie->len) {
-			ie = (const struct inotify_event *)(ev + off);
-			for (i = 0; i < h->n; i++)
-				if (h->w[i]->wd[0] == ie->wd ||
-				    h->w[i]->wd[1] == ie->wd)
-					h->w[i]->fired = true;
+		for (off = 0; off + sizeof(*ev) <= (size_t)n;
+		     off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(buf + off);
+			/* lost events: everyone syncs */
+			imap_watch_notify_wd(
+			    srv, (ev->mask & IN_Q_OVERFLOW) ? -1 : ev->wd);
 		}
 	}
-	/* a callback may remove watchers: walk from the end, re-checking */
-	for (i = h->n; i-- > 0;) {
-		struct imap_watch *w;
-
-		if (i >= h->n)
-			continue;
-		w = h->w[i];
-		if (w->fired) {
-			w->fired = false;
-			w->fn(w->arg);
-		}
-	}
+	if (n == -1 && errno != EAGAIN)
+		log_warn("imap: inotify read: %m");
 }
 
-struct imap_watch_hub *
-imap_watch_hub_new(struct event_base *base)
+/* The process's descriptor, made the first time a session idles. */
+static int
+imap_watch_open(struct imapd *srv, struct buf *err)
 {
-	struct imap_watch_hub *h;
-	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	int fd;
 
-	if (fd == -1)
-		return NULL;
-	h = xcalloc(1, sizeof(*h));
-	h->fd = fd;
-	h->ev = event_new(base, fd, EV_READ | EV_PERSIST, imap_watch_on_read, h);
-	if (h->ev == NULL || event_add(h->ev, NULL) == -1)
-		log_fatal("imap: cannot watch the inotify descriptor");
-	return h;
+	if (srv->inotify_event != NULL)
+		return 0;
+	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		(void)!buf_printf(err, "inotify: %s%s", strerror(errno),
+		    errno == EMFILE ? " (raise fs.inotify.max_user_instances)"
+		                    : "");
+		return -1;
+	}
+	srv->inotify_event = event_new(
+	    srv->base, fd, EV_READ | EV_PERSIST, imap_watch_on_read, srv);
+	if (srv->inotify_event == NULL ||
+	    event_add(srv->inotify_event, NULL) == -1) {
+		if (srv->inotify_event != NULL)
+			event_free(srv->inotify_event);
+		srv->inotify_event = NULL;
+		(void)close(fd);
+		(void)!buf_append_str(err, "cannot add the inotify event");
+		errno = ENOMEM;
+		return -1;
+	}
+	srv->inotify_fd = fd;
+	return 0;
+}
+
+static void
+imap_watch_push(struct imapd *srv, int wd, struct imap_session *s)
+{
+	if (srv->nwatches == srv->watches_cap) {
+		srv->watches_cap = srv->watches_cap ? srv->watches_cap * 2 : 16;
+		srv->watches = xreallocarray(
+		    srv->watches, srv->watches_cap, sizeof(*srv->watches));
+	}
+	srv->watches[srv->nwatches].wd = wd;
+	srv->watches[srv->nwatches].s = s;
+	srv->nwatches++;
+}
+
+int
+imap_watch_add(struct imap_session *s, struct buf *err)
+{
+	struct imapd *srv = s->srv;
+	int wd[2];
+
+	MW_ASSERT(!s->watching && s->mb != NULL);
+	if (imap_watch_open(srv, err) == -1)
+		return -1;
+	if (store_watch_add(s->mb, srv->inotify_fd, wd, err) == -1) {
+		int saved = errno;
+
+		/* a half-made pair: the first may be shared, keep it
+		 * unless nobody else uses it */
+		s->watch_wd[0] = wd[0];
+		s->watch_wd[1] = -1;
+		s->watching = true;
+		imap_watch_remove(s);
+		errno = saved;
+		return -1;
+	}
+	s->watch_wd[0] = wd[0];
+	s->watch_wd[1] = wd[1];
+	imap_watch_push(srv, wd[0], s);
+	imap_watch_push(srv, wd[1], s);
+	s->watching = true;
+	return 0;
+}
+
+static bool
+imap_watch_used(const struct imapd *srv, int wd)
+{
+	size_t k;
+
+	for (k = 0; k < srv->nwatches; k++)
+		if (srv->watches[k].wd == wd)
+			return true;
+	return false;
 }
 
 void
-imap_watch_hub_free(struct imap_watch_hub **hp)
+imap_watch_remove(struct imap_session *s)
 {
-	struct imap_watch_hub *h = *hp;
+	struct imapd *srv = s->srv;
+	size_t k, m = 0;
+	int i;
 
-	if (h == NULL)
+	if (!s->watching)
 		return;
-	MW_ASSERT(h->n == 0);
-	event_free(h->ev);
-	(void)close(h->fd);
-	free(h->w);
-	free(h);
-	*hp = NULL;
-}
-
-struct imap_watch *
-imap_watch_add(struct imap_watch_hub *h, struct store_mailbox *mb,
-    imap_watch_fn *fn, void *arg, struct buf *err)
-{
-	struct imap_watch *w = xcalloc(1, sizeof(*w));
-
-	w->hub = h;
-	w->fn = fn;
-	w->arg = arg;
-	w->wd[0] = w->wd[1] = -1;
-	if (store_watch_add(h->fd, mb, w->wd, err) == -1) {
-		if (w->wd[0] != -1 && !imap_watch_wd_used(h, w->wd[0]))
-			(void)inotify_rm_watch(h->fd, w->wd[0]);
-		free(w);
-		return NULL;
+	for (k = 0; k < srv->nwatches; k++)
+		if (srv->watches[k].s != s)
+			srv->watches[m++] = srv->watches[k];
+	srv->nwatches = m;
+	for (i = 0; i < 2; i++) {
+		/* EINVAL: the directory went away and took the watch */
+		if (s->watch_wd[i] != -1 &&
+		    !imap_watch_used(srv, s->watch_wd[i]))
+			(void)inotify_rm_watch(srv->inotify_fd, s->watch_wd[i]);
+		s->watch_wd[i] = -1;
 	}
-	if (h->n == h->cap) {
-		h->cap = h->cap ? h->cap * 2 : 16;
-		h->w = xreallocarray(h->w, h->cap, sizeof(*h->w));
-	}
-	h->w[h->n++] = w;
-	return w;
-}
-
-void
-imap_watch_remove(struct imap_watch **wp)
-{
-	struct imap_watch *w = *wp;
-	struct imap_watch_hub *h;
-	size_t i, k;
-
-	if (w == NULL)
-		return;
-	h = w->hub;
-	for (i = 0; i < h->n; i++)
-		if (h->w[i] == w) {
-			h->w[i] = h->w[--h->n];
-			break;
-		}
-	/* inotify shares a descriptor among the watches of a directory:
-	 * the last one out removes it */
-	for (k = 0; k < 2; k++)
-		if (w->wd[k] != -1 && !imap_watch_wd_used(h, w->wd[k]))
-			(void)inotify_rm_watch(h->fd, w->wd[k]);
-	free(w);
-	*wp = NULL;
+	s->watching = false;
 }

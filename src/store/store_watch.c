@@ -22,26 +22,26 @@
 
 int
 store_watch_add(
-    int ifd, struct store_mailbox *mb, int wds_out[2], struct buf *err)
+    struct store_mailbox *mb, int fd, int wd_out[2], struct buf *err)
 {
 	static const char *const subs[] = { "new", "cur" };
+	int saved, wd;
 	size_t i;
 	char *p;
 
+	wd_out[0] = wd_out[1] = -1;
 	for (i = 0; i < MW_NELEM(subs); i++) {
 		p = xasprintf("%s/%s", mb->dir, subs[i]);
-		wds_out[i] = inotify_add_watch(
-		    ifd, p, WATCH_MASK | IN_ONLYDIR | IN_DONT_FOLLOW);
-		if (wds_out[i] == -1) {
-			int saved = errno;
-
+		wd = inotify_add_watch(
+		    fd, p, WATCH_MASK | IN_ONLYDIR | IN_DONT_FOLLOW);
+		if (wd == -1) {
+			saved = errno;
 			store_seterr(err, "inotify %s: %s", p, strerror(saved));
 			free(p);
-			/* the first one may be shared: the caller removes it
-			 * as it removes its own watches */
 			errno = saved;
 			return -1;
 		}
+		wd_out[i] = wd;
 		free(p);
 	}
 	return 0;
@@ -50,28 +50,20 @@ store_watch_add(
 int
 store_watch_new(struct store_mailbox *mb, int *fd_out, struct buf *err)
 {
-	static const char *const subs[] = { "new", "cur" };
-	int fd, saved;
-	size_t i;
-	char *p;
+	int fd, saved, wd[2];
 
 	*fd_out = -1;
 	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
-		store_seterr(err, "inotify: %s", strerror(errno));
+		saved = errno;
+		store_seterr(err, "inotify: %s", strerror(saved));
+		errno = saved;
 		return -1;
 	}
-	for (i = 0; i < MW_NELEM(subs); i++) {
-		p = xasprintf("%s/%s", mb->dir, subs[i]);
-		if (inotify_add_watch(fd, p,
-		        WATCH_MASK | IN_ONLYDIR | IN_DONT_FOLLOW) == -1) {
-			saved = errno;
-			store_seterr(err, "inotify %s: %s", p, strerror(saved));
-			free(p);
-			(void)close(fd);
-			errno = saved;
-			return -1;
-		}
-		free(p);
+	if (store_watch_add(mb, fd, wd, err) == -1) {
+		saved = errno;
+		(void)close(fd);
+		errno = saved;
+		return -1;
 	}
 	*fd_out = fd;
 	return 0;
