@@ -6,7 +6,8 @@ PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libevent-dev libssl-dev libsqlite3-dev libsodium-dev libcrypt-dev libpcre2-dev
 libunbound-dev libidn2-dev libcmocka-dev python3-pytest swaks libnet-ssleay-perl
 libauthen-sasl-perl curl openssl postfix mutt sqlite3 pflogsumm
-nsd ldnsutils fetchmail fail2ban dovecot-core dovecot-pop3d dovecot-imapd"
+nsd ldnsutils fetchmail fail2ban dovecot-core dovecot-pop3d dovecot-imapd
+isync neomutt tmux"
 need=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

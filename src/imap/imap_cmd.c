@@ -208,11 +208,13 @@ imap_cmd_dispatch(struct imap_session *s, const struct imap_command *c)
 		return;
 	}
 	if (!(imap_handlers[i].allowed & s->state)) {
-		/* RFC 9051 6: a command in the wrong state is BAD */
+		/* RFC 9051 6: a command in the wrong state is BAD; the text
+		 * says why (a login command after login, not "no mailbox") */
 		imap_tagged(s, "BAD", "%s",
 		    s->state == IMAP_STATE_NOT_AUTH ? "Not logged in."
-		        : s->state == IMAP_STATE_AUTH ? "No mailbox selected."
-		                                      : "Already logged in.");
+		        : imap_handlers[i].allowed == IMAP_STATE_NOT_AUTH
+		        ? "Already logged in."
+		        : "No mailbox selected.");
 		imap_session_error(s);
 		return;
 	}

@@ -252,9 +252,12 @@ imap_delete_run(struct imap_job *j)
 		imap_job_tagged(j, "NO", "[CANNOT] INBOX can't be deleted.");
 		goto out;
 	}
-	/* As Dovecot: the selected mailbox is closed first */
-	if (s->mbox_name != NULL && strcmp(s->mbox_name, buf_cstr(&name)) == 0)
+	/* As Dovecot: the selected mailbox is closed first; RFC 9051 7.1
+	 * CLOSED tells the client */
+	if (s->mbox_name != NULL && strcmp(s->mbox_name, buf_cstr(&name)) == 0) {
 		imap_mbox_deselect(s);
+		imap_job_untagged(j, "OK [CLOSED] Mailbox closed.");
+	}
 	if (store_folder_delete(s->store, buf_cstr(&name), &j->err) == -1) {
 		imap_mbox_error(j, errno, "DELETE");
 		goto out;
@@ -284,9 +287,14 @@ imap_rename_run(struct imap_job *j)
 	if (!imap_mbox_name(j, &c->u.rename.from, &from) ||
 	    !imap_mbox_name(j, &c->u.rename.to, &to))
 		goto out;
-	/* the view of a renamed folder would point at a moved directory */
-	if (imap_mbox_is_selected(s, buf_cstr(&from)))
+	/* the view of a renamed folder would point at a moved directory;
+	 * INBOX stays where it is (RFC 9051 6.3.6: its messages move, its
+	 * children do not), so a view of it or below sees EXPUNGEs */
+	if (strcmp(buf_cstr(&from), "INBOX") != 0 &&
+	    imap_mbox_is_selected(s, buf_cstr(&from))) {
 		imap_mbox_deselect(s);
+		imap_job_untagged(j, "OK [CLOSED] Mailbox closed.");
+	}
 	if (store_folder_rename(s->store, buf_cstr(&from), buf_cstr(&to),
 	        &j->err) == -1) {
 		imap_mbox_error(j, errno, "RENAME");

@@ -11,7 +11,6 @@
 STUB(imap_cmd_list)
 STUB(imap_cmd_append)
 STUB(imap_cmd_idle)
-STUB(imap_cmd_fetch)
 
 int
 imap_append_literal(struct imap_session *s, const struct imap_literal_info *li)

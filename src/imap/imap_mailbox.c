@@ -10,6 +10,7 @@
 #include "imap/imap_session_private.h"
 #include "imap/imap_string.h"
 #include "lib/buf.h"
+#include "lib/parse.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
 #include "store/store_folder_name.h"
@@ -35,6 +36,10 @@ imap_mbox_from_client(const struct imap_session *s, struct imap_slice name,
 		buf_reset(out);
 		return -1;
 	}
+	/* RFC 9051 5.1: INBOX in any case is INBOX (so that "inbox" is
+	 * echoed, compared with the selected name and refused as INBOX) */
+	if (out->len == 5 && ascii_eq_n(out->data, "INBOX", 5))
+		memcpy(out->data, "INBOX", 5);
 	if (sep == STORE_FOLDER_SEP)
 		return 0;
 	for (i = 0; i < out->len; i++) {

@@ -24,7 +24,8 @@ struct store_folder_status;
 /*
  * The store's name for the client's name into out (reset first). -1 with
  * a static reason for a NO in *why_out (bad modified UTF-7, invalid
- * UTF-8, the store's separator inside a level).
+ * UTF-8, the store's separator inside a level). INBOX in any case
+ * comes out as "INBOX".
  */
 int imap_mbox_from_client(const struct imap_session *s, struct imap_slice name,
     struct buf *out, const char **why_out) MW_MUST_CHECK;

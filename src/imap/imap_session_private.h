@@ -35,6 +35,7 @@ struct conf;
 struct event;
 struct event_base;
 struct imap_job;
+struct imap_watch_hub;
 struct sasl_server;
 struct service;
 struct smtp_client_count;
@@ -64,6 +65,7 @@ struct imapd {
 	struct auth_verifier *verifier;
 	struct auth_penalty *penalty;
 	struct store_defaults *defaults; /* mail_special_use_folders */
+	struct imap_watch_hub *watches;  /* IDLE: one inotify for all */
 	struct imap_limits limits;
 	uint64_t append_limit; /* RFC 7889 APPENDLIMIT */
 	char sep;              /* imap_hierarchy_separator */

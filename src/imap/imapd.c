@@ -16,6 +16,7 @@
 #include "auth/auth_verify.h"
 #include "imap/imap_session.h"
 #include "imap/imap_session_private.h"
+#include "imap/imap_watch.h"
 #include "lib/buf.h"
 #include "lib/cidr.h"
 #include "lib/conf.h"
@@ -131,6 +132,10 @@ imapd_main(const struct conf *conf, struct listener *ls, size_t nls)
 	srv.clients = smtp_clients_new();
 	srv.userips = smtp_clients_new();
 	srv.workers = worker_pool_new(srv.base, conf->imap_worker_threads);
+	srv.watches = imap_watch_hub_new(srv.base);
+	if (srv.watches == NULL)
+		log_warn("inotify is not available (%m): IDLE sees changes only "
+		         "at its end");
 	srv.service = service_new(srv.base, ls, nls, imapd_kind,
 	    imapd_on_accept, &srv, &srv.nsessions, IMAPD_STOP_GRACE);
 

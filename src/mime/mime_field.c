@@ -319,7 +319,8 @@ emit_plain(struct mime_tree *t, struct mime_param *out,
     const struct raw_param *r, const char *vals)
 {
 	out->name = store(t, r->name, r->name_n);
-	out->value = store(t, vals + r->val_off, r->val_n);
+	/* vals is NULL when every value is empty: no offset into it */
+	out->value = store(t, vals != NULL ? vals + r->val_off : "", r->val_n);
 }
 
 static int

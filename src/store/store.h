@@ -468,6 +468,18 @@ int store_mailbox_keyword_index(struct store_mailbox *mb, const char *name,
  */
 int store_watch_new(
     struct store_mailbox *mb, int *fd_out, struct buf *err) MW_MUST_CHECK;
+/*
+ * The same watches on an inotify descriptor the caller shares among many
+ * mailboxes (one per process: the kernel allows a user only
+ * fs.inotify.max_user_instances descriptors, 128 by default, while one
+ * instance may hold thousands of watches). wds_out[0] and [1] are the
+ * watch descriptors of new/ and cur/; inotify gives the same descriptor
+ * to every watch of one directory, so the caller counts its users before
+ * inotify_rm_watch(). 0, or -1 with errno and a reason (wds_out[0] may
+ * then be set, wds_out[1] is -1).
+ */
+int store_watch_add(int ifd, struct store_mailbox *mb, int wds_out[2],
+    struct buf *err) MW_MUST_CHECK;
 /* Drains the events of a store_watch_new() fd: 1 when there were any,
  * 0 none, -1 with errno. Never blocks. */
 int store_watch_read(int fd) MW_MUST_CHECK;

@@ -21,6 +21,33 @@
 	    IN_DELETE_SELF | IN_MOVE_SELF)
 
 int
+store_watch_add(
+    int ifd, struct store_mailbox *mb, int wds_out[2], struct buf *err)
+{
+	static const char *const subs[] = { "new", "cur" };
+	size_t i;
+	char *p;
+
+	for (i = 0; i < MW_NELEM(subs); i++) {
+		p = xasprintf("%s/%s", mb->dir, subs[i]);
+		wds_out[i] = inotify_add_watch(
+		    ifd, p, WATCH_MASK | IN_ONLYDIR | IN_DONT_FOLLOW);
+		if (wds_out[i] == -1) {
+			int saved = errno;
+
+			store_seterr(err, "inotify %s: %s", p, strerror(saved));
+			free(p);
+			/* the first one may be shared: the caller removes it
+			 * as it removes its own watches */
+			errno = saved;
+			return -1;
+		}
+		free(p);
+	}
+	return 0;
+}
+
+int
 store_watch_new(struct store_mailbox *mb, int *fd_out, struct buf *err)
 {
 	static const char *const subs[] = { "new", "cur" };

@@ -25,6 +25,7 @@ BIG_LIMIT = 40 * 1024 * 1024
 
 TRUSTED = {
     "imap_plaintext_auth_networks": "127.0.0.0/8",
+    "pop3_plaintext_auth_networks": "127.0.0.0/8",
     "message_size_limit": str(BIG_LIMIT),
     "smtpd_auth_failure_delay": "0",
 }

@@ -11,36 +11,11 @@ import time
 import pytest
 
 from conftest import wait_for
+from tmux_helpers import Tmux
 from pop3_helpers import (PASSWORD2, USER2, clear_maildir, maildir_files,
                           message, pinst, put_message, token)  # noqa: F401
 
 HOST = "127.0.0.1"
-
-
-class Tmux:
-    def __init__(self, sock):
-        self.sock = str(sock)
-
-    def run(self, *args, check=True):
-        r = subprocess.run(["tmux", "-S", self.sock] + list(args),
-                           capture_output=True, text=True, timeout=30)
-        if check:
-            assert r.returncode == 0, r.stderr
-        return r
-
-    def screen(self):
-        return self.run("capture-pane", "-p", "-t", "mutt").stdout
-
-    def wait_screen(self, text, timeout=60):
-        return wait_for(lambda: text in self.screen(), timeout, 0.1,
-                        "%r on mutt's screen; it shows:\n%s" % (
-                            text, self.screen()))
-
-    def keys(self, *k):
-        self.run("send-keys", "-t", "mutt", *k)
-
-    def kill(self):
-        self.run("kill-server", check=False)
 
 
 @pytest.fixture
