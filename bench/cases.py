@@ -27,6 +27,10 @@ starts for each case and which counts them; "qbig": 100,000 x 2 KiB queued
 and deferred with the sink down, then mailq, the queue manager's memory, a
 restart and the drain through the sink (see run_qbig; it needs
 BENCH_QUEUE_KIND and the variables of MailwrightQueue or PostfixQueue).
+POP3 (issue #9, pop3.py: "pop10k", "plogin", "pidle", "pidles", "pstat")
+and IMAP (issue #10, imap.py: "imap10k", "imap100k", "ilogin", "iidle",
+"iidles", "iidlew") log in as the first user of MT_USERS on MT_POP3_PORT,
+MT_POP3S_PORT, MT_IMAP_PORT and MT_IMAPS_PORT.
 Throughput is end to end: from the start of smtp-source until the last
 message is a file in a new/ directory (outbound: until the sink has counted
 it). Results are merged into the JSON document --out (see report.py), so
@@ -51,6 +55,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proctree  # noqa: E402
 from outbound import Sink, port_open, queue_ctl  # noqa: E402
 import pop3  # noqa: E402
+import imap  # noqa: E402
 
 SMTP_SOURCE = os.environ.get("BENCH_SMTP_SOURCE", "/usr/sbin/smtp-source")
 SMTP_TLS_SOURCE = os.environ.get(
@@ -96,6 +101,14 @@ POP3_LOGINS = 2000
 POP3_LOGIN_CLIENTS = 10
 POP3_IDLE = 1000
 PSTAT_MESSAGES = 100000
+# IMAP (issue #10): imap10k and imap100k messages, ilogin logins and
+# clients, iidle, iidles and iidlew idle sessions, at scale 1
+IMAP_CASES = ("imap10k", "imap100k", "ilogin", "iidle", "iidles", "iidlew")
+IMAP_MESSAGES = 10000
+IMAP_BIG_MESSAGES = 100000
+IMAP_LOGINS = 2000
+IMAP_LOGIN_CLIENTS = 10
+IMAP_IDLE = 1000
 # qbig: messages queued at scale 1, the sessions that inject them
 QBIG_COUNT = 100000
 QBIG_SESSIONS = 50
@@ -791,6 +804,7 @@ def main():
     out.setdefault("idletls", None)
     out.setdefault("qbig", None)
     out.setdefault("pop3", {})
+    out.setdefault("imap", {})
     known = {c[0]: c for c in CASES}
     known_tls = {c[0]: c for c in TLS_CASES}
     known_relay = {c[0]: c for c in RELAY_CASES}
@@ -821,6 +835,29 @@ def main():
                                      cid == "pidles", send_local)
                 key = "kib_per_session"
             out["pop3"][cid] = merge_run(out["pop3"].get(cid), res, key)
+            failed |= res["error"] is not None
+            continue
+        if cid in IMAP_CASES:
+            if cid == "imap10k":
+                res = imap.run_imap10k(
+                    t, max(100, int(IMAP_MESSAGES * scale)), send_local,
+                    wait_quiet)
+                key = "seconds"
+            elif cid == "imap100k":
+                res = imap.run_imap100k(
+                    t, max(100, int(IMAP_BIG_MESSAGES * scale)), send_local,
+                    wait_quiet)
+                key = "warm_s"
+            elif cid == "ilogin":
+                res = imap.run_ilogin(t, max(50, int(IMAP_LOGINS * scale)),
+                                      IMAP_LOGIN_CLIENTS, send_local,
+                                      wait_quiet)
+                key = "logins_per_s"
+            else:
+                res = imap.run_iidle(t, cid, max(10, int(IMAP_IDLE * scale)),
+                                     send_local)
+                key = "kib_per_session"
+            out["imap"][cid] = merge_run(out["imap"].get(cid), res, key)
             failed |= res["error"] is not None
             continue
         if cid in known_relay:

@@ -9,7 +9,10 @@ at most 1/10 of its memory per idle SMTP session; and of issue #4: at least
 idle TLS session after AUTH; and of issue #8: relayed through a sink, at
 least 2.5x its throughput at 10 and 50 sessions and over 50 domains at most
 0.4x its CPU per message; with 100,000 deferred messages, mailq in under 2 s
-and at most 1 KiB of queue-manager memory per queued message.
+and at most 1 KiB of queue-manager memory per queued message. The POP3
+(issue #9) and IMAP (issue #10) cases get tables of their own, with the
+advantage of mailwright (the reference's time / mailwright's, or the
+inverse for rates).
 """
 import argparse
 import json
@@ -193,6 +196,7 @@ def one_table(res):
         lines += idle_table(res.get(key), what)
     lines += qbig_table(res.get("qbig"))
     lines += pop3_table(res.get("pop3") or {})
+    lines += imap_table(res.get("imap") or {})
     return lines
 
 
@@ -259,6 +263,102 @@ def pop3_side_by_side(mw, ref):
         adv = ratio(x, y) if higher else ratio(y, x)
         lines.append(f"| {what} | {fmt(x, digits)} | {fmt(y, digits)} "
                      f"| {fmt_ratio(adv)} |")
+    return lines
+
+
+# (label, case, keys, factor, digits, higher is better) of the IMAP cases
+# (issue #10); times in ms
+IMAP_STEPS = [
+    ("login_select", "connect + LOGIN + SELECT"),
+    ("envelope", "UID FETCH 1:* (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)"),
+    ("bodystructure", "the same + BODYSTRUCTURE"),
+    ("body", "FETCH 1:* BODY.PEEK[]"),
+    ("search_mid", "UID SEARCH HEADER Message-ID"),
+    ("search_from", "UID SEARCH FROM"),
+    ("search_text", "UID SEARCH TEXT"),
+]
+IMAP_ROWS = [
+    (f"10k, {when}: {what}, ms", "imap10k", (when, step, "seconds"), 1000,
+     1, False)
+    for when in ("cold", "warm") for step, what in IMAP_STEPS
+] + [
+    ("10k, cold: BODY.PEEK[], MB/s", "imap10k", ("cold", "body", "mb_per_s"),
+     1, 1, True),
+    ("10k, warm: BODY.PEEK[], MB/s", "imap10k", ("warm", "body", "mb_per_s"),
+     1, 1, True),
+    ("10k, cold session: server CPU, ms", "imap10k",
+     ("cold", "cpu_seconds"), 1000, 0, False),
+    ("10k, warm session: server CPU, ms", "imap10k",
+     ("warm", "cpu_seconds"), 1000, 0, False),
+    ("100k, cold: connect + LOGIN + SELECT, ms", "imap100k",
+     ("cold", "login_select", "seconds"), 1000, 1, False),
+    ("100k, cold: UID FETCH 1:* (FLAGS), ms", "imap100k",
+     ("cold", "flags", "seconds"), 1000, 1, False),
+    ("100k, warm (median of 5): connect + LOGIN + SELECT, ms", "imap100k",
+     ("warm", "login_select", "seconds"), 1000, 1, False),
+    ("100k, warm: UID FETCH 1:* (FLAGS), ms", "imap100k",
+     ("warm", "flags", "seconds"), 1000, 1, False),
+    ("100k, warm: the two together, ms", "imap100k", ("warm_s",), 1000, 1,
+     False),
+    ("logins/s, 10 clients (LOGIN, SELECT, LOGOUT)", "ilogin",
+     ("logins_per_s",), 1, 1, True),
+    ("  server CPU ms per login", "ilogin", ("cpu_ms_per_login",), 1, 2,
+     False),
+    ("PSS per idle IMAP session after SELECT, KiB", "iidle",
+     ("kib_per_session",), 1, 1, False),
+    ("PSS per idle IMAPS session after SELECT, KiB", "iidles",
+     ("kib_per_session",), 1, 1, False),
+    ("PSS per IMAP session in IDLE, KiB", "iidlew", ("kib_per_session",), 1,
+     1, False),
+]
+
+
+def imap_value(p, case, keys, factor):
+    """A figure of a case; of a failed case too, if it has it (imap10k
+    records the steps that worked)."""
+    v = p.get(case)
+    if not v:
+        return None
+    for k in keys:
+        v = v.get(k) if isinstance(v, dict) else None
+        if v is None:
+            return None
+    return v * factor
+
+
+def imap_table(p):
+    if not p:
+        return []
+    lines = ["", "| IMAP | value |", "|---|--:|"]
+    for what, case, keys, factor, digits, _ in IMAP_ROWS:
+        if case in p:
+            lines.append(f"| {what} | "
+                         f"{fmt(imap_value(p, case, keys, factor), digits)} |")
+    for case, v in sorted(p.items()):
+        if v.get("error"):
+            lines.append(f"| {case} failed | {v['error'][:120]} |")
+    return lines
+
+
+def imap_side_by_side(mw, ref):
+    a, b = mw.get("imap") or {}, ref.get("imap") or {}
+    if not a and not b:
+        return []
+    lines = ["", f"| IMAP | {mw['label']} | {ref['label']} "
+             "| advantage |", "|---|--:|--:|--:|"]
+    for what, case, keys, factor, digits, higher in IMAP_ROWS:
+        if case not in a and case not in b:
+            continue
+        x = imap_value(a, case, keys, factor)
+        y = imap_value(b, case, keys, factor)
+        adv = ratio(x, y) if higher else ratio(y, x)
+        lines.append(f"| {what} | {fmt(x, digits)} | {fmt(y, digits)} "
+                     f"| {fmt_ratio(adv)} |")
+    for p, label in ((a, mw["label"]), (b, ref["label"])):
+        for case, v in sorted(p.items()):
+            if v.get("error"):
+                lines.append(f"\n{label}'s {case} failed: "
+                             f"{v['error'][:200]}")
     return lines
 
 
@@ -364,6 +464,7 @@ def side_by_side(mw, ref):
     lines += relay_side_by_side(mw, ref, m, r)
     lines += qbig_side_by_side(mw, ref)
     lines += pop3_side_by_side(mw, ref)
+    lines += imap_side_by_side(mw, ref)
     return lines
 
 

@@ -19,7 +19,9 @@
 # sub10,sub50,smtps10,idletls, driven by build/bench/smtp-tls-source; the
 # outbound cases of issue #8, r10,r50,r50d,rbig (relayed to Postfix's
 # smtp-sink on 127.0.0.1:$REF_SINK_PORT, 3526, for both targets) and qbig;
-# the POP3 cases of issue #9, pop10k,plogin,pidle,pidles,pstat, see pop3.py);
+# the POP3 cases of issue #9, pop10k,plogin,pidle,pidles,pstat, see pop3.py;
+# the IMAP cases of issue #10, imap10k,imap100k,ilogin,iidle,iidles,iidlew,
+# see imap.py);
 # BENCH_REPEAT=3 runs each three times and
 # reports the median; MAILWRIGHT_BIN overrides the binary;
 # BENCH_KEEP=1 keeps the temporary mailwright instance. The Markdown table goes
@@ -154,7 +156,7 @@ open(path, "w").write("\n".join(out) + "\n")
 EOF
 }
 
-CASES=${BENCH_CASES:-idle,s1,s10,s50,big,sub10,sub50,smtps10,idletls,r10,r50,r50d,rbig,qbig,pop10k,plogin,pidle,pidles,pstat}
+CASES=${BENCH_CASES:-idle,s1,s10,s50,big,sub10,sub50,smtps10,idletls,r10,r50,r50d,rbig,qbig,pop10k,plogin,pidle,pidles,pstat,imap10k,imap100k,ilogin,iidle,iidles,iidlew}
 case ,$CASES, in
 *,sub*|*,smtps*)
 	[ -x "$BENCH_SMTP_TLS_SOURCE" ] || {
@@ -190,7 +192,21 @@ start_mailwright() {
 	MW_SMTPS_PORT=""
 	MW_POP3_PORT=""
 	MW_POP3S_PORT=""
-	local pop3= pop3s= popopts=() hashed=()
+	MW_IMAP_PORT=""
+	MW_IMAPS_PORT=""
+	local pop3= pop3s= imap= imaps= popopts=() hashed=()
+	if [ "${2:-}" = imap ]; then
+		# IMAP cases (issue #10): as for POP3 below, plain and implicit-TLS
+		# listeners, LOGIN from loopback, no connection caps, {PLAIN}
+		# passwords (the refstack's scheme: no hash for either server).
+		MW_IMAP_PORT=$(free_port)
+		MW_IMAPS_PORT=$(free_port)
+		imap=127.0.0.1:$MW_IMAP_PORT
+		imaps=127.0.0.1:$MW_IMAPS_PORT
+		popopts=(imap_plaintext_auth_networks=127.0.0.0/8
+		    imap_client_connection_count_limit=0 imap_max_userip_connections=0)
+		hashed=(--hashed)
+	fi
 	if [ "${2:-}" = pop3 ]; then
 		# POP3 cases (issue #9): plain and implicit-TLS listeners, USER/PASS
 		# from loopback as the refstack's Dovecot allows it, no connection
@@ -217,7 +233,7 @@ start_mailwright() {
 	# Like the reference stack, lift the per-client connection limit so
 	# that 1,000 sessions from 127.0.0.1 fit.
 	set_param "$cf" "smtpd_listen=127.0.0.1:$MW_PORT" "submission_listen=$sub" \
-	    "smtps_listen=$smtps" imap_listen= imaps_listen= "pop3_listen=$pop3" \
+	    "smtps_listen=$smtps" "imap_listen=$imap" "imaps_listen=$imaps" "pop3_listen=$pop3" \
 	    "pop3s_listen=$pop3s" smtpd_client_connection_count_limit=0 \
 	    "relay_domains=$RELAY_DOMAIN" "transport_maps=texthash:$dir/transport" \
 	    ${popopts[@]+"${popopts[@]}"}
@@ -230,6 +246,13 @@ start_mailwright() {
 	MW_PID=$!
 	if ! wait_port 127.0.0.1 "$MW_PORT" "$MW_PID"; then
 		log "mailwright did not start serving 127.0.0.1:$MW_PORT; its log:"
+		tail -20 "$WORK/serve.log" >&2
+		stop_mailwright
+		return 1
+	fi
+	if [ -n "$MW_IMAP_PORT" ] && ! { wait_port 127.0.0.1 "$MW_IMAP_PORT" "$MW_PID" &&
+	    wait_port 127.0.0.1 "$MW_IMAPS_PORT" "$MW_PID"; }; then
+		log "mailwright did not start serving imap and imaps; its log:"
 		tail -20 "$WORK/serve.log" >&2
 		stop_mailwright
 		return 1
@@ -254,6 +277,7 @@ bench_mailwright() {
 		case $c in
 		sub*|smtps*|idletls) start_mailwright "$dir" tls || return 1 ;;
 		pop10k|plogin|pidle|pidles|pstat) start_mailwright "$dir" pop3 || return 1 ;;
+		imap10k|imap100k|ilogin|iidle|iidles|iidlew) start_mailwright "$dir" imap || return 1 ;;
 		*) start_mailwright "$dir" || return 1 ;;
 		esac
 		log "mailwright: case $c on 127.0.0.1:$MW_PORT, master pid $MW_PID"
@@ -261,6 +285,7 @@ bench_mailwright() {
 		MT_HOST=127.0.0.1 MT_SMTP_PORT=$MW_PORT MT_DOMAIN=example.test \
 		MT_SUBMISSION_PORT=$MW_SUB_PORT MT_SMTPS_PORT=$MW_SMTPS_PORT \
 		MT_POP3_PORT=$MW_POP3_PORT MT_POP3S_PORT=$MW_POP3S_PORT \
+		MT_IMAP_PORT=$MW_IMAP_PORT MT_IMAPS_PORT=$MW_IMAPS_PORT \
 		MT_USERS="user1@example.test:secret-1,user2@example.test:secret-2,user3@example.test:secret-3" \
 		BENCH_MAILDIR_ROOT=$dir/mail BENCH_PIDS=$MW_PID \
 		BENCH_QUEUE_KIND=mailwright BENCH_MW_BIN=$MW BENCH_MW_CONF=$dir/mailwright.cf \
