@@ -202,7 +202,7 @@ bench_open(const char *maildir, size_t reps)
 	qsort(tc, reps, sizeof(double), bench_cmp_double);
 	qsort(tw, reps, sizeof(double), bench_cmp_double);
 	printf("warm open, median of %zu (cpu/wall ms): store_open %.2f/%.2f, "
-	       "+ mailbox open + close %.2f/%.2f (first: %.2f/%.2f)\n",
+	       "+ mailbox open + close %.2f/%.2f (min: %.2f/%.2f)\n",
 	    reps, oc[reps / 2], ow[reps / 2], tc[reps / 2], tw[reps / 2], tc[0],
 	    tw[0]);
 	free(oc);

@@ -213,8 +213,13 @@ store_mailbox_open_mode(struct store *st, const char *name, bool read_only,
 			goto fail;
 		}
 	}
-	if (store_mailbox_sync(mb, NULL, err) == -1)
-		goto fail;
+	if (store_mailbox_sync(mb, NULL, err) == -1) {
+		/* damage that the open's check did not look for (it checks
+		 * a file once per process): check now, salvage, once more */
+		if (!st->damaged || store_index_recover(st, err) == -1 ||
+		    store_mailbox_sync(mb, NULL, err) == -1)
+			goto fail;
+	}
 	if (!index_only)
 		store_keywords_load(mb);
 	*mb_out = mb;

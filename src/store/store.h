@@ -93,8 +93,10 @@ struct store_sync_result {
  * Opens the store of the Maildir at maildir (absolute path of the
  * "Maildir" directory; created with cur/new/tmp when missing). Opens or
  * creates the index beside it; a corrupt index is moved aside (logged as
- * a warning) and rebuilt. 0, or -1 with errno and a one-line reason in
- * err.
+ * a warning) and rebuilt. The whole file is checked (PRAGMA quick_check)
+ * the first time this process opens it, and again after any statement
+ * met damage (SQLITE_CORRUPT), when store_mailbox_open() recovers it and
+ * tries once more. 0, or -1 with errno and a one-line reason in err.
  */
 int store_open(const char *maildir, struct store **st_out,
     struct buf *err) MW_MUST_CHECK;

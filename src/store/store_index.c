@@ -180,6 +180,11 @@ store_dberr(struct store *st, struct buf *err, const char *what)
 {
 	int code = st->db != NULL ? sqlite3_errcode(st->db) : SQLITE_ERROR;
 
+	if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB) {
+		/* the next open of any index checks it again */
+		st->damaged = true;
+		store_index_checked_reset();
+	}
 	store_seterr(err, "index %s: %s: %s", st->index_path, what,
 	    st->db != NULL ? sqlite3_errmsg(st->db) : "not open");
 	errno = code == SQLITE_BUSY || code == SQLITE_LOCKED ? EAGAIN : EIO;
@@ -566,6 +571,8 @@ static const enum store_stmt store_open_stmts[] = {
 static enum store_open_result
 store_index_try(struct store *st, struct buf *err)
 {
+	struct store_file_id id;
+	bool known;
 	int rc, v = -1;
 	size_t i;
 
@@ -589,7 +596,11 @@ store_index_try(struct store *st, struct buf *err)
 	rc = store_pragma(st, "PRAGMA journal_mode = WAL", "wal");
 	if (rc == SQLITE_OK)
 		rc = store_pragma(st, "PRAGMA synchronous = FULL", NULL);
-	if (rc == SQLITE_OK)
+	/* the check reads the whole file: once per file and process (and
+	 * again after damage was seen, store_dberr) */
+	known = store_file_id_of(st->index_path, &id) == 0 &&
+	    store_index_checked_has(&id);
+	if (rc == SQLITE_OK && !known)
 		rc = store_pragma(st, "PRAGMA quick_check", "ok");
 	if (rc == SQLITE_OK)
 		rc = store_user_version(st, &v);
@@ -630,6 +641,8 @@ store_index_try(struct store *st, struct buf *err)
 			return STORE_OPEN_CORRUPT;
 		}
 	}
+	if (!known)
+		store_index_checked_add(&id);
 	return STORE_OPEN_OK;
 }
 
@@ -700,12 +713,22 @@ store_index_recheck(struct store *st, struct buf *err)
 }
 
 int
+store_index_recover(struct store *st, struct buf *err)
+{
+	log_warn("index %s: damage seen: checking it again", st->index_path);
+	store_index_checked_reset();
+	store_index_finalize(st);
+	return store_index_open(st, err);
+}
+
+int
 store_index_open(struct store *st, struct buf *err)
 {
 	enum store_open_result r;
 	char *lock_path, *aside = NULL;
 	int lfd, ret = -1, saved;
 
+	st->damaged = false;
 	r = store_index_try(st, err);
 	if (r == STORE_OPEN_OK)
 		return store_index_note(st);

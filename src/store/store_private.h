@@ -72,6 +72,8 @@ enum store_stmt {
 
 struct store {
 	char *maildir;    /* the Maildir directory */
+	bool damaged;     /* a statement met SQLITE_CORRUPT (store_dberr):
+	                     store_mailbox_open recovers and tries again */
 	char *index_path; /* <maildir>/../mailwright-index.db */
 	sqlite3 *db;
 	sqlite3_stmt *st[STORE_ST_COUNT];
@@ -140,6 +142,24 @@ void store_index_close(struct store *st);
 /* Copies what can be read of the damaged index at aside into the new,
  * empty one (store_salvage.c). Failures only mean less is kept. */
 void store_salvage(struct store *st, const char *aside);
+/* Closes the index and opens it again with every check, as after
+ * damage found in use: a file that fails them is moved aside and
+ * salvaged. 0 or -1. */
+int store_index_recover(struct store *st, struct buf *err) MW_MUST_CHECK;
+
+/* store_index_checked.c: the index files this process has checked
+ * (PRAGMA quick_check), so that store_open checks each only once. */
+struct store_file_id {
+	uint64_t dev, ino;
+	int64_t btime_ns; /* birth time, 0 where the file system has none */
+};
+/* The id of the file at path (not following a symlink). 0 or -1. */
+int store_file_id_of(const char *path, struct store_file_id *id_out);
+bool store_index_checked_has(const struct store_file_id *id);
+void store_index_checked_add(const struct store_file_id *id);
+/* Forgets every file: after damage, and for tests that damage a file in
+ * place as if another process (or a disk) had. */
+void store_index_checked_reset(void);
 /* Reopens the index when its file was replaced or removed since it was
  * opened (another process recovered it, an admin deleted it). 0 or -1. */
 int store_index_recheck(struct store *st, struct buf *err) MW_MUST_CHECK;

@@ -21,6 +21,7 @@
 // clang-format on
 
 #include "lib/log.h"
+#include "store/store_private.h"
 #include "store_test.h"
 
 static const char body[] = "Subject: x\n\nbody\n";
@@ -218,6 +219,15 @@ test_store_index_damaged_keeps_readable_uids(void **state)
 	                     (off_t)((page - 1) * psize)),
 	    8);
 	(void)close(fd);
+	/* this process checked the file when it first opened it, and the
+	 * damage is where no statement of an open looks: unseen */
+	open_inbox(f, &st, &mb);
+	assert_int_equal(count_corrupt(f), 0);
+	assert_int_equal(store_mailbox_count(mb), 2);
+	store_mailbox_close(&mb);
+	store_close(&st);
+	/* a process that had not opened it yet checks it */
+	store_index_checked_reset();
 	open_inbox(f, &st, &mb);
 	assert_int_equal(count_corrupt(f), 1); /* it was seen as damaged */
 	assert_int_equal(store_mailbox_uidvalidity(mb), uv);
@@ -228,6 +238,59 @@ test_store_index_damaged_keeps_readable_uids(void **state)
 	store_mailbox_close(&mb);
 	store_close(&st);
 	buf_free(&err);
+}
+
+/* Damage that a statement meets in a file this process has checked
+ * already (store_open checks a file once per process): the open that
+ * meets it checks the file again, moves it aside and rebuilds, and the
+ * next open of another file checks that one again too. */
+static void
+test_store_index_damage_in_use_recovers(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store *st;
+	struct store_mailbox *mb;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long long page, psize;
+	int fd;
+
+	put_some(f);
+	open_inbox(f, &st, &mb);
+	assert_int_equal(store_mailbox_count(mb), 3);
+	store_mailbox_close(&mb);
+	store_close(&st); /* checkpointed: the rows are in the main file */
+	assert_int_equal(sqlite3_open(f->index, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                     "SELECT rootpage, (SELECT page_size FROM "
+	                     "pragma_page_size) FROM sqlite_master WHERE "
+	                     "name = 'messages'",
+	                     -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	page = sqlite3_column_int64(s, 0);
+	psize = sqlite3_column_int64(s, 1);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	assert_true(page > 1);
+	fd = open(f->index, O_WRONLY | O_CLOEXEC);
+	assert_true(fd != -1);
+	/* the page type byte and what follows: not a b-tree page */
+	assert_int_equal(pwrite(fd, "\x77\x77\x77\x77\x77\x77\x77\x77", 8,
+	                     (off_t)((page - 1) * psize)),
+	    8);
+	(void)close(fd);
+	open_inbox(f, &st, &mb);
+	assert_int_equal(count_corrupt(f), 1);
+	assert_int_equal(store_mailbox_count(mb), 3);
+	store_mailbox_close(&mb);
+	store_close(&st);
+	/* the new file is checked (once) and fine */
+	open_inbox(f, &st, &mb);
+	assert_int_equal(count_corrupt(f), 1);
+	assert_int_equal(store_mailbox_count(mb), 3);
+	store_mailbox_close(&mb);
+	store_close(&st);
 }
 
 static void
@@ -530,6 +593,7 @@ main(void)
 		T(test_store_index_garbage_is_rebuilt),
 		T(test_store_index_truncated_is_rebuilt),
 		T(test_store_index_damaged_keeps_readable_uids),
+		T(test_store_index_damage_in_use_recovers),
 		T(test_store_index_rebuild_keeps_uids),
 		T(test_store_index_replaced_while_open),
 		T(test_store_index_dovecot_drop_in),
