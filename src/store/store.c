@@ -28,6 +28,9 @@
 /* dovecot-uidlist of 10 million messages is about 1 GB; more than we
  * import in one go, and a bound for a damaged file */
 #define STORE_DOVECOT_FILE_MAX ((size_t)256 * 1024 * 1024)
+/* The most view entries allocated up front from a guess (18 MiB of
+ * arrays); a larger folder grows from there. */
+#define VIEW_CAP_GUESS_MAX ((size_t)1 << 18)
 
 int
 store_open(const char *maildir, struct store **st_out, struct buf *err)
@@ -136,19 +139,89 @@ out:
 	return dir;
 }
 
+/* The view's strings (UIDLs, file names): in blocks that never move
+ * (no copy as the view grows, no allocation per message), from 4 KiB for
+ * a small folder to 1 MiB. */
+#define VIEW_BLOCK_MIN ((size_t)4096)
+#define VIEW_BLOCK_MAX ((size_t)1 << 20)
+
+struct store_view_block {
+	struct store_view_block *next; /* the older blocks */
+	size_t len, cap;
+	char data[];
+};
+
+static const char *
+view_put(struct store_view_block **head, const char *s, size_t n)
+{
+	struct store_view_block *b = *head;
+	size_t cap;
+	char *p;
+
+	if (b == NULL || b->cap - b->len < n + 1) {
+		cap = VIEW_BLOCK_MIN;
+		if (b != NULL)
+			cap = b->cap < VIEW_BLOCK_MAX ? 2 * b->cap : b->cap;
+		if (cap < n + 1)
+			cap = n + 1; /* n is at most MAILDIR_NAME_MAX */
+		b = xmalloc(sizeof(*b) + cap);
+		b->next = *head;
+		b->len = 0;
+		b->cap = cap;
+		*head = b;
+	}
+	p = b->data + b->len;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	b->len += n + 1;
+	return p;
+}
+
+static void
+view_blocks_free(struct store_view_block **head)
+{
+	struct store_view_block *b, *next;
+
+	for (b = *head; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	*head = NULL;
+}
+
+void
+store_msg_file_set(struct store_mailbox *mb, size_t i, char *file, bool in_new)
+{
+	struct store_msg_file *f = &mb->f[i];
+
+	if (f->own)
+		free(f->file);
+	f->file = file;
+	f->in_new = in_new;
+	f->own = true;
+}
+
+void
+store_msg_file_release(struct store_msg_file *f)
+{
+	if (f->own)
+		free(f->file);
+	f->file = NULL;
+	f->own = false;
+}
+
 static void
 store_view_clear(struct store_mailbox *mb)
 {
 	size_t i;
 
 	for (i = 0; i < mb->n; i++)
-		free(mb->f[i].file);
+		store_msg_file_release(&mb->f[i]);
 	free(mb->v);
 	free(mb->f);
-	free(mb->arena);
+	view_blocks_free(&mb->arena);
 	mb->v = NULL;
 	mb->f = NULL;
-	mb->arena = NULL;
 	mb->n = 0;
 }
 
@@ -321,14 +394,14 @@ store_view_load(
 	struct store *st = mb->st;
 	struct store_msg *v = NULL, *m;
 	struct store_msg_file *f = NULL;
+	struct store_view_block *arena = NULL;
 	struct store_mb_row row;
-	size_t n = 0, cap = 0, i, *uoff = NULL;
+	size_t n = 0, cap, ulen, flen;
 	const char *uidl, *file;
-	struct buf arena;
+	uint32_t uid;
 	sqlite3_stmt *s;
 	int rc, ret = -1;
 
-	buf_init(&arena, STORE_MAX_MESSAGES * 72); /* 70-byte UIDLs and NULs */
 	/* one read transaction: the row and the messages agree */
 	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return store_dberr(st, err, "begin");
@@ -346,41 +419,51 @@ store_view_load(
 		ret = 0;
 		goto out;
 	}
+	/* sized once: as the last view (a reload), else by the next UID
+	 * (UIDs are unique: no more messages than that), within reason */
+	cap = mb->loaded ? mb->n + mb->n / 8 + 64 : row.uidnext;
+	if (cap > VIEW_CAP_GUESS_MAX)
+		cap = VIEW_CAP_GUESS_MAX;
+	v = xreallocarray(NULL, cap, sizeof(*v));
+	f = xreallocarray(NULL, cap, sizeof(*f));
 	s = store_stmt(st, STORE_ST_MSG_LIST);
 	(void)sqlite3_bind_int64(s, 1, row.id);
+	/* the columns in the order the record holds them (store_index.c) */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		uidl = (const char *)sqlite3_column_text(s, 7);
-		file = (const char *)sqlite3_column_text(s, 8);
-		if (uidl == NULL || file == NULL || n >= STORE_MAX_MESSAGES)
+		uid = (uint32_t)sqlite3_column_int64(s, 0);
+		file = (const char *)sqlite3_column_text(s, 1);
+		flen = (size_t)sqlite3_column_bytes(s, 1);
+		/* a damaged row (or one this view cannot hold) is left out */
+		if (file == NULL || flen == 0 || flen > MAILDIR_NAME_MAX ||
+		    uid == 0 || (n > 0 && uid <= v[n - 1].uid) ||
+		    n >= STORE_MAX_MESSAGES)
 			continue;
 		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
+			cap *= 2;
 			v = xreallocarray(v, cap, sizeof(*v));
 			f = xreallocarray(f, cap, sizeof(*f));
-			uoff = xreallocarray(uoff, cap, sizeof(*uoff));
 		}
 		m = &v[n];
-		m->uid = (uint32_t)sqlite3_column_int64(s, 0);
-		m->flags = (uint32_t)sqlite3_column_int64(s, 1);
-		m->keywords = (uint32_t)sqlite3_column_int64(s, 2);
+		m->uid = uid;
+		f[n].in_new = sqlite3_column_int(s, 2) != 0;
+		f[n].own = false;
 		m->vsize = (uint64_t)sqlite3_column_int64(s, 3);
 		m->psize = (uint64_t)sqlite3_column_int64(s, 4);
-		m->internaldate = sqlite3_column_int64(s, 5);
-		m->modseq = (uint64_t)sqlite3_column_int64(s, 6);
-		if (m->uid == 0 || (n > 0 && m->uid <= v[n - 1].uid))
-			continue;
-		uoff[n] = arena.len;
+		m->flags = (uint32_t)sqlite3_column_int64(s, 5);
+		m->keywords = (uint32_t)sqlite3_column_int64(s, 6);
+		m->internaldate = sqlite3_column_int64(s, 7);
+		m->modseq = (uint64_t)sqlite3_column_int64(s, 8);
+		f[n].file = (char *)view_put(&arena, file, flen);
+		uidl = (const char *)sqlite3_column_text(s, 9);
+		ulen = (size_t)sqlite3_column_bytes(s, 9);
 		/* a damaged row must not break the UIDL contract */
-		if (!store_uidl_ok(uidl, strlen(uidl))) {
+		if (uidl == NULL || !store_uidl_ok(uidl, ulen)) {
 			char u[71];
 
 			store_uidl_dovecot(m->uid, row.uidvalidity, u);
-			if (buf_append(&arena, u, strlen(u) + 1) == -1)
-				goto nomem;
-		} else if (buf_append(&arena, uidl, strlen(uidl) + 1) == -1)
-			goto nomem;
-		f[n].file = xstrdup(file);
-		f[n].in_new = sqlite3_column_int(s, 9) != 0;
+			m->uidl = view_put(&arena, u, strlen(u));
+		} else
+			m->uidl = view_put(&arena, uidl, ulen);
 		n++;
 	}
 	sqlite3_reset(s);
@@ -388,34 +471,29 @@ store_view_load(
 		(void)store_dberr(st, err, "read messages");
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		v[i].uidl = arena.data + uoff[i];
+	/* a guess far above the count gives its memory back */
+	if (n + n / 4 + 64 < cap) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		f = xreallocarray(f, n + 1, sizeof(*f));
+	}
 	if (res != NULL)
 		store_view_diff(mb, mb->v, mb->n, v, n, res);
 	store_view_clear(mb);
 	mb->v = v;
 	mb->f = f;
 	mb->n = n;
-	mb->arena = buf_steal(&arena);
+	mb->arena = arena;
 	v = NULL;
 	f = NULL;
-	n = 0;
+	arena = NULL;
 	mb->row = row;
 	mb->loaded = true;
 	ret = 0;
-	goto out;
-nomem:
-	sqlite3_reset(s);
-	store_seterr(err, "out of memory");
-	errno = ENOMEM;
 out:
 	(void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-	for (i = 0; i < n; i++)
-		free(f[i].file);
 	free(v);
 	free(f);
-	free(uoff);
-	buf_free(&arena);
+	view_blocks_free(&arena);
 	return ret;
 }
 
@@ -545,9 +623,7 @@ store_msg_open(struct store_mailbox *mb, size_t i, int *fd_out)
 	(void)sqlite3_bind_text(s, 3, file, -1, SQLITE_STATIC);
 	(void)sqlite3_bind_int(s, 4, in_new);
 	(void)!store_step_done(s); /* only a hint: the sync repairs it */
-	free(f->file);
-	f->file = file;
-	f->in_new = in_new;
+	store_msg_file_set(mb, i, file, in_new);
 	*fd_out = fd;
 	return 0;
 }

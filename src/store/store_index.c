@@ -77,9 +77,11 @@ static const char *const store_sql[STORE_ST_COUNT] = {
 	    "highestmodseq = ?4, cur_mtime = ?5, new_mtime = ?6, gen = ?7 "
 	    "WHERE id = ?1",
 	[STORE_ST_MB_LIST] = "SELECT name FROM mailboxes ORDER BY name",
+	/* the view (store_view_load): the columns in the record's order */
 	[STORE_ST_MSG_LIST] =
-	    "SELECT uid, flags, keywords, vsize, psize, internaldate, modseq, "
-	    "uidl, file, in_new FROM messages WHERE mailbox = ?1 ORDER BY uid",
+	    "SELECT uid, file, in_new, vsize, psize, flags, keywords, "
+	    "internaldate, modseq, uidl FROM messages WHERE mailbox = ?1 "
+	    "ORDER BY uid",
 	[STORE_ST_MSG_SCAN] = "SELECT uid, base, file, in_new, flags, keywords "
 	                      "FROM messages WHERE mailbox = ?1",
 	[STORE_ST_MSG_GET] = "SELECT file, in_new, flags, keywords, base "

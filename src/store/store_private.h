@@ -18,6 +18,7 @@
 
 struct buf;
 struct dovecot_uidlist;
+struct store_view_block;
 
 /* The index file beside the Maildir directory (DESIGN.md "Storage"). */
 #define STORE_INDEX_NAME "mailwright-index.db"
@@ -100,9 +101,17 @@ struct store_tree_pending {
 
 /* Private per-message state, parallel to the view. */
 struct store_msg_file {
-	char *file;  /* the current name in cur/ (or new/) */
+	char *file;  /* the current name in cur/ (or new/): in the view's
+	                arena, or malloc'd when own (renamed since) */
 	bool in_new; /* read-only sessions leave new/ files there */
+	bool own;
 };
+
+/* Message i's file is now file (malloc'd, taken over) in new/ or cur/. */
+void store_msg_file_set(
+    struct store_mailbox *mb, size_t i, char *file, bool in_new);
+/* Frees f's name when it is its own (a view entry that goes). */
+void store_msg_file_release(struct store_msg_file *f);
 
 struct store_mailbox {
 	struct store *st;
@@ -116,7 +125,8 @@ struct store_mailbox {
 	struct store_msg *v;
 	struct store_msg_file *f;
 	size_t n;
-	char *arena; /* the view's strings */
+	struct store_view_block *arena; /* the view's strings (UIDLs and
+	                                   file names, store.c) */
 	char *keywords[STORE_MAX_KEYWORDS];
 	size_t *sync_expunged; /* store_sync_result's arrays */
 	size_t *sync_changed;

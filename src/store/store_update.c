@@ -165,9 +165,7 @@ store_mailbox_set_flags(struct store_mailbox *mb,
 		m->flags = c[k].flags;
 		m->keywords = c[k].keywords;
 		m->modseq = row.highestmodseq;
-		free(mb->f[c[k].i].file);
-		mb->f[c[k].i].file = file;
-		mb->f[c[k].i].in_new = in_new;
+		store_msg_file_set(mb, c[k].i, file, in_new);
 		file = NULL;
 	}
 	/* the renames are durable before the index says so */
@@ -294,7 +292,7 @@ store_mailbox_expunge(
 		goto out;
 	for (i = j = 0; i < mb->n; i++) {
 		if (drop[i]) {
-			free(mb->f[i].file);
+			store_msg_file_release(&mb->f[i]);
 			continue;
 		}
 		mb->v[j] = mb->v[i];
