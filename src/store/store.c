@@ -394,6 +394,18 @@ store_view_load(
 		(void)store_dberr(st, err, "read messages");
 		goto out;
 	}
+	/* the view lives as long as the session: no slack (the first
+	 * allocation is 256 entries, 18 KiB, most of an idle session's
+	 * memory for a folder of a few messages) */
+	if (n == 0) {
+		free(v);
+		free(f);
+		v = NULL;
+		f = NULL;
+	} else if (n < cap) {
+		v = xreallocarray(v, n, sizeof(*v));
+		f = xreallocarray(f, n, sizeof(*f));
+	}
 	for (i = 0; i < n; i++)
 		v[i].uidl = arena.data + uoff[i];
 	if (res != NULL)
