@@ -92,6 +92,14 @@ store_shrink(struct store *st)
 }
 
 void
+store_sleep(struct store *st)
+{
+	/* everything store_shrink gives back, and the connection with its
+	 * schema, page cache and WAL index mapping; the views stay */
+	store_index_sleep(st);
+}
+
+void
 store_close(struct store **stp)
 {
 	struct store *st = *stp;
@@ -100,6 +108,7 @@ store_close(struct store **stp)
 		return;
 	MW_ASSERT(st->mailboxes == 0);
 	store_index_close(st);
+	free(st->wake_err);
 	free(st->maildir);
 	free(st->index_path);
 	free(st);
@@ -321,12 +330,14 @@ store_view_load(
 	const char *uidl, *file;
 	struct buf arena;
 	sqlite3_stmt *s;
+	sqlite3 *db;
 	int rc, ret = -1;
 
-	buf_init(&arena, STORE_MAX_MESSAGES * 72); /* 70-byte UIDLs and NULs */
 	/* one read transaction: the row and the messages agree */
-	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	if ((db = store_db(st)) == NULL ||
+	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return store_dberr(st, err, "begin");
+	buf_init(&arena, STORE_MAX_MESSAGES * 72); /* 70-byte UIDLs and NULs */
 	if ((rc = store_mb_get(st, mb->name, &row, err)) != 1) {
 		if (rc == 0) {
 			store_seterr(err, "index %s: folder %s vanished",
@@ -383,6 +394,18 @@ store_view_load(
 		(void)store_dberr(st, err, "read messages");
 		goto out;
 	}
+	/* the view lives as long as the session: no slack (the first
+	 * allocation is 256 entries, 18 KiB, most of an idle session's
+	 * memory for a folder of a few messages) */
+	if (n == 0) {
+		free(v);
+		free(f);
+		v = NULL;
+		f = NULL;
+	} else if (n < cap) {
+		v = xreallocarray(v, n, sizeof(*v));
+		f = xreallocarray(f, n, sizeof(*f));
+	}
 	for (i = 0; i < n; i++)
 		v[i].uidl = arena.data + uoff[i];
 	if (res != NULL)
@@ -404,7 +427,7 @@ nomem:
 	store_seterr(err, "out of memory");
 	errno = ENOMEM;
 out:
-	(void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	for (i = 0; i < n; i++)
 		free(f[i].file);
 	free(v);
