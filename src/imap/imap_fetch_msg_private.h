@@ -78,7 +78,8 @@ struct imap_hdr_filter {
 	const struct imap_slice *names;
 	size_t n;
 	bool not ;
-	bool done;         /* the header's empty line was seen */
+	bool done;         /* the header has been read */
+	bool eoh;          /* it ended with its empty line */
 	struct buf field;  /* the field being read */
 	size_t line_start; /* where its last line starts in field */
 };

@@ -280,6 +280,7 @@ line_done(struct imap_hdr_filter *hf, struct buf *out)
 	if (n <= 2 && (l[0] == '\n' || l[0] == '\r')) {
 		/* the empty line: the header ends */
 		hf->done = true;
+		hf->eoh = true;
 		buf_truncate(&hf->field, hf->line_start);
 		return 0;
 	}
@@ -336,7 +337,10 @@ imap_hdr_filter_end(struct imap_hdr_filter *hf, struct buf *out)
 	buf_reset(&hf->field);
 	hf->line_start = 0;
 	hf->done = true;
-	/* the empty line that ends a header, as Dovecot sends it */
+	/* the empty line that ends a header, as Dovecot sends it: always
+	 * for HEADER.FIELDS, for .NOT only when the header had one */
+	if (hf->not && !hf->eoh)
+		return 0;
 	return buf_append(out, "\r\n", 2);
 }
 

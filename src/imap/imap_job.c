@@ -4,6 +4,9 @@
 #include "imap/imap_job.h"
 
 #include <errno.h>
+#include <event2/event.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_session_private.h"
+#include "lib/conn.h"
 #include "lib/log.h"
 #include "lib/worker.h"
 #include "lib/xalloc.h"
@@ -88,8 +92,79 @@ imap_job_on_done(void *arg)
 		j->done(j);
 	s->job = NULL;
 	imap_job_free(j);
+	imap_job_sleep_arm(s);
 	if (imap_session_release(s))
 		imap_session_resume(s);
+}
+
+/* The store of a session that stays quiet gives its index connection
+ * back (store_sleep: ~30 KiB a session); the next command reopens it. A
+ * second of quiet, so that a client's burst of commands pays nothing. */
+#define IMAP_SLEEP_AFTER_MS 1000
+
+/* What freed SQLite memory leaves in malloc's arenas goes back to the
+ * system now and then (glibc keeps it otherwise: per worker thread an
+ * arena, with live blocks between the freed ones). */
+#define IMAP_TRIM_EVERY_SEC 2
+
+static void
+imap_sleep_run(void *arg)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static uint64_t last_trim;
+	struct imap_session *s = arg;
+	uint64_t now = conn_now_sec();
+	bool trim = false;
+
+	if (s->store != NULL)
+		store_sleep(s->store);
+	(void)pthread_mutex_lock(&lock);
+	if (now >= last_trim + IMAP_TRIM_EVERY_SEC) {
+		last_trim = now;
+		trim = true;
+	}
+	(void)pthread_mutex_unlock(&lock);
+	if (trim)
+		(void)malloc_trim(0);
+}
+
+static void
+imap_sleep_done(void *arg)
+{
+	struct imap_session *s = arg;
+
+	if (imap_session_release(s))
+		imap_session_resume(s);
+}
+
+static void
+imap_on_sleep_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct imap_session *s = arg;
+
+	(void)fd;
+	(void)what;
+	/* a command came meanwhile: its end arms the timer again */
+	if (s->busy || s->bev == NULL || s->store == NULL)
+		return;
+	imap_session_hold(s);
+	worker_submit(s->srv->workers, imap_sleep_run, imap_sleep_done, s);
+}
+
+void
+imap_job_sleep_arm(struct imap_session *s)
+{
+	struct timeval tv = { IMAP_SLEEP_AFTER_MS / 1000,
+		(IMAP_SLEEP_AFTER_MS % 1000) * 1000 };
+
+	if (s->store == NULL || s->bev == NULL)
+		return;
+	if (s->sleep_timer == NULL)
+		s->sleep_timer =
+		    evtimer_new(s->srv->base, imap_on_sleep_timer, s);
+	if (s->sleep_timer == NULL)
+		log_fatal("imap: cannot create a timer: out of memory");
+	(void)evtimer_add(s->sleep_timer, &tv);
 }
 
 void

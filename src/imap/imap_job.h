@@ -41,6 +41,9 @@ struct imap_job *imap_job_new(
 void imap_job_submit(struct imap_job *j);
 /* The loop: the output drained below the mark, run the waiting job. */
 void imap_job_continue(struct imap_session *s);
+/* Arms the timer that puts the session's store to sleep once it has
+ * been quiet a while (store_sleep). */
+void imap_job_sleep_arm(struct imap_session *s);
 /* Closes the session's store and mailbox on a worker (the session is
  * going; no job of it runs). */
 void imap_job_release_store(struct imap_session *s);

@@ -62,6 +62,8 @@ imap_session_free(struct imap_session *s)
 		event_free(s->auth_timer);
 	if (s->eof_event != NULL)
 		event_free(s->eof_event);
+	if (s->sleep_timer != NULL)
+		event_free(s->sleep_timer);
 	smtp_clients_del(srv->clients, s->addr);
 	if (s->userip_key != NULL)
 		smtp_clients_del(srv->userips, s->userip_key);

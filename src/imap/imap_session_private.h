@@ -163,6 +163,7 @@ struct imap_session {
 	bool closing_after_job; /* a job wrote BYE: close once it is sent */
 	const char *close_reason;
 	struct event *eof_event;
+	struct event *sleep_timer; /* puts an idle store to sleep */
 	int refs;
 	unsigned errors;
 	uint64_t in_bytes, out_bytes; /* for the logout line */

@@ -72,6 +72,8 @@ struct mime_parser {
 	struct buf line;
 	size_t keep;       /* bytes of a line worth keeping now */
 	unsigned prev_eol; /* length of the previous line's end */
+	bool line_close;  /* this line is a close delimiter */
+	bool after_close; /* the line before this one was one */
 	bool line_cr;      /* the line's LF had a CR before it */
 	/* the header field being read */
 	struct buf field;
@@ -467,6 +469,16 @@ boundary_line(struct mime_parser *mp, struct open_part *mpo, bool close)
 	uint64_t end_bare = mp->line_bare - (mp->prev_eol == 1);
 	struct mime_part *c;
 
+	/* As Dovecot: the line end of an inner close delimiter ("--in--")
+	 * stays with the inner multipart (and a message around it) even
+	 * when this boundary follows at once; RFC 2046's grammar gives it
+	 * to either */
+	if (mp->after_close) {
+		end = mp->line_off;
+		end_lf = mp->line_lf;
+		end_bare = mp->line_bare;
+	}
+
 	/* RFC 2046 5.1.1: the line end before the boundary is part of it;
 	 * every part inside this multipart ends here */
 	while (top(mp) != mpo)
@@ -496,6 +508,8 @@ line_done(struct mime_parser *mp, bool had_lf)
 	l = line_text(mp, &n);
 	crlf = had_lf && mp->line_cr;
 	b = boundary_find(mp, l, n, &close);
+	mp->after_close = mp->line_close;
+	mp->line_close = b != NULL && close;
 	if (b != NULL)
 		boundary_line(mp, b, close);
 	else if (o->in_header) {

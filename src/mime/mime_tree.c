@@ -18,7 +18,9 @@
 #define ARENA_CHUNK 8192
 
 #define BLOB_MAGIC       "MWMT"
-#define BLOB_VERSION     1
+/* 2: the line end of a close delimiter stays in its part (mime_parse.c);
+ * blobs of 1 are parsed again */
+#define BLOB_VERSION     2
 #define BLOB_FLAGS_KNOWN 0x1fu
 
 struct arena_chunk {

@@ -146,8 +146,10 @@ pop3_open_job_run(void *arg)
 			j->lock_fd = -1;
 		} else
 			/* the view is in memory now; the index is needed
-			 * again at QUIT: idle sessions stay small */
-			store_shrink(j->st);
+			 * again only at QUIT (and by a RETR of a file
+			 * renamed meanwhile): an idle session holds no
+			 * SQLite connection (store_sleep) */
+			store_sleep(j->st);
 	}
 }
 
@@ -332,6 +334,7 @@ pop3_maildrop_update(struct pop3_session *s)
 
 struct pop3_read_job {
 	struct pop3_session *s;
+	struct store *st;
 	struct store_mailbox *mb;
 	struct pop3_retr *r;
 };
@@ -387,8 +390,17 @@ pop3_read_job_run(void *arg)
 	struct pop3_retr *r = j->r;
 
 	r->outlen = 0;
-	if ((r->fd == -1 && pop3_retr_open(j->mb, r, false) == -1) ||
-	    pop3_retr_read(r, 0) == -1)
+	if (r->fd == -1) {
+		/* a renamed file: store_msg_open records the new name in
+		 * the index, which wakes it; it goes back to sleep here */
+		if (pop3_retr_open(j->mb, r, false) == -1) {
+			r->err = errno;
+			store_sleep(j->st);
+			return;
+		}
+		store_sleep(j->st);
+	}
+	if (pop3_retr_read(r, 0) == -1)
 		r->err = errno;
 }
 
@@ -499,6 +511,7 @@ pop3_retr_submit(struct pop3_session *s)
 	struct pop3_read_job *j = xcalloc(1, sizeof(*j));
 
 	j->s = s;
+	j->st = s->store;
 	j->mb = s->mb;
 	j->r = s->retr;
 	s->retr->pending = true;

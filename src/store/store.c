@@ -95,6 +95,14 @@ store_shrink(struct store *st)
 }
 
 void
+store_sleep(struct store *st)
+{
+	/* everything store_shrink gives back, and the connection with its
+	 * schema, page cache and WAL index mapping; the views stay */
+	store_index_sleep(st);
+}
+
+void
 store_close(struct store **stp)
 {
 	struct store *st = *stp;
@@ -103,6 +111,7 @@ store_close(struct store **stp)
 		return;
 	MW_ASSERT(st->mailboxes == 0);
 	store_index_close(st);
+	free(st->wake_err);
 	free(st->maildir);
 	free(st->index_path);
 	free(st);
@@ -140,9 +149,12 @@ out:
 }
 
 /* The view's strings (UIDLs, file names): in blocks that never move
- * (no copy as the view grows, no allocation per message), from 4 KiB for
- * a small folder to 1 MiB. */
-#define VIEW_BLOCK_MIN ((size_t)4096)
+ * (no copy as the view grows, no allocation per message), of 256 bytes
+ * to 1 MiB. */
+#define VIEW_BLOCK_MIN ((size_t)256)
+/* What a message's strings take, for the first block's size: a
+ * Dovecot-style name (~50) and a UIDL (~25) */
+#define VIEW_MSG_BYTES ((size_t)80)
 #define VIEW_BLOCK_MAX ((size_t)1 << 20)
 
 struct store_view_block {
@@ -151,15 +163,20 @@ struct store_view_block {
 	char data[];
 };
 
+/* Copies s[0..n) and a NUL into the blocks at *head; the first block
+ * has first bytes (a guess from the count: a folder of a few messages
+ * keeps little slack), the next ones twice the last. */
 static const char *
-view_put(struct store_view_block **head, const char *s, size_t n)
+view_put(struct store_view_block **head, size_t first, const char *s, size_t n)
 {
 	struct store_view_block *b = *head;
 	size_t cap;
 	char *p;
 
 	if (b == NULL || b->cap - b->len < n + 1) {
-		cap = VIEW_BLOCK_MIN;
+		cap = first < VIEW_BLOCK_MIN ? VIEW_BLOCK_MIN : first;
+		if (cap > VIEW_BLOCK_MAX)
+			cap = VIEW_BLOCK_MAX;
 		if (b != NULL)
 			cap = b->cap < VIEW_BLOCK_MAX ? 2 * b->cap : b->cap;
 		if (cap < n + 1)
@@ -396,14 +413,16 @@ store_view_load(
 	struct store_msg_file *f = NULL;
 	struct store_view_block *arena = NULL;
 	struct store_mb_row row;
-	size_t n = 0, cap, ulen, flen;
+	size_t n = 0, cap, first, ulen, flen;
 	const char *uidl, *file;
 	uint32_t uid;
 	sqlite3_stmt *s;
+	sqlite3 *db;
 	int rc, ret = -1;
 
 	/* one read transaction: the row and the messages agree */
-	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	if ((db = store_db(st)) == NULL ||
+	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return store_dberr(st, err, "begin");
 	if ((rc = store_mb_get(st, mb->name, &row, err)) != 1) {
 		if (rc == 0) {
@@ -426,6 +445,7 @@ store_view_load(
 		cap = VIEW_CAP_GUESS_MAX;
 	v = xreallocarray(NULL, cap, sizeof(*v));
 	f = xreallocarray(NULL, cap, sizeof(*f));
+	first = cap * VIEW_MSG_BYTES;
 	s = store_stmt(st, STORE_ST_MSG_LIST);
 	(void)sqlite3_bind_int64(s, 1, row.id);
 	/* the columns in the order the record holds them (store_index.c) */
@@ -453,7 +473,7 @@ store_view_load(
 		m->keywords = (uint32_t)sqlite3_column_int64(s, 6);
 		m->internaldate = sqlite3_column_int64(s, 7);
 		m->modseq = (uint64_t)sqlite3_column_int64(s, 8);
-		f[n].file = (char *)view_put(&arena, file, flen);
+		f[n].file = (char *)view_put(&arena, first, file, flen);
 		uidl = (const char *)sqlite3_column_text(s, 9);
 		ulen = (size_t)sqlite3_column_bytes(s, 9);
 		/* a damaged row must not break the UIDL contract */
@@ -461,9 +481,9 @@ store_view_load(
 			char u[71];
 
 			store_uidl_dovecot(m->uid, row.uidvalidity, u);
-			m->uidl = view_put(&arena, u, strlen(u));
+			m->uidl = view_put(&arena, first, u, strlen(u));
 		} else
-			m->uidl = view_put(&arena, uidl, ulen);
+			m->uidl = view_put(&arena, first, uidl, ulen);
 		n++;
 	}
 	sqlite3_reset(s);
@@ -471,10 +491,17 @@ store_view_load(
 		(void)store_dberr(st, err, "read messages");
 		goto out;
 	}
-	/* a guess far above the count gives its memory back */
-	if (n + n / 4 + 64 < cap) {
-		v = xreallocarray(v, n + 1, sizeof(*v));
-		f = xreallocarray(f, n + 1, sizeof(*f));
+	/* the view lives as long as the session: no slack (the first
+	 * allocation is a guess; most of an idle session's memory for a
+	 * folder of a few messages) */
+	if (n == 0) {
+		free(v);
+		free(f);
+		v = NULL;
+		f = NULL;
+	} else if (n < cap) {
+		v = xreallocarray(v, n, sizeof(*v));
+		f = xreallocarray(f, n, sizeof(*f));
 	}
 	if (res != NULL)
 		store_view_diff(mb, mb->v, mb->n, v, n, res);
@@ -490,7 +517,7 @@ store_view_load(
 	mb->loaded = true;
 	ret = 0;
 out:
-	(void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	free(v);
 	free(f);
 	view_blocks_free(&arena);

@@ -108,6 +108,19 @@ void store_library_init(void);
  * session between its commands. The next call that needs the index
  * prepares and reads again. No statement may be in use. */
 void store_shrink(struct store *st);
+/*
+ * Closes the index connection of an idle store (after store_shrink's
+ * work), keeping the mailbox views in memory: an idle session then holds
+ * no SQLite connection at all (about 30 KiB each). The next call that
+ * needs the index opens it again, without the checks store_open() does
+ * (no quick_check, no migration: the file is known good; one that was
+ * replaced or removed meanwhile gets them, as at a sync), transparently
+ * to the caller; a failure to reopen is that call's -1 with a reason in
+ * err. What reads only the view or message files (store_mailbox_msg,
+ * store_msg_open_quick) never reopens it. No statement may be in use and
+ * no transaction open. Safe to call repeatedly.
+ */
+void store_sleep(struct store *st);
 /* Closes the store; its mailboxes must be closed first. NULL is fine. */
 void store_close(struct store **st);
 

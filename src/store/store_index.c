@@ -180,15 +180,26 @@ store_seterr(struct buf *err, const char *fmt, ...)
 int
 store_dberr(struct store *st, struct buf *err, const char *what)
 {
-	int code = st->db != NULL ? sqlite3_errcode(st->db) : SQLITE_ERROR;
+	int code;
 
+	if (st->db == NULL) {
+		/* asleep, and store_db could not open it again */
+		if (st->wake_err != NULL)
+			store_seterr(err, "%s: %s", what, st->wake_err);
+		else
+			store_seterr(err, "index %s: %s: not open",
+			    st->index_path, what);
+		errno = st->wake_err != NULL ? st->wake_errno : EIO;
+		return -1;
+	}
+	code = sqlite3_errcode(st->db);
 	if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB) {
 		/* the next open of any index checks it again */
 		st->damaged = true;
 		store_index_checked_reset();
 	}
 	store_seterr(err, "index %s: %s: %s", st->index_path, what,
-	    st->db != NULL ? sqlite3_errmsg(st->db) : "not open");
+	    sqlite3_errmsg(st->db));
 	errno = code == SQLITE_BUSY || code == SQLITE_LOCKED ? EAGAIN : EIO;
 	return -1;
 }
@@ -204,13 +215,17 @@ sqlite3_stmt *
 store_stmt(struct store *st, enum store_stmt id)
 {
 	sqlite3_stmt *s = st->st[id];
+	sqlite3 *db;
 
 	if (s == NULL) {
-		if (sqlite3_prepare_v3(st->db, store_sql[id], -1,
+		/* none is prepared while asleep: this is where it wakes */
+		if ((db = store_db(st)) == NULL)
+			return NULL;
+		if (sqlite3_prepare_v3(db, store_sql[id], -1,
 		        SQLITE_PREPARE_PERSISTENT, &st->st[id],
 		        NULL) != SQLITE_OK) {
-			log_warn("index %s: %s", st->index_path,
-			    sqlite3_errmsg(st->db));
+			log_warn(
+			    "index %s: %s", st->index_path, sqlite3_errmsg(db));
 			st->st[id] = NULL;
 			return NULL;
 		}
@@ -253,7 +268,8 @@ store_commit(struct store *st, struct buf *err)
 void
 store_rollback(struct store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
+	/* asleep: no transaction, nothing to wake for */
+	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
 		(void)!store_step_done(store_stmt(st, STORE_ST_ROLLBACK));
 }
 
@@ -308,7 +324,7 @@ store_mb_add(struct store *st, const char *name, struct store_mb_row *row,
 	(void)sqlite3_bind_int64(s, 4, (sqlite3_int64)row->highestmodseq);
 	if (store_step_done(s) == -1)
 		return store_dberr(st, err, "add mailbox");
-	row->id = sqlite3_last_insert_rowid(st->db);
+	row->id = sqlite3_last_insert_rowid(store_db(st));
 	row->cur_mtime = row->new_mtime = STORE_MTIME_UNKNOWN;
 	row->gen = 0;
 	return 0;
@@ -569,23 +585,22 @@ static const enum store_stmt store_open_stmts[] = {
 	STORE_ST_KW_LIST,
 };
 
-/* One attempt at opening st->index_path. */
-static enum store_open_result
-store_index_try(struct store *st, struct buf *err)
+/* Opens st->db with the settings every connection gets (at open and at
+ * a wake after store_sleep); create: the file may be made. SQLITE_OK,
+ * or the error code (st->db may then be set: finalize it). */
+static int
+store_index_connect(struct store *st, bool create)
 {
-	struct store_file_id id;
-	bool known;
-	int rc, v = -1;
-	size_t i;
+	int rc;
 
 	/* NOMUTEX: a store is used by one thread at a time (store.h), so
 	 * the connection's mutex would only cost (a lock per column read) */
 	rc = sqlite3_open_v2(st->index_path, &st->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
-	        SQLITE_OPEN_NOMUTEX,
+	    SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
+	        SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
 	    NULL);
 	if (rc != SQLITE_OK)
-		return store_open_classify(st, rc, err, "open");
+		return rc;
 	(void)sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
 	/* no lookaside buffer (120 KiB a connection by default): a POP3
 	 * or IMAP session keeps its store open while idle, and thousands
@@ -598,6 +613,19 @@ store_index_try(struct store *st, struct buf *err)
 	rc = store_pragma(st, "PRAGMA journal_mode = WAL", "wal");
 	if (rc == SQLITE_OK)
 		rc = store_pragma(st, "PRAGMA synchronous = FULL", NULL);
+	return rc;
+}
+
+/* One attempt at opening st->index_path. */
+static enum store_open_result
+store_index_try(struct store *st, struct buf *err)
+{
+	struct store_file_id id;
+	bool known;
+	int rc, v = -1;
+	size_t i;
+
+	rc = store_index_connect(st, true);
 	/* the check reads the whole file: once per file and process (and
 	 * again after damage was seen, store_dberr) */
 	known = store_file_id_of(st->index_path, &id) == 0 &&
@@ -775,4 +803,74 @@ void
 store_index_close(struct store *st)
 {
 	store_index_finalize(st);
+}
+
+/* ---- sleeping ---------------------------------------------------------- */
+
+void
+store_index_sleep(struct store *st)
+{
+	size_t i;
+
+	if (st->db == NULL)
+		return;
+	MW_ASSERT(sqlite3_get_autocommit(st->db));
+	for (i = 0; i < STORE_ST_COUNT; i++)
+		MW_ASSERT(st->st[i] == NULL || !sqlite3_stmt_busy(st->st[i]));
+	/* the last connection to a WAL file checkpoints it at close (with
+	 * fsyncs); a session that sleeps after each command leaves that
+	 * to the automatic checkpoints and to store_close */
+	(void)sqlite3_db_config(
+	    st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	store_index_finalize(st);
+	MW_ASSERT(st->db == NULL);
+}
+
+/* Opens the index again after store_sleep: the file was checked when the
+ * store opened, so only the connection's settings are applied. A file
+ * replaced or removed meanwhile (another process recovered it, an admin
+ * deleted it) is opened as store_index_recheck would: with every check,
+ * and with recovery. 0, or -1 with st->db NULL and a reason in err. */
+static int
+store_index_wake(struct store *st, struct buf *err)
+{
+	struct stat sb;
+	bool same;
+	int rc;
+
+	rc = store_index_connect(st, false);
+	same = stat(st->index_path, &sb) == 0 && sb.st_dev == st->index_dev &&
+	    sb.st_ino == st->index_ino;
+	if (rc == SQLITE_OK && same)
+		return 0;
+	if (rc != SQLITE_OK && same) {
+		(void)store_dberr(st, err, "reopen");
+		store_index_finalize(st);
+		return -1;
+	}
+	store_index_finalize(st);
+	log_info("index %s was replaced: opening it again", st->index_path);
+	return store_index_open(st, err);
+}
+
+sqlite3 *
+store_db(struct store *st)
+{
+	struct buf why;
+
+	if (st->db != NULL)
+		return st->db;
+	buf_init(&why, 1024);
+	free(st->wake_err);
+	st->wake_err = NULL;
+	if (store_index_wake(st, &why) == -1) {
+		st->wake_errno = errno;
+		st->wake_err =
+		    xstrdup(why.len > 0 ? buf_cstr(&why)
+		                        : "cannot open the index again");
+		log_warn("%s", st->wake_err);
+		errno = st->wake_errno;
+	}
+	buf_free(&why);
+	return st->db;
 }

@@ -76,8 +76,10 @@ struct store {
 	bool damaged;     /* a statement met SQLITE_CORRUPT (store_dberr):
 	                     store_mailbox_open recovers and tries again */
 	char *index_path; /* <maildir>/../mailwright-index.db */
-	sqlite3 *db;
+	sqlite3 *db;      /* NULL after store_sleep: use store_db() */
 	sqlite3_stmt *st[STORE_ST_COUNT];
+	char *wake_err;   /* why the last reopen failed (store_dberr), */
+	int wake_errno;   /* and its errno */
 	dev_t index_dev;  /* the file opened: another process that */
 	ino_t index_ino;  /* replaced it (recovery) makes us reopen */
 	size_t mailboxes; /* open mailboxes (must be 0 at close) */
@@ -149,6 +151,8 @@ void store_tree_pending_free(struct store_mailbox *mb);
 /* store_index.c: opening (with recovery), statements, rows. */
 int store_index_open(struct store *st, struct buf *err) MW_MUST_CHECK;
 void store_index_close(struct store *st);
+/* Closes the connection (store_sleep); store_db opens it again. */
+void store_index_sleep(struct store *st);
 /* Copies what can be read of the damaged index at aside into the new,
  * empty one (store_salvage.c). Failures only mean less is kept. */
 void store_salvage(struct store *st, const char *aside);
@@ -173,7 +177,13 @@ void store_index_checked_reset(void);
 /* Reopens the index when its file was replaced or removed since it was
  * opened (another process recovered it, an admin deleted it). 0 or -1. */
 int store_index_recheck(struct store *st, struct buf *err) MW_MUST_CHECK;
-/* Reset statement id, bound to nothing: the caller binds and steps. */
+/* The index connection, opened again when store_sleep closed it (the
+ * settings of store_index_open, none of its checks); NULL when that
+ * failed, and store_dberr then gives the reason. Everything outside the
+ * opening code goes through here (or store_stmt) rather than st->db. */
+sqlite3 *store_db(struct store *st);
+/* Reset statement id, bound to nothing: the caller binds and steps;
+ * NULL when it does not prepare or the index does not reopen. */
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id);
 /* Steps a statement that returns no rows; resets it. 0 or -1. */
 int store_step_done(sqlite3_stmt *s) MW_MUST_CHECK;

@@ -725,7 +725,7 @@ load:
 	} else
 		ret = store_view_load(mb, res, err);
 out:
-	if (ret == -1 && !sqlite3_get_autocommit(st->db)) {
+	if (ret == -1) { /* store_rollback: only if one is open */
 		int saved = errno;
 
 		store_rollback(st);

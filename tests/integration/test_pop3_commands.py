@@ -276,6 +276,33 @@ def test_two_sessions_of_one_user(pinst, box):
     c.quit()
 
 
+def test_retr_of_files_renamed_during_the_session(pinst, box):
+    """Another program (mutt setting a flag) renames the files after the
+    login: RETR finds each under its new name (store_msg_open on a
+    worker, which wakes the sleeping index to record it), and QUIT still
+    marks them \\Seen and keeps the UIDLs."""
+    p = pop2(pinst)
+    uidls = p.uidl()[1]
+    cur = Path(pinst.maildir(USER2)) / "cur"
+    names = sorted(f.name for f in cur.iterdir())
+    assert len(names) == 3
+    for n in names:
+        base, _, flags = n.partition(":2,")
+        os.rename(cur / n, cur / (base + ":2," + "".join(sorted(flags + "F"))))
+    for i, m in enumerate(box):
+        resp, lines, _ = p.retr(i + 1)
+        assert b"\r\n".join(lines) + b"\r\n" == crlf(m)
+    assert p.quit().startswith(b"+OK")
+    after = sorted(f.name for f in cur.iterdir())
+    assert len(after) == 3
+    # (the F set meanwhile is not kept: UPDATE sets the view's flags
+    # plus \Seen, and the view is that of the login)
+    assert all("S" in n.split(":2,")[1] for n in after), after
+    p = pop2(pinst)
+    assert p.uidl()[1] == uidls
+    p.quit()
+
+
 def test_quit_in_authorization(pinst):
     p = poplib.POP3(HOST, pinst.pop3_port, timeout=60)
     assert p.quit().startswith(b"+OK")
