@@ -86,6 +86,7 @@ store_shrink(struct store *st)
 
 	if (st->db == NULL)
 		return;
+	store_tree_run_end(st);
 	/* prepared again when next used (store_stmt) */
 	for (i = 0; i < STORE_ST_COUNT; i++) {
 		sqlite3_finalize(st->st[i]);
@@ -99,6 +100,7 @@ store_sleep(struct store *st)
 {
 	/* everything store_shrink gives back, and the connection with its
 	 * schema, page cache and WAL index mapping; the views stay */
+	store_tree_run_end(st);
 	store_index_sleep(st);
 }
 
@@ -329,6 +331,7 @@ store_mailbox_close(struct store_mailbox **mbp)
 
 	if (mb == NULL)
 		return;
+	store_msg_tree_end(mb);
 	store_tree_flush_quiet(mb);
 	store_tree_pending_free(mb);
 	store_view_clear(mb);
@@ -354,6 +357,7 @@ store_mailbox_sync(
 {
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
+	store_msg_tree_end(mb);
 	store_tree_flush_quiet(mb);
 	if (store_sync_run(mb, false, res, err) == -1)
 		return -1;
@@ -421,6 +425,7 @@ store_view_load(
 	int rc, ret = -1;
 
 	/* one read transaction: the row and the messages agree */
+	store_tree_run_end(st);
 	if ((db = store_db(st)) == NULL ||
 	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return store_dberr(st, err, "begin");

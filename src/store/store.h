@@ -201,7 +201,24 @@ struct mime_tree;
 int store_msg_tree(struct store_mailbox *mb, size_t i, int fd,
     struct mime_tree **tree_out, struct buf *err) MW_MUST_CHECK;
 /*
- * Writes the trees parsed since the last flush into the index in one
+ * Sequential reads: calls of store_msg_tree() for increasing indexes
+ * (FETCH 1:*, SEARCH) are a run. The first opens one read transaction
+ * and one cursor over the folder's cached trees in UID order; the next
+ * ones step it forward (a gap of a few messages is stepped over, a
+ * larger one or a smaller index seeks), so that a run costs one WAL read
+ * lock and one b-tree walk instead of one of each per message. The run
+ * sees the index as it was at its first call. It ends at
+ * store_msg_tree_end(), store_mailbox_flush(), store_mailbox_sync(),
+ * store_mailbox_close(), store_shrink(), store_sleep(), at any other call
+ * that uses the index (the run's transaction is never written in), and
+ * after 1,024 calls (a new one starts with the next), so that a snapshot
+ * is not held for long and the WAL can be checkpointed. Callers that
+ * stop reading for a while (a command done) call one of these.
+ */
+void store_msg_tree_end(struct store_mailbox *mb);
+/*
+ * Ends the run of reads (store_msg_tree_end), then
+ * writes the trees parsed since the last flush into the index in one
  * transaction (also done by sync, expunge and close, and by
  * store_msg_tree() itself every 256 trees), so that a FETCH BODYSTRUCTURE
  * of 10,000 uncached messages costs one commit per 256, not one each.

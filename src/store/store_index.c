@@ -130,6 +130,8 @@ static const char *const store_sql[STORE_ST_COUNT] = {
 	[STORE_ST_RECENT_DEL] = "DELETE FROM recent WHERE folder = ?1",
 	[STORE_ST_MB_RECENT] =
 	    "SELECT count(*) FROM messages WHERE mailbox = ?1 AND uid >= ?2",
+	[STORE_ST_MIME_RUN] = "SELECT uid, blob FROM mime WHERE folder = ?1 "
+	                      "AND uid >= ?2 ORDER BY uid",
 };
 
 /*
@@ -214,9 +216,15 @@ store_dberr(struct store *st, struct buf *err, const char *what)
 sqlite3_stmt *
 store_stmt(struct store *st, enum store_stmt id)
 {
-	sqlite3_stmt *s = st->st[id];
+	sqlite3_stmt *s;
 	sqlite3 *db;
 
+	/* anything but store_msg_tree's reads ends its run (store_tree.c):
+	 * no write, transaction or other read inside its snapshot */
+	if (st->run_mb != NULL && id != STORE_ST_MIME_RUN &&
+	    id != STORE_ST_MIME_GET)
+		store_tree_run_end(st);
+	s = st->st[id];
 	if (s == NULL) {
 		/* none is prepared while asleep: this is where it wakes */
 		if ((db = store_db(st)) == NULL)
@@ -569,6 +577,7 @@ store_index_finalize(struct store *st)
 {
 	size_t i;
 
+	store_tree_run_end(st);
 	for (i = 0; i < STORE_ST_COUNT; i++) {
 		sqlite3_finalize(st->st[i]);
 		st->st[i] = NULL;

@@ -68,6 +68,7 @@ enum store_stmt {
 	STORE_ST_RECENT_SET,
 	STORE_ST_RECENT_DEL,
 	STORE_ST_MB_RECENT, /* messages with uid >= ?2 */
+	STORE_ST_MIME_RUN,  /* a folder's blobs from uid ?2 up (store_tree.c) */
 	STORE_ST_COUNT
 };
 
@@ -83,6 +84,16 @@ struct store {
 	dev_t index_dev;  /* the file opened: another process that */
 	ino_t index_ino;  /* replaced it (recovery) makes us reopen */
 	size_t mailboxes; /* open mailboxes (must be 0 at close) */
+	/* store_msg_tree's run of reads (store_tree.c): one read
+	 * transaction and one cursor (STORE_ST_MIME_RUN) over the mime rows
+	 * of run_mb in uid order while the calls go up */
+	struct store_mailbox *run_mb; /* NULL: no run */
+	bool run_txn;                 /* the BEGIN was the run's */
+	bool run_have;                /* the cursor is on a row, of */
+	uint32_t run_uid;             /* this uid; */
+	uint32_t run_lo;              /* no row in [run_lo, run_uid) (or
+	                                 above run_lo when !run_have) */
+	size_t run_calls;
 };
 
 /* A mailboxes row. */
@@ -147,6 +158,10 @@ int store_dberr(struct store *st, struct buf *err, const char *what);
  * flush is only logged: the trees are a cache. */
 void store_tree_flush_quiet(struct store_mailbox *mb);
 void store_tree_pending_free(struct store_mailbox *mb);
+/* Ends store_msg_tree's run of reads (its cursor and read transaction),
+ * if any: before any other statement, a transaction of the caller's,
+ * store_shrink, store_sleep and closing the connection. */
+void store_tree_run_end(struct store *st);
 
 /* store_index.c: opening (with recovery), statements, rows. */
 int store_index_open(struct store *st, struct buf *err) MW_MUST_CHECK;

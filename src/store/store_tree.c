@@ -31,6 +31,11 @@
 #define STORE_TREE_BLOB_MAX ((size_t)8 * 1024 * 1024)
 /* What the parser is fed at a time. */
 #define STORE_TREE_CHUNK 65536
+/* A run of reads (store.h) holds its snapshot for at most this many
+ * calls; rows of messages not asked for that it steps over before it
+ * seeks instead (a b-tree seek costs about as much as a few steps). */
+#define STORE_TREE_RUN_CALLS 1024
+#define STORE_TREE_RUN_SKIP  16
 
 void
 store_tree_pending_free(struct store_mailbox *mb)
@@ -44,6 +49,137 @@ store_tree_pending_free(struct store_mailbox *mb)
 	mb->tp_n = mb->tp_cap = mb->tp_bytes = 0;
 }
 
+/* ---- runs of reads ----------------------------------------------------- */
+
+void
+store_tree_run_end(struct store *st)
+{
+	if (st->run_mb == NULL)
+		return;
+	/* reset first: a read transaction ends when its statements do */
+	if (st->st[STORE_ST_MIME_RUN] != NULL)
+		sqlite3_reset(st->st[STORE_ST_MIME_RUN]);
+	if (st->run_txn && st->db != NULL && !sqlite3_get_autocommit(st->db))
+		(void)sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	st->run_mb = NULL;
+	st->run_txn = false;
+	st->run_have = false;
+	st->run_calls = 0;
+}
+
+void
+store_msg_tree_end(struct store_mailbox *mb)
+{
+	if (mb->st->run_mb == mb)
+		store_tree_run_end(mb->st);
+}
+
+/* Takes the cursor's next row: 0 (on one, or past the last), -1. */
+static int
+tree_run_step(struct store *st)
+{
+	sqlite3_stmt *s = st->st[STORE_ST_MIME_RUN];
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		st->run_have = true;
+		st->run_uid = (uint32_t)sqlite3_column_int64(s, 0);
+		return 0;
+	}
+	st->run_have = false;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Puts the cursor on the first row of mb from uid up. 0 or -1. */
+static int
+tree_run_seek(struct store_mailbox *mb, uint32_t uid)
+{
+	struct store *st = mb->st;
+	sqlite3_stmt *s = store_stmt(st, STORE_ST_MIME_RUN);
+
+	if (s == NULL)
+		return -1;
+	(void)sqlite3_bind_int64(s, 1, mb->row.id);
+	(void)sqlite3_bind_int64(s, 2, uid);
+	st->run_lo = uid;
+	return tree_run_step(st);
+}
+
+/* Starts a run for mb at uid: its read transaction (unless the caller
+ * has one open) and the cursor. 0 or -1 (no run then). */
+static int
+tree_run_start(struct store_mailbox *mb, uint32_t uid)
+{
+	struct store *st = mb->st;
+	sqlite3 *db;
+
+	store_tree_run_end(st);
+	if ((db = store_db(st)) == NULL)
+		return -1;
+	if (sqlite3_get_autocommit(db)) {
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+			return -1;
+		st->run_txn = true;
+	}
+	st->run_mb = mb;
+	if (tree_run_seek(mb, uid) == -1) {
+		store_tree_run_end(st);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The tree of uid from the run's cursor: 1 with *t_out (NULL when the
+ * blob does not decode), 0 when the index has none, -1 when the run
+ * cannot answer (the caller asks with a point lookup).
+ */
+static int
+tree_run_get(struct store_mailbox *mb, uint32_t uid, struct mime_tree **t_out)
+{
+	struct store *st = mb->st;
+	sqlite3_stmt *s;
+	const void *blob;
+	size_t k;
+	int n;
+
+	*t_out = NULL;
+	if (st->run_mb != mb || ++st->run_calls > STORE_TREE_RUN_CALLS) {
+		if (tree_run_start(mb, uid) == -1)
+			return -1;
+		st->run_calls = 1;
+	} else if (uid < st->run_lo) {
+		/* backwards: what the cursor passed says nothing of uid */
+		if (tree_run_seek(mb, uid) == -1)
+			goto fail;
+	}
+	/* forward: a few rows are stepped over, a gap is sought */
+	for (k = 0; st->run_have && st->run_uid < uid; k++) {
+		if (k == STORE_TREE_RUN_SKIP) {
+			if (tree_run_seek(mb, uid) == -1)
+				goto fail;
+			break;
+		}
+		st->run_lo = st->run_uid + 1;
+		if (tree_run_step(st) == -1)
+			goto fail;
+	}
+	if (!st->run_have || st->run_uid != uid)
+		return 0; /* none: the cursor passed where it would be */
+	s = st->st[STORE_ST_MIME_RUN];
+	blob = sqlite3_column_blob(s, 1);
+	n = sqlite3_column_bytes(s, 1);
+	if (blob != NULL && n > 0)
+		*t_out = mime_tree_decode(
+		    blob, (size_t)n, mime_limits_default.part_max);
+	return 1;
+fail:
+	store_tree_run_end(st);
+	return -1;
+}
+
+/* ---- flushing ----------------------------------------------------------- */
+
 int
 store_mailbox_flush(struct store_mailbox *mb, struct buf *err)
 {
@@ -54,6 +190,7 @@ store_mailbox_flush(struct store_mailbox *mb, struct buf *err)
 	int r, ret = -1, saved;
 	size_t i;
 
+	store_msg_tree_end(mb);
 	if (mb->tp_n == 0)
 		return 0;
 	if (store_begin(st, err) == -1)
@@ -123,6 +260,16 @@ store_tree_cached(struct store_mailbox *mb, uint32_t uid, bool *stale)
 		if (mb->tp[k - 1].uid == uid)
 			return mime_tree_decode(mb->tp[k - 1].blob,
 			    mb->tp[k - 1].len, mime_limits_default.part_max);
+	switch (tree_run_get(mb, uid, &t)) {
+	case 1:
+		/* EINVAL (damaged) or EPROTO (another encoding): parse */
+		*stale = t == NULL;
+		return t;
+	case 0:
+		return NULL;
+	default:
+		break; /* the point lookup, outside any run */
+	}
 	s = store_stmt(mb->st, STORE_ST_MIME_GET);
 	if (s == NULL)
 		return NULL;
