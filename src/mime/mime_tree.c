@@ -35,8 +35,9 @@ struct mime_tree {
 	struct mime_part *root;
 };
 
-void *
-mime_tree_alloc(struct mime_tree *t, size_t n)
+/* n bytes of the arena, not zeroed. */
+static void *
+mime_tree_alloc_raw(struct mime_tree *t, size_t n)
 {
 	struct arena_chunk *c = t->chunks;
 	size_t size;
@@ -61,6 +62,14 @@ mime_tree_alloc(struct mime_tree *t, size_t n)
 	}
 	p = (char *)c->data + c->used;
 	c->used += n;
+	return p;
+}
+
+void *
+mime_tree_alloc(struct mime_tree *t, size_t n)
+{
+	void *p = mime_tree_alloc_raw(t, n);
+
 	memset(p, 0, n);
 	return p;
 }
@@ -68,7 +77,8 @@ mime_tree_alloc(struct mime_tree *t, size_t n)
 char *
 mime_tree_strndup(struct mime_tree *t, const char *p, size_t n)
 {
-	char *s = mime_tree_alloc(t, n + 1);
+	/* not zeroed: every byte is written */
+	char *s = mime_tree_alloc_raw(t, n + 1);
 
 	if (n > 0)
 		memcpy(s, p, n);
@@ -79,8 +89,19 @@ mime_tree_strndup(struct mime_tree *t, const char *p, size_t n)
 struct mime_tree *
 mime_tree_new(void)
 {
-	struct mime_tree *t = xcalloc(1, sizeof(*t));
+	struct arena_chunk *c = xmalloc(sizeof(*c) + ARENA_CHUNK);
+	struct mime_tree *t;
 
+	/* the tree lives in its first chunk: one allocation for a small
+	 * tree (a decoded one, most often), freed with the chunks */
+	c->next = NULL;
+	c->size = ARENA_CHUNK;
+	c->used =
+	    (sizeof(*t) + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	t = (struct mime_tree *)(void *)c->data;
+	memset(t, 0, sizeof(*t));
+	t->chunks = c;
+	t->mem = sizeof(*c) + ARENA_CHUNK - sizeof(*t);
 	t->root = mime_tree_alloc(t, sizeof(*t->root));
 	t->root->flags = MIME_PART_TEXT;
 	t->parts = 1;
@@ -95,11 +116,11 @@ mime_tree_free(struct mime_tree **tp)
 
 	if (t == NULL)
 		return;
+	/* one of the chunks holds t: it is read once, before any goes */
 	for (c = t->chunks; c != NULL; c = next) {
 		next = c->next;
 		free(c);
 	}
-	free(t);
 	*tp = NULL;
 }
 
@@ -316,6 +337,9 @@ dec_num(struct dec *d)
 	uint64_t v = 0;
 	unsigned shift = 0;
 
+	/* most numbers are below 128: one byte */
+	if (d->i < d->n && d->p[d->i] < 0x80)
+		return d->p[d->i++];
 	for (;;) {
 		unsigned char b;
 
@@ -438,6 +462,17 @@ dec_fields(struct dec *d, struct mime_part *p)
 	}
 }
 
+/* What mime_tree_decode keeps per part while it links them (parts[i],
+ * the last child of i so far, the path from the root to the part before,
+ * indexed by depth, and i's depth); a tree of up to DEC_SMALL parts on
+ * the stack. */
+#define DEC_SMALL 16
+
+struct dec_slot {
+	struct mime_part *part, *last, *path;
+	size_t depth;
+};
+
 /* The shape the parser guarantees and the writers rely on: a message part
  * has exactly one child, which has an envelope; a leaf has no children. */
 static bool
@@ -456,8 +491,9 @@ struct mime_tree *
 mime_tree_decode(const void *blob, size_t n, size_t part_max)
 {
 	struct dec d = { blob, n, 0, NULL, false };
-	struct mime_part **parts = NULL, **last = NULL, **path = NULL, *p;
-	size_t count, i, *depth = NULL, top = 0;
+	struct mime_part *p;
+	struct dec_slot small[DEC_SMALL], *slots = NULL, *heap = NULL;
+	size_t count, i, top = 0;
 	uint64_t parent;
 
 	if (n < 5 || memcmp(blob, BLOB_MAGIC, 4) != 0) {
@@ -473,10 +509,10 @@ mime_tree_decode(const void *blob, size_t n, size_t part_max)
 	count = dec_count(&d, 16);
 	if (d.bad || count == 0 || count > part_max)
 		goto bad;
-	parts = xcalloc(count, sizeof(*parts));
-	last = xcalloc(count, sizeof(*last));
-	path = xcalloc(count, sizeof(*path));
-	depth = xcalloc(count, sizeof(*depth));
+	/* the bookkeeping of a small tree on the stack */
+	slots =
+	    count <= DEC_SMALL ? small : (heap = xcalloc(count, sizeof(*heap)));
+	memset(slots, 0, count * sizeof(*slots));
 	for (i = 0; i < count; i++) {
 		parent = dec_num(&d);
 		if (d.bad || (i > 0 && parent >= i))
@@ -486,36 +522,31 @@ mime_tree_decode(const void *blob, size_t n, size_t part_max)
 		else {
 			/* the parent is on the path from the root to the
 			 * part before: the order is document order */
-			if (depth[parent] > top ||
-			    path[depth[parent]] != parts[parent])
+			if (slots[parent].depth > top ||
+			    slots[slots[parent].depth].path !=
+			        slots[parent].part)
 				goto bad;
 			p = mime_tree_add_part(
-			    d.t, parts[parent], last[parent]);
-			last[parent] = p;
-			depth[i] = depth[parent] + 1;
+			    d.t, slots[parent].part, slots[parent].last);
+			slots[parent].last = p;
+			slots[i].depth = slots[parent].depth + 1;
 		}
-		top = depth[i];
-		path[top] = p;
+		top = slots[i].depth;
+		slots[top].path = p;
 		dec_fields(&d, p);
 		if (d.bad)
 			goto bad;
-		parts[i] = p;
+		slots[i].part = p;
 	}
 	if (d.i != d.n)
 		goto bad;
 	for (i = 0; i < count; i++)
-		if (!dec_shape_ok(parts[i]))
+		if (!dec_shape_ok(slots[i].part))
 			goto bad;
-	free(parts);
-	free(last);
-	free(path);
-	free(depth);
+	free(heap);
 	return d.t;
 bad:
-	free(parts);
-	free(last);
-	free(path);
-	free(depth);
+	free(heap);
 	mime_tree_free(&d.t);
 	errno = EINVAL;
 	return NULL;
