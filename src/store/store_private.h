@@ -262,6 +262,8 @@ int store_read_folder_file(
  * the sizes of known messages (store_index_rebuild). */
 int store_sync_run(struct store_mailbox *mb, bool force,
     struct store_sync_result *res, struct buf *err) MW_MUST_CHECK;
+/* store_view.c. Frees the view (at close). */
+void store_view_clear(struct store_mailbox *mb);
 /* Reloads the view from the index when its generation changed. */
 int store_view_load(struct store_mailbox *mb, struct store_sync_result *res,
     struct buf *err) MW_MUST_CHECK;
