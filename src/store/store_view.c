@@ -273,4 +273,3 @@ out:
 	view_blocks_free(&arena);
 	return ret;
 }
-
