@@ -128,7 +128,12 @@ void store_close(struct store **st);
  * Opens a folder: "INBOX" (any case) is the Maildir itself; other names
  * are IMAP names of Maildir++ folders (UTF-8, "/" between levels; see
  * store_folder_name.h for what is refused, with EINVAL). The view is
- * synced once before this returns. read_only: new/ is not moved to cur/ and
+ * synced once before this returns. A folder of 2,048 messages or more
+ * that no process changed since another session of this process loaded
+ * it (same index file, same state of the folder's row: UIDVALIDITY, next
+ * UID, highest modseq and the generation every change raises) gets a
+ * copy of that view instead of reading its rows (a per-process cache of
+ * at most 32 folders and 262,144 messages; thread-safe). read_only: new/ is not moved to cur/ and
  * nothing is written to the Maildir (the index may still be updated). 0, -1
  * with errno (ENOENT for a folder that does not exist) and a reason in err.
  */

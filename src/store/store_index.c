@@ -735,6 +735,8 @@ store_index_note(struct store *st)
 		st->index_dev = sb.st_dev;
 		st->index_ino = sb.st_ino;
 	}
+	if (store_file_id_of(st->index_path, &st->index_id) == -1)
+		memset(&st->index_id, 0, sizeof(st->index_id)); /* no cache */
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 struct buf;
 struct dovecot_uidlist;
 struct store_view_block;
+struct store_view_snap;
 
 /* The index file beside the Maildir directory (DESIGN.md "Storage"). */
 #define STORE_INDEX_NAME "mailwright-index.db"
@@ -72,6 +73,12 @@ enum store_stmt {
 	STORE_ST_COUNT
 };
 
+/* A file: device, inode, birth time (store_index_checked.c). */
+struct store_file_id {
+	uint64_t dev, ino;
+	int64_t btime_ns; /* birth time, 0 where the file system has none */
+};
+
 struct store {
 	char *maildir;    /* the Maildir directory */
 	bool damaged;     /* a statement met SQLITE_CORRUPT (store_dberr):
@@ -81,6 +88,7 @@ struct store {
 	sqlite3_stmt *st[STORE_ST_COUNT];
 	char *wake_err;   /* why the last reopen failed (store_dberr), */
 	int wake_errno;   /* and its errno */
+	struct store_file_id index_id; /* (the view cache's key) */
 	dev_t index_dev;  /* the file opened: another process that */
 	ino_t index_ino;  /* replaced it (recovery) makes us reopen */
 	size_t mailboxes; /* open mailboxes (must be 0 at close) */
@@ -139,7 +147,8 @@ struct store_mailbox {
 	struct store_msg_file *f;
 	size_t n;
 	struct store_view_block *arena; /* the view's strings (UIDLs and
-	                                   file names, store.c) */
+	                                   file names, store_view.c), */
+	struct store_view_snap *snap;   /* or its snapshot's */
 	char *keywords[STORE_MAX_KEYWORDS];
 	size_t *sync_expunged; /* store_sync_result's arrays */
 	size_t *sync_changed;
@@ -178,10 +187,6 @@ int store_index_recover(struct store *st, struct buf *err) MW_MUST_CHECK;
 
 /* store_index_checked.c: the index files this process has checked
  * (PRAGMA quick_check), so that store_open checks each only once. */
-struct store_file_id {
-	uint64_t dev, ino;
-	int64_t btime_ns; /* birth time, 0 where the file system has none */
-};
 /* The id of the file at path (not following a symlink). 0 or -1. */
 int store_file_id_of(const char *path, struct store_file_id *id_out);
 bool store_index_checked_has(const struct store_file_id *id);
@@ -264,6 +269,12 @@ int store_sync_run(struct store_mailbox *mb, bool force,
     struct store_sync_result *res, struct buf *err) MW_MUST_CHECK;
 /* store_view.c. Frees the view (at close). */
 void store_view_clear(struct store_mailbox *mb);
+/* The view cache (store_view.c): folders from this many messages are
+ * kept, at most this many messages in all; hits so far (tests). */
+extern size_t store_view_cache_min, store_view_cache_max_msgs;
+extern size_t store_view_cache_hits;
+/* Empties it (tests; views keep what they use). */
+void store_view_cache_clear(void);
 /* Reloads the view from the index when its generation changed. */
 int store_view_load(struct store_mailbox *mb, struct store_sync_result *res,
     struct buf *err) MW_MUST_CHECK;

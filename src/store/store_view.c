@@ -1,11 +1,22 @@
 /*
  * The view of a mailbox (store.h): built from the index's rows in one
  * statement (store_view_load), with its strings in blocks of its own, and
- * what changed since the last one (store_sync_result). Views of large
- * folders are kept per process (store_view_cache.c), so that a warm
- * SELECT copies one instead of reading every row again.
+ * what changed since the last one (store_sync_result).
+ *
+ * Views of large folders are also kept per process (the view cache
+ * below), so that a warm SELECT copies one instead of reading every row
+ * again: a snapshot is the view as the index gave it for one state of a
+ * folder's row (same index file, folder id, UIDVALIDITY, next UID,
+ * highest modseq and generation, which every change to the folder's
+ * messages raises, by any process), so one that matches the row just
+ * read, inside the load's read transaction, is what the rows would give.
+ * A view copies the snapshot's arrays (its own to change: flags, renames,
+ * expunges) and shares its strings (never changed) by a reference count.
+ * Worker threads open stores at once: a mutex guards the cache and the
+ * counts; a snapshot's arrays are only read and are freed with it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +44,31 @@ struct store_view_block {
 	size_t len, cap;
 	char data[];
 };
+
+/* The view cache: at most this many snapshots, of this many messages in
+ * all (about 72 bytes of arrays and ~80 of strings each), of folders of
+ * at least store_view_cache_min messages (smaller ones load quickly). */
+#define VIEW_CACHE_MAX 32
+size_t store_view_cache_min = 2048;
+size_t store_view_cache_max_msgs = (size_t)256 * 1024;
+size_t store_view_cache_hits;
+
+struct store_view_snap {
+	size_t refs; /* the cache's, while in it, and each view's */
+	struct store_view_block *blocks;
+	struct store_file_id index;
+	char *name;
+	struct store_mb_row row;
+	struct store_msg *v;
+	struct store_msg_file *f; /* into blocks, none own */
+	size_t n;
+	uint64_t used; /* for the least recently used to go first */
+};
+
+static pthread_mutex_t view_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store_view_snap *view_cache[VIEW_CACHE_MAX];
+static size_t view_cache_n, view_cache_msgs;
+static uint64_t view_cache_tick;
 
 /* Copies s[0..n) and a NUL into the blocks at *head; the first block
  * has first bytes (a guess from the count: a folder of a few messages
@@ -77,6 +113,196 @@ view_blocks_free(struct store_view_block **head)
 	*head = NULL;
 }
 
+/* ---- the view cache ---------------------------------------------------- */
+
+static void store_view_diff(struct store_mailbox *mb,
+    const struct store_msg *ov, size_t on, const struct store_msg *nv,
+    size_t nn, struct store_sync_result *res);
+
+static void
+view_snap_free(struct store_view_snap *sn)
+{
+	view_blocks_free(&sn->blocks);
+	free(sn->name);
+	free(sn->v);
+	free(sn->f);
+	free(sn);
+}
+
+/* Drops a reference; the last frees it. */
+static void
+view_snap_unref(struct store_view_snap **snp)
+{
+	struct store_view_snap *sn = *snp;
+	bool last;
+
+	if (sn == NULL)
+		return;
+	MW_ASSERT(pthread_mutex_lock(&view_cache_lock) == 0);
+	MW_ASSERT(sn->refs > 0);
+	last = --sn->refs == 0;
+	MW_ASSERT(pthread_mutex_unlock(&view_cache_lock) == 0);
+	if (last)
+		view_snap_free(sn);
+	*snp = NULL;
+}
+
+static bool
+view_snap_matches(const struct store_view_snap *sn,
+    const struct store_file_id *id, const char *name,
+    const struct store_mb_row *row)
+{
+	return sn->index.dev == id->dev && sn->index.ino == id->ino &&
+	    sn->index.btime_ns == id->btime_ns && sn->row.id == row->id &&
+	    sn->row.uidvalidity == row->uidvalidity &&
+	    sn->row.uidnext == row->uidnext &&
+	    sn->row.highestmodseq == row->highestmodseq &&
+	    sn->row.gen == row->gen && strcmp(sn->name, name) == 0;
+}
+
+/* Takes slot i out of the cache (the lock held); the snapshot to free,
+ * or NULL when views still use it. */
+static struct store_view_snap *
+view_cache_drop(size_t i)
+{
+	struct store_view_snap *sn = view_cache[i];
+
+	view_cache_msgs -= sn->n;
+	view_cache[i] = view_cache[--view_cache_n];
+	view_cache[view_cache_n] = NULL;
+	return --sn->refs == 0 ? sn : NULL;
+}
+
+/* The snapshot of name at row, with a reference for the caller; NULL. */
+static struct store_view_snap *
+view_cache_get(const struct store_file_id *id, const char *name,
+    const struct store_mb_row *row)
+{
+	struct store_view_snap *sn = NULL;
+	size_t i;
+
+	if (id->dev == 0 && id->ino == 0)
+		return NULL;
+	MW_ASSERT(pthread_mutex_lock(&view_cache_lock) == 0);
+	for (i = 0; i < view_cache_n; i++)
+		if (view_snap_matches(view_cache[i], id, name, row)) {
+			sn = view_cache[i];
+			sn->refs++;
+			sn->used = ++view_cache_tick;
+			store_view_cache_hits++;
+			break;
+		}
+	MW_ASSERT(pthread_mutex_unlock(&view_cache_lock) == 0);
+	return sn;
+}
+
+/* Puts sn (one reference, the caller's) in the cache, in place of an
+ * older one of the folder, making room as needed. */
+static void
+view_cache_put(struct store_view_snap *sn)
+{
+	struct store_view_snap *gone[VIEW_CACHE_MAX + 1];
+	size_t i, ngone = 0, lru;
+
+	MW_ASSERT(pthread_mutex_lock(&view_cache_lock) == 0);
+	for (i = 0; i < view_cache_n; i++)
+		if (view_cache[i]->row.id == sn->row.id &&
+		    view_cache[i]->index.dev == sn->index.dev &&
+		    view_cache[i]->index.ino == sn->index.ino &&
+		    strcmp(view_cache[i]->name, sn->name) == 0) {
+			gone[ngone++] = view_cache_drop(i);
+			break;
+		}
+	while (view_cache_n > 0 &&
+	    (view_cache_n == VIEW_CACHE_MAX ||
+	        view_cache_msgs + sn->n > store_view_cache_max_msgs)) {
+		for (lru = 0, i = 1; i < view_cache_n; i++)
+			if (view_cache[i]->used < view_cache[lru]->used)
+				lru = i;
+		gone[ngone++] = view_cache_drop(lru);
+	}
+	if (view_cache_msgs + sn->n <= store_view_cache_max_msgs) {
+		sn->refs++;
+		sn->used = ++view_cache_tick;
+		view_cache[view_cache_n++] = sn;
+		view_cache_msgs += sn->n;
+	}
+	MW_ASSERT(pthread_mutex_unlock(&view_cache_lock) == 0);
+	for (i = 0; i < ngone; i++)
+		if (gone[i] != NULL)
+			view_snap_free(gone[i]);
+}
+
+void
+store_view_cache_clear(void)
+{
+	struct store_view_snap *gone[VIEW_CACHE_MAX];
+	size_t i, ngone = 0;
+
+	MW_ASSERT(pthread_mutex_lock(&view_cache_lock) == 0);
+	while (view_cache_n > 0)
+		gone[ngone++] = view_cache_drop(view_cache_n - 1);
+	MW_ASSERT(pthread_mutex_unlock(&view_cache_lock) == 0);
+	for (i = 0; i < ngone; i++)
+		if (gone[i] != NULL)
+			view_snap_free(gone[i]);
+}
+
+/* Makes the view mb's copy of snapshot sn (whose reference it takes). */
+static void
+view_from_snap(struct store_mailbox *mb, struct store_view_snap *sn,
+    const struct store_mb_row *row, struct store_sync_result *res)
+{
+	struct store_msg *v = NULL;
+	struct store_msg_file *f = NULL;
+
+	if (sn->n > 0) {
+		v = xreallocarray(NULL, sn->n, sizeof(*v));
+		f = xreallocarray(NULL, sn->n, sizeof(*f));
+		memcpy(v, sn->v, sn->n * sizeof(*v));
+		memcpy(f, sn->f, sn->n * sizeof(*f));
+	}
+	if (res != NULL)
+		store_view_diff(mb, mb->v, mb->n, v, sn->n, res);
+	store_view_clear(mb);
+	mb->v = v;
+	mb->f = f;
+	mb->n = sn->n;
+	mb->snap = sn;
+	mb->row = *row;
+	mb->loaded = true;
+}
+
+/* Keeps a view just loaded (v, f, n with its strings in *blocks) as a
+ * snapshot: the blocks go to it, and the view holds a reference for
+ * them. Folders below store_view_cache_min are not kept. */
+static struct store_view_snap *
+view_to_snap(struct store_mailbox *mb, const struct store_mb_row *row,
+    const struct store_msg *v, const struct store_msg_file *f, size_t n,
+    struct store_view_block **blocks)
+{
+	struct store_view_snap *sn;
+	const struct store_file_id *id = &mb->st->index_id;
+
+	if (n == 0 || n < store_view_cache_min ||
+	    n > store_view_cache_max_msgs || (id->dev == 0 && id->ino == 0))
+		return NULL;
+	sn = xcalloc(1, sizeof(*sn));
+	sn->refs = 1;
+	sn->blocks = *blocks;
+	*blocks = NULL;
+	sn->index = *id;
+	sn->name = xstrdup(mb->name);
+	sn->row = *row;
+	sn->n = n;
+	sn->v = xreallocarray(NULL, n, sizeof(*sn->v));
+	sn->f = xreallocarray(NULL, n, sizeof(*sn->f));
+	memcpy(sn->v, v, n * sizeof(*v));
+	memcpy(sn->f, f, n * sizeof(*f));
+	view_cache_put(sn);
+	return sn;
+}
+
 void
 store_msg_file_set(struct store_mailbox *mb, size_t i, char *file, bool in_new)
 {
@@ -108,6 +334,7 @@ store_view_clear(struct store_mailbox *mb)
 	free(mb->v);
 	free(mb->f);
 	view_blocks_free(&mb->arena);
+	view_snap_unref(&mb->snap);
 	mb->v = NULL;
 	mb->f = NULL;
 	mb->n = 0;
@@ -161,6 +388,7 @@ store_view_load(
 	struct store_msg *v = NULL, *m;
 	struct store_msg_file *f = NULL;
 	struct store_view_block *arena = NULL;
+	struct store_view_snap *sn;
 	struct store_mb_row row;
 	size_t n = 0, cap, first, ulen, flen;
 	const char *uidl, *file;
@@ -185,6 +413,12 @@ store_view_load(
 	if (mb->loaded && row.gen == mb->row.gen &&
 	    row.uidvalidity == mb->row.uidvalidity) {
 		mb->row = row;
+		ret = 0;
+		goto out;
+	}
+	/* another session of this process loaded the same state */
+	if ((sn = view_cache_get(&st->index_id, mb->name, &row)) != NULL) {
+		view_from_snap(mb, sn, &row, res);
 		ret = 0;
 		goto out;
 	}
@@ -256,10 +490,12 @@ store_view_load(
 	if (res != NULL)
 		store_view_diff(mb, mb->v, mb->n, v, n, res);
 	store_view_clear(mb);
+	sn = view_to_snap(mb, &row, v, f, n, &arena);
 	mb->v = v;
 	mb->f = f;
 	mb->n = n;
-	mb->arena = arena;
+	mb->arena = arena; /* NULL when the snapshot took the strings */
+	mb->snap = sn;
 	v = NULL;
 	f = NULL;
 	arena = NULL;
