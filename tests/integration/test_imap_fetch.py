@@ -131,6 +131,21 @@ def test_fetch_item_as_dovecot(both, item):
         assert a == b, "\nours: %r\nref:  %r" % (a, b)
 
 
+def test_rfc2231_parameters_for_utf8_clients(both):
+    """RFC 9051 7.5.2: a client with UTF-8 gets an RFC 2231 parameter
+    decoded, as "name*" with the UTF-8 value; a rev1 client gets it as
+    RFC 2231 writes it (the comparison with Dovecot above)."""
+    inst, _ = both
+    with RawIMAP(inst.imap_port) as c:
+        c.greeting()
+        c.login()
+        c.cmd("ENABLE UTF8=ACCEPT")
+        c.cmd("EXAMINE INBOX")
+        lines, t = c.cmd("FETCH 3 BODYSTRUCTURE")
+        assert b" OK " in t
+        assert '("filename*" "résumé.pdf")'.encode() in lines[0], lines[0]
+
+
 def session(inst):
     c = RawIMAP(inst.imap_port)
     c.greeting()
@@ -212,17 +227,3 @@ def test_uid_fetch_ranges_macros_and_empty(iinst):
         assert b" OK " in t
     clear_maildir(iinst, USER)
 
-
-def test_rfc2231_parameters_for_utf8_clients(both):
-    """RFC 9051 7.5.2: a client with UTF-8 gets an RFC 2231 parameter
-    decoded, as "name*" with the UTF-8 value; a rev1 client gets it as
-    RFC 2231 writes it (the comparison with Dovecot above)."""
-    inst, _ = both
-    with RawIMAP(inst.imap_port) as c:
-        c.greeting()
-        c.login()
-        c.cmd("ENABLE UTF8=ACCEPT")
-        c.cmd("EXAMINE INBOX")
-        lines, t = c.cmd("FETCH 3 BODYSTRUCTURE")
-        assert b" OK " in t
-        assert '("filename*" "résumé.pdf")'.encode() in lines[0], lines[0]
