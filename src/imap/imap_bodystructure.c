@@ -49,6 +49,50 @@ num(struct bs *w, uint64_t v)
 		w->err = -1;
 }
 
+/*
+ * An RFC 2231 extended parameter, decoded to UTF-8 when parsed. RFC 9051
+ * 7.5.2: a UTF-8 client gets it as "name*" with the UTF-8 value; others
+ * (RFC 3501) as RFC 2231 wrote it, "name*" "utf-8''r%C3%A9sum%C3%A9",
+ * which is what Dovecot 2.3 sends for such a parameter.
+ */
+static void
+param_ext(struct bs *w, const struct mime_param *pa)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b;
+	const unsigned char *v = (const unsigned char *)pa->value;
+
+	buf_init(&b, BUF_MAX_DEFAULT);
+	if (buf_printf(&b, "%s*", pa->name) == -1) {
+		w->err = -1;
+		goto out;
+	}
+	nstr(w, buf_cstr(&b));
+	put(w, " ");
+	buf_reset(&b);
+	if (w->utf8) {
+		nstr(w, pa->value);
+		goto out;
+	}
+	if (buf_append_str(&b, "utf-8''") == -1)
+		w->err = -1;
+	for (; *v != '\0' && w->err == 0; v++) {
+		/* RFC 2231 7 attribute-char: not SPACE, CTL, "*", "'", "%"
+		 * or tspecials (RFC 2045 5.1) */
+		if (*v > 0x20 && *v < 0x7f && strchr("*'%()<>@,;:\\\"/[]?=",
+		                                  *v) == NULL) {
+			if (buf_append_char(&b, (char)*v) == -1)
+				w->err = -1;
+		} else if (buf_append_char(&b, '%') == -1 ||
+		    buf_append_char(&b, hex[*v >> 4]) == -1 ||
+		    buf_append_char(&b, hex[*v & 15]) == -1)
+			w->err = -1;
+	}
+	nstr(w, buf_cstr(&b));
+out:
+	buf_free(&b);
+}
+
 /* body-fld-param: "(" string SP string *(SP string SP string) ")" / nil;
  * a text/ part always names its charset (RFC 2045 5.2 default). */
 static void
@@ -66,9 +110,13 @@ params(struct bs *w, const struct mime_param *pa, size_t n, bool charset)
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			put(w, " ");
-		nstr(w, pa[i].name);
-		put(w, " ");
-		nstr(w, pa[i].value);
+		if (pa[i].ext)
+			param_ext(w, &pa[i]);
+		else {
+			nstr(w, pa[i].name);
+			put(w, " ");
+			nstr(w, pa[i].value);
+		}
 	}
 	if (charset)
 		put(w,

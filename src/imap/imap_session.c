@@ -589,6 +589,7 @@ imap_session_feed(struct imap_session *s, struct evbuffer *in)
 	case IMAP_READ_MORE:
 		break;
 	case IMAP_READ_LITERAL:
+		s->cmd = NULL; /* the reader reuses the last command's memory */
 		imap_session_literal(s);
 		break;
 	case IMAP_READ_DATA:

@@ -301,6 +301,7 @@ emit_joined(struct mime_tree *t, struct mime_param *out,
 	} else if (mime_charset_to_utf8(
 	               v0, cs_n, bytes.data, bytes.len, &conv) == 0) {
 		out->value = store(t, conv.data, conv.len);
+		out->ext = true;
 	} else {
 		/* unknown charset: as written, the name with its "*" */
 		buf_reset(&bytes);

@@ -18,8 +18,8 @@
 #define ARENA_CHUNK 8192
 
 #define BLOB_MAGIC       "MWMT"
-/* 2: the line end of a close delimiter stays in its part (mime_parse.c);
- * blobs of 1 are parsed again */
+/* 2: the line end of a close delimiter stays in its part (mime_parse.c),
+ * a parameter carries its RFC 2231 flag; blobs of 1 are parsed again */
 #define BLOB_VERSION     2
 #define BLOB_FLAGS_KNOWN 0x1fu
 
@@ -231,7 +231,8 @@ enc_params(struct buf *out, const struct mime_param *pa, size_t n)
 		return -1;
 	for (i = 0; i < n; i++)
 		if (enc_str(out, pa[i].name) == -1 ||
-		    enc_str(out, pa[i].value) == -1)
+		    enc_str(out, pa[i].value) == -1 ||
+		    enc_num(out, pa[i].ext ? 1 : 0) == -1)
 			return -1;
 	return 0;
 }
@@ -404,7 +405,7 @@ static struct mime_param *
 dec_params(struct dec *d, size_t *n_out)
 {
 	struct mime_param *pa;
-	size_t i, n = dec_count(d, 2);
+	size_t i, n = dec_count(d, 3);
 
 	*n_out = 0;
 	if (d->bad || n == 0)
@@ -413,6 +414,16 @@ dec_params(struct dec *d, size_t *n_out)
 	for (i = 0; i < n && !d->bad; i++) {
 		pa[i].name = dec_str_nn(d);
 		pa[i].value = dec_str_nn(d);
+		switch (dec_num(d)) {
+		case 0:
+			pa[i].ext = false;
+			break;
+		case 1:
+			pa[i].ext = true;
+			break;
+		default:
+			d->bad = true;
+		}
 	}
 	*n_out = n;
 	return pa;

@@ -58,6 +58,10 @@ struct mime_envelope {
  * 7.5.2 asks of servers); one in an unknown charset keeps its %XX form. */
 struct mime_param {
 	const char *name, *value;
+	/* the value came from an RFC 2231 extended parameter ("name*=" with
+	 * a charset) and is UTF-8 now: IMAP names it "name*" (RFC 9051
+	 * 7.5.2) */
+	bool ext;
 };
 
 enum mime_part_flag {

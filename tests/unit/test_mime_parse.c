@@ -89,11 +89,8 @@ static const struct msg_case cases[] = {
 	    "--outer--\r\n"
 	    "",
 	    "(NIL \"report\" ((NIL NIL \"a\" \"example.org\")) ((NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\")) ((NIL NIL \"a\" \"example.org\")) ((NIL NIL \"team\" NIL)(NIL NIL \"x\" \"example.org\")(\"Y Z\" NIL \"y\" \"example.org\")(NIL NIL NIL NIL)(NIL NIL \"z\" \"example.org\")) NIL NIL NIL NIL)",
-	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 13 0)(\"application\" \"pdf\" (\"name\" {12}\r\n"
-	    "r\xc3""\xa9""sum\xc3""\xa9"".pdf) \"<att1@x>\" NIL \"base64\" 26) \"mixed\")",
-	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 13 0 NIL NIL NIL NIL)(\"application\" \"pdf\" (\"name\" {12}\r\n"
-	    "r\xc3""\xa9""sum\xc3""\xa9"".pdf) \"<att1@x>\" NIL \"base64\" 26 NIL (\"attachment\" (\"filename\" {12}\r\n"
-	    "r\xc3""\xa9""sum\xc3""\xa9"".pdf \"size\" \"1234\")) (\"fr\") NIL) \"mixed\" (\"boundary\" \"outer\") NIL NIL NIL)" },
+	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 13 0)(\"application\" \"pdf\" (\"name*\" \"utf-8''r%C3%A9sum%C3%A9.pdf\") \"<att1@x>\" NIL \"base64\" 26) \"mixed\")",
+	    "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 13 0 NIL NIL NIL NIL)(\"application\" \"pdf\" (\"name*\" \"utf-8''r%C3%A9sum%C3%A9.pdf\") \"<att1@x>\" NIL \"base64\" 26 NIL (\"attachment\" (\"filename*\" \"utf-8''r%C3%A9sum%C3%A9.pdf\" \"size\" \"1234\")) (\"fr\") NIL) \"mixed\" (\"boundary\" \"outer\") NIL NIL NIL)" },
 	{ "nested",
 	    "From: Outer <outer@example.org>\n"
 	    "Subject: fwd\n"
