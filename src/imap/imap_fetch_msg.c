@@ -217,8 +217,8 @@ name_append(struct buf *out, const struct imap_fetch_item *it)
 	if (buf_append_char(out, '[') == -1)
 		return -1;
 	for (i = 0; i < it->nparts; i++)
-		if (buf_printf(out, "%s%u", i > 0 ? "." : "",
-		        (unsigned)it->parts[i]) == -1)
+		if ((i > 0 && buf_append_char(out, '.') == -1) ||
+		    imap_number_append(out, it->parts[i]) == -1)
 			return -1;
 	if (it->nparts > 0 && it->text != IMAP_SECTION_ALL &&
 	    buf_append_char(out, '.') == -1)
@@ -251,7 +251,9 @@ name_append(struct buf *out, const struct imap_fetch_item *it)
 	if (buf_append_char(out, ']') == -1)
 		return -1;
 	if (it->partial &&
-	    buf_printf(out, "<%llu>", (unsigned long long)it->offset) == -1)
+	    (buf_append_char(out, '<') == -1 ||
+	        imap_number_append(out, it->offset) == -1 ||
+	        buf_append_char(out, '>') == -1))
 		return -1;
 	return 0;
 }

@@ -94,7 +94,9 @@ imap_string_append(struct buf *out, const char *s, size_t n, bool utf8)
 	if (!can_quote(s, n, utf8)) {
 		/* RFC 9051 4.3: a literal is {n} CRLF, then exactly n
 		 * octets */
-		if (buf_printf(out, "{%zu}\r\n", n) == -1 ||
+		if (buf_append_char(out, '{') == -1 ||
+		    imap_number_append(out, n) == -1 ||
+		    buf_append(out, "}\r\n", 3) == -1 ||
 		    buf_append(out, s, n) == -1)
 			goto fail;
 		return 0;
