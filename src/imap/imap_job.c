@@ -97,8 +97,12 @@ imap_job_send_out(struct imap_job *j)
 		return;
 	}
 	s->out_bytes += j->out.len;
-	/* the memory is the evbuffer's now */
+	/* the memory is the evbuffer's now; the next piece gets room for
+	 * a chunk and the response that crosses its end, so that it does
+	 * not grow by copies */
 	buf_init(&j->out, IMAP_JOB_OUT_MAX);
+	if (j->more)
+		(void)!buf_reserve(&j->out, IMAP_JOB_OUT_CHUNK + 16 * 1024);
 }
 
 static void
