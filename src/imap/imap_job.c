@@ -17,6 +17,7 @@
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_session_private.h"
+#include "imap/imap_string.h"
 #include "lib/conn.h"
 #include "lib/log.h"
 #include "lib/worker.h"
@@ -322,9 +323,15 @@ imap_job_flags_line(struct imap_job *j, size_t i, bool uid)
 
 	for (k = 0; k < STORE_MAX_KEYWORDS; k++)
 		names[k] = store_mailbox_keyword_name(s->mb, k);
-	(void)!buf_printf(&j->out, "* %zu FETCH (", i + 1);
-	if (uid)
-		(void)!buf_printf(&j->out, "UID %u ", m->uid);
+	/* once per message of a STORE or a sync: no printf */
+	(void)!buf_append(&j->out, "* ", 2);
+	(void)!imap_number_append(&j->out, i + 1);
+	(void)!buf_append_str(&j->out, " FETCH (");
+	if (uid) {
+		(void)!buf_append_str(&j->out, "UID ");
+		(void)!imap_number_append(&j->out, m->uid);
+		(void)!buf_append_char(&j->out, ' ');
+	}
 	(void)!buf_append_str(&j->out, "FLAGS ");
 	(void)!imap_flags_append(&j->out, m->flags, m->keywords, names,
 	    STORE_MAX_KEYWORDS, !s->rev2 && m->uid >= s->first_recent_uid);
