@@ -135,6 +135,7 @@ imap_fetch_msg_begin(struct imap_job *j, struct imap_fetch_ctx *x)
 	size_t i = x->idx[x->pos];
 	const struct store_msg *m = store_mailbox_msg(s->mb, i);
 	const char *code = NULL;
+	int r;
 
 	if ((x->needs & (IMAP_FETCH_NEED_FILE | IMAP_FETCH_NEED_TREE)) != 0) {
 		bool need_file = (x->needs & IMAP_FETCH_NEED_FILE) != 0;
@@ -171,10 +172,13 @@ imap_fetch_msg_begin(struct imap_job *j, struct imap_fetch_ctx *x)
 	x->in.utf8 = s->utf8;
 	x->in.add_uid = c->uid;
 	x->in.add_flags = x->seen != NULL && x->seen[x->pos];
-	if ((x->w != NULL
-	            ? imap_fetch_writer_next(x->w, &x->in, &code)
-	            : imap_fetch_writer_new(
-	                  &c->u.msg.fetch, &x->in, &x->w, &code)) == -1) {
+	/* one writer for all the messages of the command */
+	if (x->w != NULL)
+		r = imap_fetch_writer_next(x->w, &x->in, &code);
+	else
+		r = imap_fetch_writer_new(
+		    &c->u.msg.fetch, &x->in, &x->w, &code);
+	if (r == -1) {
 		/* RFC 3516 4.1: BINARY of an unknown encoding */
 		imap_job_tagged(j, "NO", "[%s] Unknown Content-Transfer-Encoding.",
 		    code != NULL ? code : "UNKNOWN-CTE");

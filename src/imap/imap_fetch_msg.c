@@ -479,7 +479,8 @@ literal_start(struct imap_fetch_writer *w, const struct imap_fetch_item *it,
 	w->remain = n;
 	/* RFC 3516 4.2: literal8 only when the decoded data holds a NUL */
 	if ((w->binary && w->nul && buf_append_char(out, '~') == -1) ||
-	    buf_append_char(out, '{') == -1 || imap_number_append(out, n) == -1 ||
+	    buf_append_char(out, '{') == -1 ||
+	    imap_number_append(out, n) == -1 ||
 	    buf_append(out, "}\r\n", 3) == -1)
 		return -1;
 	/* without bare LFs, the file's offsets are the output's: seek */

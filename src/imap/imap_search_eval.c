@@ -530,8 +530,8 @@ imap_search_prog_match(struct imap_search_prog *p, uint32_t seq,
 		}
 		/* the file only when some key reads it: a search of
 		 * envelope fields is answered from the cached trees */
-		if (p->env.load(p->env.arg, seq, m, p->needs_file, &fd,
-		        &tree) == -1)
+		if (p->env.load(
+		        p->env.arg, seq, m, p->needs_file, &fd, &tree) == -1)
 			return -1;
 		search_eval_envelope(p, m, tree);
 		r = search_node_eval(&p->nodes[0]);

@@ -592,8 +592,8 @@ test_imap_flags_append_all(void **state)
 	    "$Forwarded Junk)");
 	/* keywords alone; \Recent alone; PASSED is no IMAP flag */
 	buf_reset(&b);
-	assert_int_equal(
-	    imap_flags_append(&b, STORE_FLAG_PASSED, 1u << 2, kw_names, 3, false),
+	assert_int_equal(imap_flags_append(&b, STORE_FLAG_PASSED, 1u << 2,
+	                     kw_names, 3, false),
 	    0);
 	assert_string_equal(buf_cstr(&b), "(Junk)");
 	buf_reset(&b);
@@ -602,8 +602,8 @@ test_imap_flags_append_all(void **state)
 	buf_free(&b);
 	/* past the ceiling: -1 and nothing left behind */
 	buf_init(&b, 12);
-	assert_int_equal(imap_flags_append(&b, STORE_FLAG_SEEN, 1u << 0,
-	                     kw_names, 3, false),
+	assert_int_equal(
+	    imap_flags_append(&b, STORE_FLAG_SEEN, 1u << 0, kw_names, 3, false),
 	    -1);
 	assert_int_equal(b.len, 0);
 	buf_free(&b);
@@ -644,11 +644,13 @@ test_imap_fetch_msg_writer_next(void **state)
 		msg.flags = i == 1 ? STORE_FLAG_SEEN : 0;
 		in.add_flags = i == 1;
 		if (i == 0)
-			assert_int_equal(imap_fetch_writer_new(&run.cmd->u.msg.fetch,
-			                     &in, &w, &code),
+			assert_int_equal(
+			    imap_fetch_writer_new(
+			        &run.cmd->u.msg.fetch, &in, &w, &code),
 			    0);
 		else
-			assert_int_equal(imap_fetch_writer_next(w, &in, &code), 0);
+			assert_int_equal(
+			    imap_fetch_writer_next(w, &in, &code), 0);
 		buf_reset(&out);
 		assert_int_equal(imap_fetch_writer_step(w, &out, 65536), 0);
 		assert_string_equal(buf_cstr(&out), want[i]);

@@ -512,8 +512,8 @@ test_imap_search_eval_lazy(void **state)
 	assert_int_equal(fx.loads, NMSG);
 	assert_int_equal(fx.file_loads, 0);
 	fx.loads = fx.file_loads = 0;
-	run_search("OR SUBJECT parts HEADER Message-ID nomatch", &o, got,
-	    sizeof(got));
+	run_search(
+	    "OR SUBJECT parts HEADER Message-ID nomatch", &o, got, sizeof(got));
 	assert_string_equal(got, "3");
 	assert_int_equal(fx.file_loads, 0);
 	/* a field the envelope does not hold: the file at once */
