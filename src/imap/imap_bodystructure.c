@@ -44,8 +44,7 @@ nstr(struct bs *w, const char *s)
 static void
 num(struct bs *w, uint64_t v)
 {
-	if (w->err == 0 &&
-	    buf_printf(w->out, "%llu", (unsigned long long)v) == -1)
+	if (w->err == 0 && imap_number_append(w->out, v) == -1)
 		w->err = -1;
 }
 

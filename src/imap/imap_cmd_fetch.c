@@ -36,8 +36,9 @@ struct imap_fetch_ctx {
 	const char *kw[STORE_MAX_KEYWORDS];
 	bool started;
 	bool expunged; /* some message was gone */
-	/* the message being written */
+	/* the message being written; the writer is kept for the next */
 	struct imap_fetch_writer *w;
+	bool writing;
 	struct imap_fetch_msg_in in;
 	struct mime_tree *tree;
 	int fd;
@@ -46,7 +47,7 @@ struct imap_fetch_ctx {
 static void
 imap_fetch_msg_end(struct imap_fetch_ctx *x)
 {
-	imap_fetch_writer_free(&x->w);
+	x->writing = false;
 	mime_tree_free(&x->tree);
 	if (x->fd != -1)
 		(void)close(x->fd);
@@ -59,6 +60,7 @@ imap_fetch_ctx_free(struct imap_job *j)
 	struct imap_fetch_ctx *x = j->ctx;
 
 	imap_fetch_msg_end(x);
+	imap_fetch_writer_free(&x->w);
 	free(x->idx);
 	free(x->seen);
 	free(x);
@@ -133,6 +135,7 @@ imap_fetch_msg_begin(struct imap_job *j, struct imap_fetch_ctx *x)
 	size_t i = x->idx[x->pos];
 	const struct store_msg *m = store_mailbox_msg(s->mb, i);
 	const char *code = NULL;
+	int r;
 
 	if ((x->needs & (IMAP_FETCH_NEED_FILE | IMAP_FETCH_NEED_TREE)) != 0) {
 		bool need_file = (x->needs & IMAP_FETCH_NEED_FILE) != 0;
@@ -169,13 +172,19 @@ imap_fetch_msg_begin(struct imap_job *j, struct imap_fetch_ctx *x)
 	x->in.utf8 = s->utf8;
 	x->in.add_uid = c->uid;
 	x->in.add_flags = x->seen != NULL && x->seen[x->pos];
-	if (imap_fetch_writer_new(&c->u.msg.fetch, &x->in, &x->w, &code) ==
-	    -1) {
+	/* one writer for all the messages of the command */
+	if (x->w != NULL)
+		r = imap_fetch_writer_next(x->w, &x->in, &code);
+	else
+		r = imap_fetch_writer_new(
+		    &c->u.msg.fetch, &x->in, &x->w, &code);
+	if (r == -1) {
 		/* RFC 3516 4.1: BINARY of an unknown encoding */
 		imap_job_tagged(j, "NO", "[%s] Unknown Content-Transfer-Encoding.",
 		    code != NULL ? code : "UNKNOWN-CTE");
 		return -1;
 	}
+	x->writing = true;
 	return 1;
 }
 
@@ -188,8 +197,8 @@ imap_fetch_run(struct imap_job *j)
 
 	if (!x->started && imap_fetch_start(j, x) == -1)
 		return;
-	while (x->pos < x->n || x->w != NULL) {
-		if (x->w == NULL) {
+	while (x->pos < x->n || x->writing) {
+		if (!x->writing) {
 			r = imap_fetch_msg_begin(j, x);
 			if (r == -1)
 				goto stop;

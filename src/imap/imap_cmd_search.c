@@ -3,8 +3,8 @@
  * (RFC 4731: RETURN MIN MAX ALL COUNT, and always for IMAP4rev2 sessions)
  * and SEARCHRES (RFC 5182: RETURN (SAVE) and "$"): a job that prepares the
  * program (imap_search_eval.h) against the view and matches every
- * message, handing it the message file and MIME structure only when the
- * cheap keys do not decide.
+ * message, handing it the MIME structure only when the cheap keys do not
+ * decide, and the message file only when the envelope does not either.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,29 +41,34 @@ imap_search_unload(struct imap_search_ctx *x)
 
 static int
 imap_search_load(void *arg, uint32_t seq, const struct store_msg *m,
-    int *fd_out, const struct mime_tree **tree_out)
+    bool need_file, int *fd_out, const struct mime_tree **tree_out)
 {
 	struct imap_search_ctx *x = arg;
 	size_t i = (size_t)seq - 1;
+	int e;
 
 	(void)m;
 	if (x->loaded != seq) {
 		imap_search_unload(x);
-		if (store_msg_open(x->s->mb, i, &x->fd) == -1)
+		/* the file first when it is needed anyway: an uncached tree
+		 * is parsed from it (store_msg_tree opens it otherwise) */
+		if (need_file && store_msg_open(x->s->mb, i, &x->fd) == -1)
 			return -1;
-		if (store_msg_tree(x->s->mb, i, x->fd, &x->tree, x->err) ==
-		    -1) {
-			int e = errno;
-
-			imap_search_unload(x);
-			errno = e;
-			return -1;
-		}
+		if (store_msg_tree(x->s->mb, i, x->fd, &x->tree, x->err) == -1)
+			goto fail;
 		x->loaded = seq;
+	} else if (need_file && x->fd == -1 &&
+	    store_msg_open(x->s->mb, i, &x->fd) == -1) {
+		goto fail;
 	}
 	*fd_out = x->fd;
 	*tree_out = x->tree;
 	return 0;
+fail:
+	e = errno;
+	imap_search_unload(x);
+	errno = e;
+	return -1;
 }
 
 static int

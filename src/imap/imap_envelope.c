@@ -117,17 +117,30 @@ tok_next(struct addr_parser *ap, struct tok *t)
 static void
 unquote(const struct tok *t, struct buf *b)
 {
-	size_t i, end = t->raw_n;
+	size_t i, run, end = t->raw_n;
 
 	if (end > 1 && t->raw[end - 1] == (t->type == TOK_QUOTED ? '"' : ')'))
 		end--;
-	for (i = 1; i < end; i++) {
-		if (t->raw[i] == '\r' || t->raw[i] == '\n')
-			continue;
-		if (t->raw[i] == '\\' && i + 1 < end)
-			i++;
-		if (buf_append_char(b, t->raw[i]) == -1)
+	/* in runs up to the next CR, LF or backslash (once per ENVELOPE
+	 * name: not a call per character) */
+	for (i = 1; i < end; i = run) {
+		for (run = i; run < end && t->raw[run] != '\r' &&
+		     t->raw[run] != '\n' && t->raw[run] != '\\';
+		     run++)
+			;
+		if (buf_append(b, t->raw + i, run - i) == -1)
 			return;
+		if (run == end)
+			break;
+		if (t->raw[run] == '\\' && run + 1 < end) {
+			if (buf_append_char(b, t->raw[run + 1]) == -1)
+				return;
+			run++;
+		} else if (t->raw[run] == '\\' &&
+		    buf_append_char(b, '\\') == -1) {
+			return; /* a last backslash stays, as before */
+		}
+		run++;
 	}
 }
 

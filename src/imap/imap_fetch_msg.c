@@ -43,8 +43,16 @@ static const struct imap_fetch_item uid_item = { .att = IMAP_FA_UID };
 static const struct imap_fetch_item flags_item = { .att = IMAP_FA_FLAGS };
 
 struct imap_fetch_writer {
+	const struct imap_fetch *f;
 	const struct imap_fetch_msg_in *in;
+	/* the items of every response: UID first when added (UID FETCH),
+	 * then those asked without duplicates (nbase in all), then FLAGS
+	 * when has_flags_slot, sent only after this FETCH set \Seen */
 	const struct imap_fetch_item **plan;
+	struct buf *names; /* plan[i]'s name in the response */
+	size_t nbase;
+	bool add_uid;
+	bool has_flags_slot;
 	size_t nplan, cur;
 	enum wstate state;
 	/* the item being written */
@@ -63,7 +71,7 @@ struct imap_fetch_writer {
 	/* I/O */
 	char *rbuf;
 	size_t rbuf_n;
-	struct buf tmp, pend;
+	struct buf pend;
 	size_t pend_off;
 };
 
@@ -209,8 +217,8 @@ name_append(struct buf *out, const struct imap_fetch_item *it)
 	if (buf_append_char(out, '[') == -1)
 		return -1;
 	for (i = 0; i < it->nparts; i++)
-		if (buf_printf(out, "%s%u", i > 0 ? "." : "",
-		        (unsigned)it->parts[i]) == -1)
+		if ((i > 0 && buf_append_char(out, '.') == -1) ||
+		    imap_number_append(out, it->parts[i]) == -1)
 			return -1;
 	if (it->nparts > 0 && it->text != IMAP_SECTION_ALL &&
 	    buf_append_char(out, '.') == -1)
@@ -243,7 +251,9 @@ name_append(struct buf *out, const struct imap_fetch_item *it)
 	if (buf_append_char(out, ']') == -1)
 		return -1;
 	if (it->partial &&
-	    buf_printf(out, "<%llu>", (unsigned long long)it->offset) == -1)
+	    (buf_append_char(out, '<') == -1 ||
+	        imap_number_append(out, it->offset) == -1 ||
+	        buf_append_char(out, '>') == -1))
 		return -1;
 	return 0;
 }
@@ -270,69 +280,106 @@ binary_dec(const struct imap_section_range *r, enum imap_src_dec *dec_out)
 	}
 }
 
+/* RFC 3516 4.3: BINARY of a part whose encoding is unknown is refused. */
+static int
+binary_check(const struct imap_fetch *f, const struct imap_fetch_msg_in *in)
+{
+	struct imap_section_range r;
+	enum imap_src_dec dec;
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		const struct imap_fetch_item *it = &f->items[i];
+
+		if (it->att != IMAP_FA_BINARY && it->att != IMAP_FA_BINARY_SIZE)
+			continue;
+		r = imap_section_find(in->tree, in->msg, it);
+		if (binary_dec(&r, &dec) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 imap_fetch_writer_new(const struct imap_fetch *f,
     const struct imap_fetch_msg_in *in, struct imap_fetch_writer **w_out,
     const char **code_out)
 {
 	struct imap_fetch_writer *w;
-	struct imap_section_range r;
-	enum imap_src_dec dec;
-	struct buf *names, a;
-	size_t i, j, n = 0;
+	struct buf a;
+	size_t i, j, n = 0, nall = 0;
 	bool dup, has_uid = false, has_flags = false;
 
 	*w_out = NULL;
 	*code_out = NULL;
 	for (i = 0; i < f->n; i++) {
-		const struct imap_fetch_item *it = &f->items[i];
-
-		has_uid |= it->att == IMAP_FA_UID;
-		has_flags |= it->att == IMAP_FA_FLAGS;
-		if (it->att != IMAP_FA_BINARY && it->att != IMAP_FA_BINARY_SIZE)
-			continue;
-		r = imap_section_find(in->tree, in->msg, it);
-		if (binary_dec(&r, &dec) == -1) {
-			/* RFC 3516 4.3 */
-			*code_out = "UNKNOWN-CTE";
-			return -1;
-		}
+		has_uid |= f->items[i].att == IMAP_FA_UID;
+		has_flags |= f->items[i].att == IMAP_FA_FLAGS;
 	}
 	w = xcalloc(1, sizeof(*w));
-	w->in = in;
+	w->f = f;
+	w->add_uid = in->add_uid;
 	w->plan = xreallocarray(NULL, f->n + 2, sizeof(*w->plan));
-	names = xreallocarray(NULL, f->n + 2, sizeof(*names));
+	w->names = xreallocarray(NULL, f->n + 2, sizeof(*w->names));
 	if (in->add_uid && !has_uid)
-		w->plan[w->nplan++] = &uid_item;
+		w->plan[nall++] = &uid_item;
 	for (i = 0; i < f->n; i++)
-		w->plan[w->nplan++] = &f->items[i];
-	if (in->add_flags && !has_flags)
-		w->plan[w->nplan++] = &flags_item;
+		w->plan[nall++] = &f->items[i];
 	/* RFC 9051 7.5.2 gives each item once: drop what names one already
 	 * there (BODY[1] and BODY.PEEK[1] both answer as BODY[1]) */
-	for (i = 0; i < w->nplan; i++) {
+	for (i = 0; i < nall; i++) {
 		buf_init(&a, BUF_MAX_DEFAULT);
 		if (name_append(&a, w->plan[i]) == -1)
 			log_panic("imap_fetch_writer_new: %m");
 		dup = false;
 		for (j = 0; j < n && !dup; j++)
-			dup = a.len == names[j].len &&
-			    memcmp(a.data, names[j].data, a.len) == 0;
+			dup = a.len == w->names[j].len &&
+			    memcmp(a.data, w->names[j].data, a.len) == 0;
 		if (dup) {
 			buf_free(&a);
 			continue;
 		}
-		names[n] = a;
+		w->names[n] = a;
 		w->plan[n++] = w->plan[i];
 	}
-	w->nplan = n;
-	for (i = 0; i < n; i++)
-		buf_free(&names[i]);
-	free(names);
-	buf_init(&w->tmp, BUF_MAX_DEFAULT);
+	w->nbase = n;
+	if (!has_flags) {
+		w->has_flags_slot = true;
+		buf_init(&w->names[n], BUF_MAX_DEFAULT);
+		if (name_append(&w->names[n], &flags_item) == -1)
+			log_panic("imap_fetch_writer_new: %m");
+		w->plan[n] = &flags_item;
+	}
 	buf_init(&w->pend, BUF_MAX_DEFAULT);
 	buf_init(&w->hdr, BUF_MAX_DEFAULT);
+	if (imap_fetch_writer_next(w, in, code_out) == -1) {
+		imap_fetch_writer_free(&w);
+		return -1;
+	}
 	*w_out = w;
+	return 0;
+}
+
+int
+imap_fetch_writer_next(struct imap_fetch_writer *w,
+    const struct imap_fetch_msg_in *in, const char **code_out)
+{
+	MW_ASSERT(in->add_uid == w->add_uid);
+	*code_out = NULL;
+	if (binary_check(w->f, in) == -1) {
+		/* RFC 3516 4.3 */
+		*code_out = "UNKNOWN-CTE";
+		return -1;
+	}
+	w->in = in;
+	w->nplan = w->nbase + (in->add_flags && w->has_flags_slot);
+	w->cur = 0;
+	w->state = W_HEAD;
+	w->phase = PH_START;
+	w->skip = w->remain = w->count = 0;
+	w->nul = w->hdr_fields = w->padded = false;
+	buf_reset(&w->pend);
+	w->pend_off = 0;
 	return 0;
 }
 
@@ -340,14 +387,17 @@ void
 imap_fetch_writer_free(struct imap_fetch_writer **wp)
 {
 	struct imap_fetch_writer *w = *wp;
+	size_t i;
 
 	if (w == NULL)
 		return;
 	imap_hdr_filter_free(&w->hf);
 	buf_free(&w->hdr);
-	buf_free(&w->tmp);
 	buf_free(&w->pend);
 	free(w->rbuf);
+	for (i = 0; i < w->nbase + w->has_flags_slot; i++)
+		buf_free(&w->names[i]);
+	free(w->names);
 	free(w->plan);
 	free(w);
 	*wp = NULL;
@@ -364,7 +414,7 @@ simple_append(struct imap_fetch_writer *w, const struct imap_fetch_item *it,
 
 	switch (it->att) {
 	case IMAP_FA_UID:
-		return buf_printf(out, "%u", (unsigned)in->msg->uid);
+		return imap_number_append(out, in->msg->uid);
 	case IMAP_FA_FLAGS:
 		return imap_flags_append(out, in->msg->flags, in->msg->keywords,
 		    in->keywords, in->nkeywords, in->recent);
@@ -376,10 +426,9 @@ simple_append(struct imap_fetch_writer *w, const struct imap_fetch_item *it,
 		/* a date no calendar holds: the epoch rather than none */
 		return buf_append_str(out, "\"01-Jan-1970 00:00:00 +0000\"");
 	case IMAP_FA_RFC822_SIZE:
-		return buf_printf(
-		    out, "%llu", (unsigned long long)in->msg->vsize);
+		return imap_number_append(out, in->msg->vsize);
 	case IMAP_FA_BINARY_SIZE:
-		return buf_printf(out, "%llu", (unsigned long long)w->count);
+		return imap_number_append(out, w->count);
 	default:
 		break;
 	}
@@ -398,7 +447,7 @@ rbuf_size(struct imap_fetch_writer *w, size_t budget)
 {
 	if (w->rbuf_n < budget) {
 		free(w->rbuf);
-		w->rbuf = xmalloc(budget);
+		w->rbuf = xmalloc(IMAP_SRC_RBUF(budget));
 		w->rbuf_n = budget;
 	}
 	return 0;
@@ -411,7 +460,7 @@ fill(struct imap_fetch_writer *w, size_t budget)
 	buf_reset(&w->pend);
 	w->pend_off = 0;
 	(void)rbuf_size(w, budget);
-	return imap_src_fill(&w->src, w->rbuf, budget, &w->tmp, &w->pend);
+	return imap_src_fill(&w->src, w->rbuf, budget, &w->pend);
 }
 
 /* Announces the literal of size bytes (after the partial) and starts it. */
@@ -429,8 +478,10 @@ literal_start(struct imap_fetch_writer *w, const struct imap_fetch_item *it,
 	w->skip = it->partial ? it->offset : 0;
 	w->remain = n;
 	/* RFC 3516 4.2: literal8 only when the decoded data holds a NUL */
-	if (buf_printf(out, "%s{%llu}\r\n", w->binary && w->nul ? "~" : "",
-	        (unsigned long long)n) == -1)
+	if ((w->binary && w->nul && buf_append_char(out, '~') == -1) ||
+	    buf_append_char(out, '{') == -1 ||
+	    imap_number_append(out, n) == -1 ||
+	    buf_append(out, "}\r\n", 3) == -1)
 		return -1;
 	/* without bare LFs, the file's offsets are the output's: seek */
 	if (w->src.mem == NULL && w->dec == IMAP_SRC_PLAIN && w->range.exists &&
@@ -471,8 +522,11 @@ static int
 item_start(struct imap_fetch_writer *w, const struct imap_fetch_item *it,
     struct buf *out)
 {
+	const struct buf *name = &w->names[w->cur];
+
 	if ((w->cur > 0 && buf_append_char(out, ' ') == -1) ||
-	    name_append(out, it) == -1 || buf_append_char(out, ' ') == -1)
+	    buf_append(out, name->data, name->len) == -1 ||
+	    buf_append_char(out, ' ') == -1)
 		return -1;
 	if (it->att == IMAP_FA_BINARY_SIZE) {
 		content_open(w, it);
@@ -592,7 +646,8 @@ item_body(struct imap_fetch_writer *w, size_t budget, struct buf *out)
 	start = out->len;
 	if (buf_append(out, w->pend.data + w->pend_off, n) == -1)
 		return -1;
-	if (!w->binary) /* RFC 9051 4.3: no NUL in a literal; as Dovecot */
+	/* RFC 9051 4.3: no NUL in a literal; as Dovecot */
+	if (!w->binary && memchr(out->data + start, '\0', n) != NULL)
 		for (i = start; i < out->len; i++)
 			if (out->data[i] == '\0')
 				out->data[i] = (char)0x80;
@@ -614,8 +669,9 @@ imap_fetch_writer_step(
 	for (;;) {
 		switch (w->state) {
 		case W_HEAD:
-			if (buf_printf(out, "* %u FETCH (",
-			        (unsigned)w->in->seq) == -1)
+			if (buf_append(out, "* ", 2) == -1 ||
+			    imap_number_append(out, w->in->seq) == -1 ||
+			    buf_append(out, " FETCH (", 8) == -1)
 				return -1;
 			w->state = W_ITEMS;
 			break;

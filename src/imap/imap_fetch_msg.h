@@ -79,6 +79,16 @@ int imap_fetch_writer_new(const struct imap_fetch *f,
     const char **code_out);
 
 /*
+ * Makes w (from imap_fetch_writer_new() with the same f and
+ * in->add_uid) write the response about another message, in (borrowed as
+ * there), as if new, without allocating: a FETCH keeps one writer for
+ * all its messages. The response w was writing is dropped. 0, or -1 with
+ * *code_out set as imap_fetch_writer_new() says (w stays usable).
+ */
+int imap_fetch_writer_next(struct imap_fetch_writer *w,
+    const struct imap_fetch_msg_in *in, const char **code_out);
+
+/*
  * Appends the next piece of the response to out: the item texts up to
  * the next literal's contents, and of those at most budget bytes per
  * call (the file is read in pieces of at most budget bytes; budget 0 is

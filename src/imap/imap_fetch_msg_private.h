@@ -65,10 +65,12 @@ void imap_src_init_mem(struct imap_src *s, const char *p, size_t n);
 /*
  * Reads the next piece of at most chunk bytes (one pread) through the
  * conversion and decoder, appending to out (up to 2 * chunk + 70 bytes).
- * rbuf has room for chunk bytes. At the end sets s->eof. 0, or -1 with
+ * rbuf has room for IMAP_SRC_RBUF(chunk) bytes: what is read, then what
+ * the CRLF conversion makes of it. At the end sets s->eof. 0, or -1 with
  * errno (read error, ENOBUFS).
  */
-int imap_src_fill(struct imap_src *s, char *rbuf, size_t chunk, struct buf *tmp,
+#define IMAP_SRC_RBUF(chunk) (3 * (chunk))
+int imap_src_fill(struct imap_src *s, char *rbuf, size_t chunk,
     struct buf *out) MW_MUST_CHECK;
 
 /* HEADER.FIELDS [.NOT] (RFC 9051 6.4.5): fed a header with CRLF line

@@ -160,27 +160,32 @@ src_end(struct imap_src *s, struct buf *out)
 }
 
 /* RFC 9051 4.3 counts lines by CRLF: each LF without a CR before it
- * becomes CRLF, as the tree's vsize counts it. */
-static int
-crlf_convert(struct imap_src *s, const char *p, size_t n, struct buf *out)
+ * becomes CRLF, as the tree's vsize counts it. p[0..n) into dst (room
+ * for 2 * n bytes); the length written. */
+static size_t
+crlf_convert(struct imap_src *s, const char *p, size_t n, char *dst)
 {
-	size_t i, from = 0;
+	const char *end = p + n, *from = p, *q = p, *nl;
+	char *d = dst;
 
-	for (i = 0; i < n; i++) {
-		if (p[i] == '\n' && !s->prev_cr) {
-			if (buf_append(out, p + from, i - from) == -1 ||
-			    buf_append_char(out, '\r') == -1)
-				return -1;
-			from = i;
+	while (q < end && (nl = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+		if (nl > p ? nl[-1] != '\r' : !s->prev_cr) {
+			memcpy(d, from, (size_t)(nl - from));
+			d += nl - from;
+			*d++ = '\r';
+			from = nl;
 		}
-		s->prev_cr = p[i] == '\r';
+		q = nl + 1;
 	}
-	return buf_append(out, p + from, n - from);
+	memcpy(d, from, (size_t)(end - from));
+	d += end - from;
+	if (n > 0)
+		s->prev_cr = p[n - 1] == '\r';
+	return (size_t)(d - dst);
 }
 
 int
-imap_src_fill(struct imap_src *s, char *rbuf, size_t chunk, struct buf *tmp,
-    struct buf *out)
+imap_src_fill(struct imap_src *s, char *rbuf, size_t chunk, struct buf *out)
 {
 	const char *p;
 	ssize_t got;
@@ -214,11 +219,8 @@ imap_src_fill(struct imap_src *s, char *rbuf, size_t chunk, struct buf *tmp,
 	p = rbuf;
 	n = (size_t)got;
 	if (s->crlf) {
-		buf_reset(tmp);
-		if (crlf_convert(s, rbuf, n, tmp) == -1)
-			return -1;
-		p = tmp->data;
-		n = tmp->len;
+		n = crlf_convert(s, rbuf, n, rbuf + chunk);
+		p = rbuf + chunk;
 	}
 	switch (s->dec) {
 	case IMAP_SRC_QP:

@@ -4,6 +4,7 @@
 #include "imap/imap_flags.h"
 
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include "imap/imap_command.h"
@@ -13,48 +14,64 @@
 // clang-format off
 static const struct {
 	uint32_t flag;
-	const char *name;
+	const char *name; /* with the space before it */
+	size_t n;
 } flag_names[] = {
 	/* Dovecot's imap_write_flags() order */
-	{ STORE_FLAG_ANSWERED,	"\\Answered" },
-	{ STORE_FLAG_FLAGGED,	"\\Flagged" },
-	{ STORE_FLAG_DELETED,	"\\Deleted" },
-	{ STORE_FLAG_SEEN,	"\\Seen" },
-	{ STORE_FLAG_DRAFT,	"\\Draft" },
+	{ STORE_FLAG_ANSWERED,	" \\Answered", sizeof(" \\Answered") - 1 },
+	{ STORE_FLAG_FLAGGED,	" \\Flagged", sizeof(" \\Flagged") - 1 },
+	{ STORE_FLAG_DELETED,	" \\Deleted", sizeof(" \\Deleted") - 1 },
+	{ STORE_FLAG_SEEN,	" \\Seen", sizeof(" \\Seen") - 1 },
+	{ STORE_FLAG_DRAFT,	" \\Draft", sizeof(" \\Draft") - 1 },
 };
 // clang-format on
 
+/* Called once per message of a FETCH: no printf. */
 int
 imap_flags_append(struct buf *out, uint32_t flags, uint32_t keywords,
     const char *const *names, size_t nnames, bool recent)
 {
-	const char *sep = "";
-	size_t i;
+	char tmp[128];
+	size_t i, n = 0, start = out->len;
 
-	if (buf_append_char(out, '(') == -1)
-		return -1;
-	for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+	/* the system flags, each after a space; the first space goes */
+	for (i = 0; i < MW_NELEM(flag_names); i++) {
 		if ((flags & flag_names[i].flag) == 0)
 			continue;
-		if (buf_printf(out, "%s%s", sep, flag_names[i].name) == -1)
-			return -1;
-		sep = " ";
+		memcpy(tmp + n, flag_names[i].name, flag_names[i].n);
+		n += flag_names[i].n;
 	}
 	if (recent) {
-		if (buf_printf(out, "%s\\Recent", sep) == -1)
-			return -1;
-		sep = " ";
+		memcpy(tmp + n, " \\Recent", sizeof(" \\Recent") - 1);
+		n += sizeof(" \\Recent") - 1;
 	}
+	tmp[0] = '(';
+	if (buf_append(out, tmp, n > 0 ? n : 1) == -1)
+		return -1;
 	for (i = 0; i < nnames && i < 32; i++) {
 		if ((keywords & (1u << i)) == 0 || names[i] == NULL)
 			continue;
-		if (buf_printf(out, "%s%s", sep, names[i]) == -1)
-			return -1;
-		sep = " ";
+		if ((out->len > start + 1 && buf_append_char(out, ' ') == -1) ||
+		    buf_append_str(out, names[i]) == -1)
+			goto fail;
 	}
-	return buf_append_char(out, ')');
+	if (buf_append_char(out, ')') == -1)
+		goto fail;
+	return 0;
+fail:
+	buf_truncate(out, start);
+	return -1;
 }
 
+static char *
+two_digits(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/* Called once per message of a FETCH INTERNALDATE: no printf. */
 int
 imap_date_time_append(struct buf *out, int64_t t)
 {
@@ -63,7 +80,8 @@ imap_date_time_append(struct buf *out, int64_t t)
 	struct tm tm;
 	time_t tt = (time_t)t;
 	long off;
-	char sign = '+';
+	char b[32], *p = b;
+	unsigned year;
 
 	if ((int64_t)tt != t || localtime_r(&tt, &tm) == NULL ||
 	    tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
@@ -71,15 +89,31 @@ imap_date_time_append(struct buf *out, int64_t t)
 		return -1;
 	}
 	off = tm.tm_gmtoff / 60;
-	if (off < 0) {
-		sign = '-';
-		off = -off;
-	}
 	/* RFC 9051 9: date-time = DQUOTE date-day-fixed "-" date-month "-"
-	 * date-year SP time SP zone DQUOTE */
-	return buf_printf(out, "\"%02d-%s-%04d %02d:%02d:%02d %c%02ld%02ld\"",
-	    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, sign, off / 60, off % 60);
+	 * date-year SP time SP zone DQUOTE; the day with a leading zero */
+	*p++ = '"';
+	p = two_digits(p, (unsigned)tm.tm_mday);
+	*p++ = '-';
+	memcpy(p, months[tm.tm_mon], 3);
+	p += 3;
+	*p++ = '-';
+	year = (unsigned)(tm.tm_year + 1900);
+	p = two_digits(p, year / 100);
+	p = two_digits(p, year % 100);
+	*p++ = ' ';
+	p = two_digits(p, (unsigned)tm.tm_hour);
+	*p++ = ':';
+	p = two_digits(p, (unsigned)tm.tm_min);
+	*p++ = ':';
+	p = two_digits(p, (unsigned)tm.tm_sec);
+	*p++ = ' ';
+	*p++ = off < 0 ? '-' : '+';
+	if (off < 0)
+		off = -off;
+	p = two_digits(p, (unsigned)(off / 60 % 100));
+	p = two_digits(p, (unsigned)(off % 60));
+	*p++ = '"';
+	return buf_append(out, b, (size_t)(p - b));
 }
 
 uint32_t

@@ -4,6 +4,8 @@
 #include "imap/imap_job.h"
 
 #include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -15,6 +17,7 @@
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_session_private.h"
+#include "imap/imap_string.h"
 #include "lib/conn.h"
 #include "lib/log.h"
 #include "lib/worker.h"
@@ -23,6 +26,14 @@
 
 /* A job's replies may exceed the chunk by one message's response. */
 #define IMAP_JOB_OUT_MAX ((size_t)256 * 1024 * 1024)
+/* A job with more to write runs again at once while less than this waits
+ * to be sent (its next chunk is built while the loop sends this one);
+ * past it, once the output drained below the write mark. A session holds
+ * at most this, the chunk being built and one message's response. */
+#define IMAP_JOB_OUT_AHEAD (2 * IMAP_JOB_OUT_CHUNK)
+/* Replies shorter than this are copied into the output; longer ones are
+ * handed to it as they are (evbuffer_add_reference). */
+#define IMAP_JOB_OUT_COPY_MAX 4096
 
 struct imap_job *
 imap_job_new(struct imap_session *s, imap_job_fn *run, void *ctx)
@@ -56,6 +67,45 @@ imap_job_on_run(void *arg)
 	j->run(j);
 }
 
+/* The loop is done sending a buffer a job wrote (imap_job_send_out). */
+static void
+imap_job_out_cleanup(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+/*
+ * On the loop: sends what run() wrote. A large buffer is not copied: its
+ * memory goes to the bufferevent's output, which frees it once sent, and
+ * the job starts a new one (the worker may fill it at once, while this is
+ * sent). Only the loop touches the bufferevent (libevent is not built
+ * thread-safe here); the worker's writes are visible to the loop through
+ * the worker pool's queue.
+ */
+static void
+imap_job_send_out(struct imap_job *j)
+{
+	struct imap_session *s = j->s;
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+
+	if (j->out.len < IMAP_JOB_OUT_COPY_MAX ||
+	    evbuffer_add_reference(out, j->out.data, j->out.len,
+	        imap_job_out_cleanup, NULL) == -1) {
+		imap_send(s, j->out.data, j->out.len);
+		buf_reset(&j->out);
+		return;
+	}
+	s->out_bytes += j->out.len;
+	/* the memory is the evbuffer's now; the next piece gets room for
+	 * a chunk and the response that crosses its end, so that it does
+	 * not grow by copies */
+	buf_init(&j->out, IMAP_JOB_OUT_MAX);
+	if (j->more)
+		(void)!buf_reserve(&j->out, IMAP_JOB_OUT_CHUNK + 16 * 1024);
+}
+
 static void
 imap_job_on_done(void *arg)
 {
@@ -70,8 +120,7 @@ imap_job_on_done(void *arg)
 		return;
 	}
 	if (j->out.len > 0)
-		imap_send(s, j->out.data, j->out.len);
-	buf_reset(&j->out);
+		imap_job_send_out(j);
 	if (s->closing_after_job) {
 		s->job = NULL;
 		imap_job_free(j);
@@ -80,8 +129,9 @@ imap_job_on_done(void *arg)
 		return;
 	}
 	if (j->more) {
-		/* wait for the client to read, unless it already has */
-		if (imap_session_outlen(s) > IMAP_JOB_OUT_CHUNK / 2)
+		/* build the next piece while this one is sent, unless the
+		 * client is that far behind: then wait for it to read */
+		if (imap_session_outlen(s) >= IMAP_JOB_OUT_AHEAD)
 			s->output_wait = true;
 		else
 			worker_submit(s->srv->workers, imap_job_on_run,
@@ -273,9 +323,15 @@ imap_job_flags_line(struct imap_job *j, size_t i, bool uid)
 
 	for (k = 0; k < STORE_MAX_KEYWORDS; k++)
 		names[k] = store_mailbox_keyword_name(s->mb, k);
-	(void)!buf_printf(&j->out, "* %zu FETCH (", i + 1);
-	if (uid)
-		(void)!buf_printf(&j->out, "UID %u ", m->uid);
+	/* once per message of a STORE or a sync: no printf */
+	(void)!buf_append(&j->out, "* ", 2);
+	(void)!imap_number_append(&j->out, i + 1);
+	(void)!buf_append_str(&j->out, " FETCH (");
+	if (uid) {
+		(void)!buf_append_str(&j->out, "UID ");
+		(void)!imap_number_append(&j->out, m->uid);
+		(void)!buf_append_char(&j->out, ' ');
+	}
 	(void)!buf_append_str(&j->out, "FLAGS ");
 	(void)!imap_flags_append(&j->out, m->flags, m->keywords, names,
 	    STORE_MAX_KEYWORDS, !s->rev2 && m->uid >= s->first_recent_uid);

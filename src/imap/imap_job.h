@@ -4,8 +4,10 @@
  * (no other thread does while it runs: the session is busy) and writes
  * its untagged and tagged replies into j->out; the loop then sends them.
  * A job that has more to send (a FETCH of many messages) sets j->more:
- * the loop sends what it wrote, waits until the client has read most of
- * it, and runs it again, so that output stays bounded.
+ * the loop takes what it wrote (without copying it) and runs it again at
+ * once, so that the next piece is built while this one is sent, unless
+ * the client is more than two pieces behind: then it waits for the client
+ * to read, so that output stays bounded.
  */
 #ifndef IMAP_IMAP_JOB_H
 #define IMAP_IMAP_JOB_H
@@ -30,7 +32,7 @@ struct imap_job {
 	void *ctx;
 	struct buf out; /* replies */
 	struct buf err; /* a reason, for the log */
-	bool more;      /* run again once out has mostly been read */
+	bool more;      /* run again (out is sent meanwhile) */
 };
 
 /* A job for the command being answered; submit it with

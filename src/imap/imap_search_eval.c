@@ -319,6 +319,8 @@ build(struct imap_search_prog *p, const struct imap_search_node *s,
 	}
 	if (d->need != SEARCH_NEED_NONE)
 		p->needs_content = true;
+	if (d->need != SEARCH_NEED_NONE && d->need != SEARCH_NEED_ENV)
+		p->needs_file = true;
 	return d;
 }
 
@@ -526,12 +528,19 @@ imap_search_prog_match(struct imap_search_prog *p, uint32_t seq,
 			errno = ENOTSUP;
 			return -1;
 		}
-		if (p->env.load(p->env.arg, seq, m, &fd, &tree) == -1)
+		/* the file only when some key reads it: a search of
+		 * envelope fields is answered from the cached trees */
+		if (p->env.load(
+		        p->env.arg, seq, m, p->needs_file, &fd, &tree) == -1)
 			return -1;
 		search_eval_envelope(p, m, tree);
 		r = search_node_eval(&p->nodes[0]);
 	}
 	if (r < 0) {
+		/* a tree without an envelope: the root header answers */
+		if (fd == -1 &&
+		    p->env.load(p->env.arg, seq, m, true, &fd, &tree) == -1)
+			return -1;
 		if (search_eval_content(p, m, fd, tree) == -1)
 			return -1;
 		r = search_node_eval(&p->nodes[0]);

@@ -50,9 +50,15 @@ struct buf;
 struct mime_tree;
 struct store_msg;
 
-/* The message file and tree of one message; 0, or -1 (errno kept). */
+/*
+ * The tree of one message, and its file when need_file (else *fd_out may
+ * be -1: the envelope keys need only the tree, which the index caches).
+ * Called again with need_file for the same message when the tree did not
+ * decide. 0, or -1 (errno kept).
+ */
 typedef int imap_search_load_fn(void *arg, uint32_t seq,
-    const struct store_msg *m, int *fd_out, const struct mime_tree **tree_out);
+    const struct store_msg *m, bool need_file, int *fd_out,
+    const struct mime_tree **tree_out);
 /* The bit (0..STORE_MAX_KEYWORDS-1) of a keyword, or -1 when the mailbox
  * has none by that name. */
 typedef int imap_search_keyword_fn(void *arg, struct imap_slice name);

@@ -64,6 +64,7 @@ struct imap_search_prog {
 	size_t n, nodes_max;
 	size_t chunk;
 	bool needs_content;
+	bool needs_file; /* some key reads the file (not the envelope) */
 	/* scratch for imap_search_text.c, kept between messages */
 	char *rbuf; /* chunk bytes of the file */
 	char *fold;

@@ -9,6 +9,29 @@
 
 #define QUOTED_SPECIALS_MAX 4 /* as Dovecot: then a literal is as short */
 
+size_t
+imap_number_format(char *p, uint64_t v)
+{
+	char tmp[IMAP_NUMBER_MAX];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+int
+imap_number_append(struct buf *out, uint64_t v)
+{
+	char p[IMAP_NUMBER_MAX];
+
+	return buf_append(out, p, imap_number_format(p, v));
+}
+
 /* The length of the valid UTF-8 sequence at p[0..n), or 0. */
 static size_t
 utf8_len(const unsigned char *p, size_t n)
@@ -71,7 +94,9 @@ imap_string_append(struct buf *out, const char *s, size_t n, bool utf8)
 	if (!can_quote(s, n, utf8)) {
 		/* RFC 9051 4.3: a literal is {n} CRLF, then exactly n
 		 * octets */
-		if (buf_printf(out, "{%zu}\r\n", n) == -1 ||
+		if (buf_append_char(out, '{') == -1 ||
+		    imap_number_append(out, n) == -1 ||
+		    buf_append(out, "}\r\n", 3) == -1 ||
 		    buf_append(out, s, n) == -1)
 			goto fail;
 		return 0;

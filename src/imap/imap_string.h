@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/mw.h"
 
@@ -24,6 +25,12 @@ struct buf;
  */
 int imap_string_append(
     struct buf *out, const char *s, size_t n, bool utf8) MW_MUST_CHECK;
+/* RFC 9051 9 number / number64: v in decimal, without printf (FETCH
+ * writes several per message). 0, or -1 with errno ENOBUFS. */
+int imap_number_append(struct buf *out, uint64_t v) MW_MUST_CHECK;
+/* The same into p (room for IMAP_NUMBER_MAX bytes); its length. */
+#define IMAP_NUMBER_MAX 20
+size_t imap_number_format(char *p, uint64_t v);
 /* The same for a C string, or NIL when s is NULL. */
 int imap_nstring_append(
     struct buf *out, const char *s, bool utf8) MW_MUST_CHECK;

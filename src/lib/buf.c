@@ -39,7 +39,7 @@ buf_wipe(struct buf *b)
 	b->len = 0;
 }
 
-static int
+int
 buf_reserve(struct buf *b, size_t n)
 {
 	size_t need, ncap;

@@ -27,6 +27,9 @@ void buf_free(struct buf *b);
 void buf_reset(struct buf *b);
 /* Explicitly zeroes the contents, then empties: for secrets. */
 void buf_wipe(struct buf *b);
+/* Makes room for n more bytes without appending (for a writer that knows
+ * how much will come); -1 with errno ENOBUFS past max. */
+int buf_reserve(struct buf *b, size_t n) MW_MUST_CHECK;
 /* Appends; -1 with errno ENOBUFS past max, nothing appended then. */
 int buf_append(struct buf *b, const void *p, size_t n) MW_MUST_CHECK;
 int buf_append_str(struct buf *b, const char *s) MW_MUST_CHECK;

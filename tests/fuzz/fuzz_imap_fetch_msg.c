@@ -84,7 +84,7 @@ respond(const struct imap_fetch *f, const struct imap_fetch_msg_in *in,
 {
 	struct imap_fetch_writer *w;
 	const char *code;
-	struct buf out;
+	struct buf out, again;
 	int rc;
 
 	if (imap_fetch_writer_new(f, in, &w, &code) == -1) {
@@ -95,6 +95,19 @@ respond(const struct imap_fetch *f, const struct imap_fetch_msg_in *in,
 	while ((rc = imap_fetch_writer_step(w, &out, budget)) == 1)
 		;
 	CHECK(rc == 0);
+	/* the writer reused (as FETCH does for the next message) after a
+	 * response dropped halfway writes the same bytes */
+	buf_init(&again, 1 << 24);
+	CHECK(imap_fetch_writer_next(w, in, &code) == 0);
+	(void)imap_fetch_writer_step(w, &again, budget);
+	buf_reset(&again);
+	CHECK(imap_fetch_writer_next(w, in, &code) == 0);
+	while ((rc = imap_fetch_writer_step(w, &again, budget)) == 1)
+		;
+	CHECK(rc == 0);
+	CHECK(again.len == out.len &&
+	    (out.len == 0 || memcmp(again.data, out.data, out.len) == 0));
+	buf_free(&again);
 	imap_fetch_writer_free(&w);
 	check_response(out.data, out.len);
 	*n_out = out.len;

@@ -47,13 +47,14 @@ struct msg {
 };
 
 static int
-load(void *arg, uint32_t seq, const struct store_msg *m, int *fd_out,
-    const struct mime_tree **tree_out)
+load(void *arg, uint32_t seq, const struct store_msg *m, bool need_file,
+    int *fd_out, const struct mime_tree **tree_out)
 {
 	const struct msg *x = arg;
 
 	(void)seq;
 	(void)m;
+	(void)need_file;
 	if (x->fd == -1)
 		return -1;
 	*fd_out = x->fd;

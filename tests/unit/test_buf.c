@@ -108,6 +108,27 @@ test_buf_wipe_zeroes_contents(void **state)
 }
 
 static void
+test_buf_reserve_makes_room_only(void **state)
+{
+	struct buf b;
+	char *p;
+
+	(void)state;
+	buf_init(&b, 100);
+	assert_int_equal(buf_reserve(&b, 90), 0);
+	assert_int_equal(b.len, 0);
+	assert_true(b.cap >= 91);
+	p = b.data;
+	assert_int_equal(buf_append(&b, "0123456789", 10), 0);
+	assert_ptr_equal(b.data, p); /* no growth within the room */
+	assert_int_equal(buf_reserve(&b, 91), -1);
+	assert_int_equal(errno, ENOBUFS);
+	assert_int_equal(b.len, 10);
+	assert_int_equal(buf_reserve(&b, 90), 0);
+	buf_free(&b);
+}
+
+static void
 test_buf_steal_detaches(void **state)
 {
 	struct buf b;
@@ -134,6 +155,7 @@ main(void)
 		cmocka_unit_test(test_buf_printf_respects_ceiling),
 		cmocka_unit_test(test_buf_consume_truncate_and_nul_bytes),
 		cmocka_unit_test(test_buf_wipe_zeroes_contents),
+		cmocka_unit_test(test_buf_reserve_makes_room_only),
 		cmocka_unit_test(test_buf_steal_detaches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,7 @@
 #include "imap/imap_envelope.h"
 #include "imap/imap_fetch_msg.h"
 #include "imap/imap_flags.h"
+#include "imap/imap_string.h"
 #include "imap_test.h"
 #include "lib/buf.h"
 #include "mime/mime_parse.h"
@@ -144,7 +145,7 @@ run_budget(const struct fx *fx, const char *atts, size_t budget, size_t *n_out,
 	struct imap_fetch_msg_in in = { 0 };
 	struct store_msg msg = { 0 };
 	struct mime_tree *t;
-	struct buf cmd, out;
+	struct buf cmd, out, again;
 	int fd, rc;
 	char *res = NULL;
 
@@ -181,6 +182,19 @@ run_budget(const struct fx *fx, const char *atts, size_t budget, size_t *n_out,
 	while ((rc = imap_fetch_writer_step(w, &out, budget)) == 1)
 		;
 	assert_int_equal(rc, 0);
+	/* the writer again for the same message (as FETCH reuses it for
+	 * the next one), after a response dropped halfway: the same bytes */
+	buf_init(&again, BUF_MAX_DEFAULT);
+	assert_int_equal(imap_fetch_writer_next(w, &in, code), 0);
+	(void)imap_fetch_writer_step(w, &again, 1);
+	buf_reset(&again);
+	assert_int_equal(imap_fetch_writer_next(w, &in, code), 0);
+	while ((rc = imap_fetch_writer_step(w, &again, budget)) == 1)
+		;
+	assert_int_equal(rc, 0);
+	assert_int_equal(again.len, out.len);
+	assert_memory_equal(again.data, out.data, out.len);
+	buf_free(&again);
 	imap_fetch_writer_free(&w);
 	assert_null(w);
 	check_literals(out.data, out.len);
@@ -576,6 +590,104 @@ test_imap_flags_append_all(void **state)
 	assert_string_equal(buf_cstr(&b),
 	    "(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\Recent "
 	    "$Forwarded Junk)");
+	/* keywords alone; \Recent alone; PASSED is no IMAP flag */
+	buf_reset(&b);
+	assert_int_equal(imap_flags_append(&b, STORE_FLAG_PASSED, 1u << 2,
+	                     kw_names, 3, false),
+	    0);
+	assert_string_equal(buf_cstr(&b), "(Junk)");
+	buf_reset(&b);
+	assert_int_equal(imap_flags_append(&b, 0, 0, kw_names, 3, true), 0);
+	assert_string_equal(buf_cstr(&b), "(\\Recent)");
+	buf_free(&b);
+	/* past the ceiling: -1 and nothing left behind */
+	buf_init(&b, 12);
+	assert_int_equal(
+	    imap_flags_append(&b, STORE_FLAG_SEEN, 1u << 0, kw_names, 3, false),
+	    -1);
+	assert_int_equal(b.len, 0);
+	buf_free(&b);
+}
+
+/* One writer for several messages, as FETCH uses it: UID added first,
+ * FLAGS added after \Seen was set for some messages only. */
+static void
+test_imap_fetch_msg_writer_next(void **state)
+{
+	struct imap_reader *r;
+	struct imap_test_run run;
+	struct imap_fetch_writer *w;
+	struct imap_fetch_msg_in in = { 0 };
+	struct store_msg msg = { 0 };
+	const char *code;
+	struct buf out;
+	static const char cmd[] = "a UID FETCH 1:* (RFC822.SIZE)\r\n";
+	static const char *const want[] = {
+		"* 1 FETCH (UID 10 RFC822.SIZE 100)\r\n",
+		"* 2 FETCH (UID 11 RFC822.SIZE 101 FLAGS (\\Seen))\r\n",
+		"* 3 FETCH (UID 4294967295 RFC822.SIZE 18446744073709551615)\r\n",
+	};
+	size_t i;
+
+	(void)state;
+	run = imap_test_one_lim(
+	    &r, &imap_test_lim_long, cmd, sizeof(cmd) - 1, false);
+	assert_int_equal(run.ev, IMAP_READ_COMMAND);
+	in.msg = &msg;
+	in.fd = -1;
+	in.add_uid = true;
+	buf_init(&out, 4096);
+	for (i = 0; i < 3; i++) {
+		in.seq = (uint32_t)i + 1;
+		msg.uid = i < 2 ? 10 + (uint32_t)i : UINT32_MAX;
+		msg.vsize = i < 2 ? 100 + i : UINT64_MAX;
+		msg.flags = i == 1 ? STORE_FLAG_SEEN : 0;
+		in.add_flags = i == 1;
+		if (i == 0)
+			assert_int_equal(
+			    imap_fetch_writer_new(
+			        &run.cmd->u.msg.fetch, &in, &w, &code),
+			    0);
+		else
+			assert_int_equal(
+			    imap_fetch_writer_next(w, &in, &code), 0);
+		buf_reset(&out);
+		assert_int_equal(imap_fetch_writer_step(w, &out, 65536), 0);
+		assert_string_equal(buf_cstr(&out), want[i]);
+	}
+	imap_fetch_writer_free(&w);
+	buf_free(&out);
+	imap_reader_free(&r);
+}
+
+static void
+test_imap_number_append(void **state)
+{
+	static const struct {
+		uint64_t v;
+		const char *s;
+	} rows[] = {
+		{ 0, "0" },
+		{ 7, "7" },
+		{ 10, "10" },
+		{ 4294967295u, "4294967295" },
+		{ UINT64_MAX, "18446744073709551615" },
+	};
+	struct buf b;
+	size_t i;
+
+	(void)state;
+	buf_init(&b, 64);
+	for (i = 0; i < MW_NELEM(rows); i++) {
+		buf_reset(&b);
+		assert_int_equal(imap_number_append(&b, rows[i].v), 0);
+		assert_string_equal(buf_cstr(&b), rows[i].s);
+	}
+	buf_free(&b);
+	/* past the ceiling: nothing appended */
+	buf_init(&b, 3);
+	assert_int_equal(imap_number_append(&b, 1234), -1);
+	assert_int_equal(b.len, 0);
 	buf_free(&b);
 }
 
@@ -618,6 +730,8 @@ main(void)
 		cmocka_unit_test(test_imap_fetch_msg_nul_in_body),
 		cmocka_unit_test(test_imap_fetch_msg_short_file),
 		cmocka_unit_test(test_imap_fetch_msg_needs),
+		cmocka_unit_test(test_imap_fetch_msg_writer_next),
+		cmocka_unit_test(test_imap_number_append),
 		cmocka_unit_test(test_imap_flags_append_all),
 		cmocka_unit_test(test_imap_date_time_zones),
 	};

@@ -121,14 +121,15 @@ struct fixture {
 	bool recent[NMSG + 1];
 	size_t n;
 	unsigned loads;
+	unsigned file_loads; /* of those, with need_file */
 	const char *const *text;
 };
 
 static struct fixture fx;
 
 static int
-fx_load(void *arg, uint32_t seq, const struct store_msg *m, int *fd_out,
-    const struct mime_tree **tree_out)
+fx_load(void *arg, uint32_t seq, const struct store_msg *m, bool need_file,
+    int *fd_out, const struct mime_tree **tree_out)
 {
 	struct fixture *x = arg;
 
@@ -136,7 +137,9 @@ fx_load(void *arg, uint32_t seq, const struct store_msg *m, int *fd_out,
 	if (seq < 1 || seq > x->n)
 		return -1;
 	x->loads++;
-	*fd_out = fileno(x->f[seq]);
+	x->file_loads += need_file;
+	/* no file unless asked for: the evaluator must not read it */
+	*fd_out = need_file ? fileno(x->f[seq]) : -1;
 	*tree_out = x->tree[seq];
 	return 0;
 }
@@ -502,6 +505,23 @@ test_imap_search_eval_lazy(void **state)
 	run_search("UID 10:20 FLAGGED", &o, got, sizeof(got));
 	assert_string_equal(got, "2");
 	assert_int_equal(fx.loads, 0);
+	/* envelope fields: the trees, no file */
+	fx.loads = fx.file_loads = 0;
+	run_search("FROM joerg", &o, got, sizeof(got));
+	assert_string_equal(got, "2");
+	assert_int_equal(fx.loads, NMSG);
+	assert_int_equal(fx.file_loads, 0);
+	fx.loads = fx.file_loads = 0;
+	run_search(
+	    "OR SUBJECT parts HEADER Message-ID nomatch", &o, got, sizeof(got));
+	assert_string_equal(got, "3");
+	assert_int_equal(fx.file_loads, 0);
+	/* a field the envelope does not hold: the file at once */
+	fx.loads = fx.file_loads = 0;
+	run_search("HEADER X-Empty \"\"", &o, got, sizeof(got));
+	assert_string_equal(got, "4");
+	assert_int_equal(fx.loads, NMSG);
+	assert_int_equal(fx.file_loads, NMSG);
 	fx_teardown();
 }
 
@@ -582,10 +602,11 @@ test_imap_search_eval_fold(void **state)
 }
 
 static int
-fail_load(void *arg, uint32_t seq, const struct store_msg *m, int *fd_out,
-    const struct mime_tree **tree_out)
+fail_load(void *arg, uint32_t seq, const struct store_msg *m, bool need_file,
+    int *fd_out, const struct mime_tree **tree_out)
 {
-	(void)arg, (void)seq, (void)m, (void)fd_out, (void)tree_out;
+	(void)arg, (void)seq, (void)m, (void)need_file, (void)fd_out,
+	    (void)tree_out;
 	errno = EIO;
 	return -1;
 }
