@@ -368,18 +368,25 @@ pop3_retr_read(struct pop3_retr *r, int flags)
 static int
 pop3_retr_open(struct store_mailbox *mb, struct pop3_retr *r, bool quick)
 {
+	uint64_t size = store_mailbox_msg(mb, r->msg)->psize;
 	struct stat sb;
 	int fd;
 
 	if ((quick ? store_msg_open_quick(mb, r->msg, &fd)
 	           : store_msg_open(mb, r->msg, &fd)) == -1)
 		return -1;
-	if (fstat(fd, &sb) == -1) {
-		(void)close(fd);
-		return -1;
+	/* Maildir files do not change once delivered: the size the index
+	 * holds (from ,S= or a stat when it was indexed) saves an fstat a
+	 * message; without one, ask the file */
+	if (size == 0) {
+		if (fstat(fd, &sb) == -1) {
+			(void)close(fd);
+			return -1;
+		}
+		size = (uint64_t)sb.st_size;
 	}
 	r->fd = fd;
-	r->size = (uint64_t)sb.st_size;
+	r->size = size;
 	return 0;
 }
 
