@@ -105,7 +105,7 @@ imap_fetch_start(struct imap_job *j, struct imap_fetch_ctx *x)
 
 	x->started = true;
 	/* RFC 9051 7.4.1: expunges may be announced in UID FETCH only */
-	if (c->uid && imap_job_sync(j) == -1) {
+	if (c->uid && imap_job_sync_quick(j) == -1) {
 		imap_job_store_error(j, "FETCH");
 		return -1;
 	}

@@ -136,7 +136,7 @@ imap_search_run(struct imap_job *j)
 	bool gone = false;
 
 	/* RFC 9051 7.4.1: UID SEARCH may announce expunges */
-	if (c->uid && imap_job_sync(j) == -1) {
+	if (c->uid && imap_job_sync_quick(j) == -1) {
 		imap_job_store_error(j, "SEARCH");
 		return;
 	}

@@ -185,7 +185,7 @@ imap_store_run(struct imap_job *j)
 		imap_job_tagged(j, "NO", "[READ-ONLY] Mailbox is read-only.");
 		return;
 	}
-	if (c->uid && imap_job_sync(j) == -1) {
+	if (c->uid && imap_job_sync_quick(j) == -1) {
 		imap_job_store_error(j, "STORE");
 		return;
 	}

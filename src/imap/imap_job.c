@@ -364,14 +364,15 @@ imap_job_flags_announce(struct imap_job *j)
 	(void)!buf_append_str(&j->out, "] Flags permitted.\r\n");
 }
 
-int
-imap_job_sync(struct imap_job *j)
+static int
+imap_job_sync_how(struct imap_job *j, bool quick)
 {
 	struct imap_session *s = j->s;
 	struct store_sync_result res;
 	size_t k, n;
 
-	if (store_mailbox_sync(s->mb, &res, &j->err) == -1)
+	if ((quick ? store_mailbox_sync_quick(s->mb, &res, &j->err)
+	           : store_mailbox_sync(s->mb, &res, &j->err)) == -1)
 		return -1;
 	/* RFC 9051 7.4.1: each EXPUNGE renumbers what follows; the store
 	 * gives them highest first, so each number is right as sent */
@@ -448,4 +449,16 @@ imap_job_keywords(struct imap_job *j, struct store_mailbox *mb,
 			*bits_out |= 1u << bit;
 	}
 	return 0;
+}
+
+int
+imap_job_sync(struct imap_job *j)
+{
+	return imap_job_sync_how(j, false);
+}
+
+int
+imap_job_sync_quick(struct imap_job *j)
+{
+	return imap_job_sync_how(j, true);
 }

@@ -64,6 +64,9 @@ void imap_job_untagged(struct imap_job *j, const char *fmt, ...)
  * a reason in j->err (the view is as it was).
  */
 int imap_job_sync(struct imap_job *j);
+/* The same with store_mailbox_sync_quick(): for UID FETCH, UID STORE and
+ * UID SEARCH, whose news may wait for the next NOOP (RFC 9051 7). */
+int imap_job_sync_quick(struct imap_job *j);
 /* For run(): "* n FETCH ([UID u ]FLAGS (...))" for view index i. */
 void imap_job_flags_line(struct imap_job *j, size_t i, bool uid);
 /* For run(), in the selected state: "* FLAGS (...)" and "* OK

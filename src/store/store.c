@@ -184,6 +184,7 @@ store_mailbox_open_mode(struct store *st, const char *name, bool read_only,
 	mb = xcalloc(1, sizeof(*mb));
 	mb->st = st;
 	mb->curfd = mb->newfd = -1;
+	mb->seen_cur_mtime = mb->seen_new_mtime = STORE_MTIME_UNKNOWN;
 	mb->read_only = read_only;
 	mb->index_only = index_only;
 	st->mailboxes++;
@@ -254,21 +255,35 @@ store_mailbox_close(struct store_mailbox **mbp)
 	*mbp = NULL;
 }
 
-int
-store_mailbox_sync(
-    struct store_mailbox *mb, struct store_sync_result *res, struct buf *err)
+static int
+store_mailbox_sync_how(struct store_mailbox *mb, bool quick,
+    struct store_sync_result *res, struct buf *err)
 {
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
 	store_msg_tree_end(mb);
 	store_tree_flush_quiet(mb);
-	if (store_sync_run(mb, false, res, err) == -1)
+	if (store_sync_run(mb, false, quick, res, err) == -1)
 		return -1;
 	/* keywords another session made: their names, for the flags it
 	 * set on messages of this view (store_mailbox_keyword_name) */
 	if (res != NULL && !mb->index_only)
 		store_keywords_load(mb);
 	return 0;
+}
+
+int
+store_mailbox_sync(
+    struct store_mailbox *mb, struct store_sync_result *res, struct buf *err)
+{
+	return store_mailbox_sync_how(mb, false, res, err);
+}
+
+int
+store_mailbox_sync_quick(
+    struct store_mailbox *mb, struct store_sync_result *res, struct buf *err)
+{
+	return store_mailbox_sync_how(mb, true, res, err);
 }
 
 size_t
@@ -523,7 +538,7 @@ store_rebuild_folder(struct store *st, const char *name, struct buf *err)
 
 	if (store_mailbox_open(st, name, false, &mb, err) == -1)
 		return -1;
-	ret = store_sync_run(mb, true, NULL, err);
+	ret = store_sync_run(mb, true, false, NULL, err);
 	store_mailbox_close(&mb);
 	return ret;
 }

@@ -151,6 +151,17 @@ void store_mailbox_close(struct store_mailbox **mb);
 int store_mailbox_sync(struct store_mailbox *mb,
     struct store_sync_result *res_out, struct buf *err) MW_MUST_CHECK;
 
+/*
+ * store_mailbox_sync(), but directories whose mtimes are what this
+ * handle's last scan ended with are not read again, even in the two
+ * seconds in which a change could share their time stamp (the full sync
+ * scans them then). For commands where news may wait (IMAP UID FETCH,
+ * STORE, SEARCH): a change within the same time stamp shows at the next
+ * full sync, never is it lost.
+ */
+int store_mailbox_sync_quick(struct store_mailbox *mb,
+    struct store_sync_result *res, struct buf *err) MW_MUST_CHECK;
+
 size_t store_mailbox_count(const struct store_mailbox *mb);
 /* Message i (0 <= i < count) of the view. */
 const struct store_msg *store_mailbox_msg(

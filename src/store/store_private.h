@@ -143,6 +143,9 @@ struct store_mailbox {
 	bool index_only; /* the sync updates the index, builds no view */
 	struct store_mb_row row; /* as of the view's last load */
 	bool loaded;             /* the view was loaded once */
+	/* the directories' mtimes this handle's last scan ended with (in
+	 * memory only: store_mailbox_sync_quick trusts them) */
+	int64_t seen_cur_mtime, seen_new_mtime;
 	struct store_msg *v;
 	struct store_msg_file *f;
 	size_t n;
@@ -264,8 +267,10 @@ int store_read_folder_file(
     struct store_mailbox *mb, const char *name, struct buf *b) MW_MUST_CHECK;
 
 /* store_sync.c. force: scan even when the mtimes match, and recompute
- * the sizes of known messages (store_index_rebuild). */
-int store_sync_run(struct store_mailbox *mb, bool force,
+ * the sizes of known messages (store_index_rebuild). quick: mtimes equal
+ * to the ones this handle's last scan ended with are trusted, even
+ * within the 2 s in which the index does not trust them. */
+int store_sync_run(struct store_mailbox *mb, bool force, bool quick,
     struct store_sync_result *res, struct buf *err) MW_MUST_CHECK;
 /* store_view.c. Frees the view (at close). */
 void store_view_clear(struct store_mailbox *mb);

@@ -661,7 +661,7 @@ sync_create(struct sync_ctx *c)
 }
 
 int
-store_sync_run(struct store_mailbox *mb, bool force,
+store_sync_run(struct store_mailbox *mb, bool force, bool quick,
     struct store_sync_result *res, struct buf *err)
 {
 	struct store *st = mb->st;
@@ -684,6 +684,11 @@ store_sync_run(struct store_mailbox *mb, bool force,
 	if (r == -1)
 		return -1;
 	if (r == 1 && !force && sync_unchanged(&c.row, cm, nm))
+		goto load;
+	/* quick: nothing moved since this handle's own last scan (a change
+	 * within the same time stamp waits for the next full sync) */
+	if (r == 1 && quick && mb->loaded && cm == mb->seen_cur_mtime &&
+	    nm == mb->seen_new_mtime && cm != STORE_MTIME_UNKNOWN)
 		goto load;
 	if (store_begin(st, err) == -1)
 		return -1;
@@ -712,6 +717,12 @@ store_sync_run(struct store_mailbox *mb, bool force,
 	now = store_now_ns();
 	c.row.cur_mtime = sync_trusted(cm, cm2, now, c.incomplete);
 	c.row.new_mtime = sync_trusted(nm, nm2, now, c.incomplete);
+	/* what the directories looked like after this scan, for
+	 * store_mailbox_sync_quick (its own renames from new/ to cur/ moved
+	 * them; what another process did meanwhile waits for a full sync,
+	 * or for the next change) */
+	mb->seen_cur_mtime = c.incomplete ? STORE_MTIME_UNKNOWN : cm2;
+	mb->seen_new_mtime = c.incomplete ? STORE_MTIME_UNKNOWN : nm2;
 	if (c.changed)
 		c.row.gen++;
 	if (store_mb_update(st, &c.row, err) == -1 ||
