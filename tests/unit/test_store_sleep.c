@@ -451,6 +451,47 @@ test_store_sleep_reopen_fails(void **state)
 	buf_free(&err);
 }
 
+/* store_mailbox_sync_quick: what this handle's scan left is trusted;
+ * a delivery, or a file another program renamed, moves an mtime and is
+ * seen at once. */
+static void
+test_store_sync_quick(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store *st;
+	struct store_mailbox *mb;
+	struct store_sync_result res;
+	struct buf err;
+	char *old, *from, *to;
+
+	buf_init(&err, 4096);
+	put_msgs(f, "new", 0, 3);
+	open_inbox(f, &st, &mb);
+	assert_int_equal(store_mailbox_count(mb), 3);
+	assert_int_equal(store_mailbox_sync_quick(mb, &res, &err), 0);
+	assert_int_equal(res.added + res.removed + res.changed, 0);
+	/* a delivery right after the scan, within its time stamp or not */
+	put_msgs(f, "new", 10, 1);
+	assert_int_equal(store_mailbox_sync_quick(mb, &res, &err), 0);
+	assert_int_equal(res.added, 1);
+	assert_int_equal(store_mailbox_count(mb), 4);
+	/* mutt sets a flag: a rename in cur/ */
+	old = find_file(f, "cur", "1000000001.");
+	assert_non_null(old);
+	from = xasprintf("%s/cur/%s", f->maildir, old);
+	to = xasprintf("%s/cur/%.*sF", f->maildir,
+	    (int)(strchr(old, ':') - old + 3), old);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(store_mailbox_sync_quick(mb, &res, &err), 0);
+	assert_int_equal(res.changed, 1);
+	assert_int_equal(store_mailbox_msg(mb, 1)->flags, STORE_FLAG_FLAGGED);
+	free(old);
+	free(from);
+	free(to);
+	close_inbox(&st, &mb);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -467,6 +508,7 @@ main(void)
 		T(test_store_sleep_index_replaced),
 		T(test_store_sleep_index_removed),
 		T(test_store_sleep_reopen_fails),
+		T(test_store_sync_quick),
 #undef T
 	};
 
