@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/auth_check.h"
 #include "auth/auth_penalty.h"
 #include "auth/auth_verify.h"
 #include "auth/sasl.h"
@@ -279,57 +280,22 @@ imap_auth_fail(struct imap_session *s, const char *user)
 	(void)evtimer_add(s->auth_timer, &tv);
 }
 
-/* A password check or a SCRAM lookup on a worker thread. */
-struct imap_auth_job {
-	struct imap_session *s;
-	struct auth_verifier *v;
-	char *user;
-	char *password;
-	struct buf stored;
-	bool scram;
-	bool login; /* LOGIN, not AUTHENTICATE */
-	int ret;
-	struct buf err;
-};
-
-static void
-imap_auth_job_run(void *arg)
-{
-	struct imap_auth_job *j = arg;
-
-	if (j->scram)
-		j->ret = auth_lookup_scram(j->v, j->user, &j->stored, &j->err);
-	else
-		j->ret = auth_verify(j->v, j->user, j->password, &j->err);
-}
-
-static void
-imap_auth_job_free(struct imap_auth_job *j)
-{
-	if (j->password != NULL) {
-		explicit_bzero(j->password, strlen(j->password));
-		free(j->password);
-	}
-	free(j->user);
-	buf_wipe(&j->stored);
-	buf_free(&j->stored);
-	buf_free(&j->err);
-	free(j);
-}
+/* What a check was for (struct auth_check kind). */
+#define IMAP_AUTH_SASL  0 /* AUTHENTICATE */
+#define IMAP_AUTH_LOGIN 1 /* LOGIN */
 
 static void imap_auth_result(struct imap_session *s, enum sasl_result r);
 static void imap_send_challenge(struct imap_session *s, const struct buf *ch);
 
 static void
-imap_auth_job_done(void *arg)
+imap_auth_job_done(struct auth_check *j)
 {
-	struct imap_auth_job *j = arg;
-	struct imap_session *s = j->s;
+	struct imap_session *s = j->arg;
 	enum sasl_result r;
 	struct buf out;
 
 	if (!imap_session_release(s) || s->bev == NULL)
-		goto out;
+		return;
 	if (j->ret == -1) {
 		log_warn("%s: %s authentication aborted: %s", s->addr,
 		    s->method, buf_cstr(&j->err));
@@ -337,9 +303,9 @@ imap_auth_job_done(void *arg)
 		    "[UNAVAILABLE] Temporary authentication failure.");
 		imap_auth_end(s);
 		imap_session_resume(s);
-		goto out;
+		return;
 	}
-	if (j->login) {
+	if (j->kind == IMAP_AUTH_LOGIN) {
 		if (j->ret == 0)
 			imap_auth_login(s, j->user, "PLAIN");
 		else {
@@ -349,10 +315,10 @@ imap_auth_job_done(void *arg)
 		}
 		if (!s->busy)
 			imap_session_resume(s);
-		goto out;
+		return;
 	}
 	if (s->sasl == NULL)
-		goto out;
+		return;
 	if (j->scram) {
 		buf_init(&out, SASL_CHALLENGE_MAX);
 		r = sasl_server_set_credentials(
@@ -367,27 +333,16 @@ imap_auth_job_done(void *arg)
 		    s, sasl_server_password_result(s->sasl, j->ret == 0));
 	if (!s->busy)
 		imap_session_resume(s);
-out:
-	imap_auth_job_free(j);
 }
 
 static void
 imap_auth_submit(struct imap_session *s, const char *user, const char *pw,
     bool scram, bool login)
 {
-	struct imap_auth_job *j = xcalloc(1, sizeof(*j));
-
-	j->s = s;
-	j->v = s->srv->verifier;
-	j->user = xstrdup(user);
-	j->password = pw != NULL ? xstrdup(pw) : NULL;
-	j->scram = scram;
-	j->login = login;
-	buf_init(&j->stored, 4096);
-	buf_init(&j->err, 512);
 	imap_session_hold(s);
-	worker_submit(
-	    s->srv->workers, imap_auth_job_run, imap_auth_job_done, j);
+	auth_check_submit(s->srv->workers, s->srv->verifier, user,
+	    scram ? NULL : pw, login ? IMAP_AUTH_LOGIN : IMAP_AUTH_SASL,
+	    imap_auth_job_done, s);
 }
 
 static void

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth_check.h"
 #include "auth/auth_penalty.h"
 #include "auth/auth_verify.h"
 #include "auth/sasl.h"
@@ -223,57 +224,22 @@ pop3_auth_fail(struct pop3_session *s, const char *user)
 	(void)evtimer_add(s->auth_timer, &tv);
 }
 
-/* A password check or a SCRAM lookup on a worker thread. */
-struct pop3_auth_job {
-	struct pop3_session *s;
-	struct auth_verifier *v;
-	char *user;
-	char *password;
-	struct buf stored; /* SCRAM credentials */
-	bool scram;
-	bool userpass; /* USER/PASS, not AUTH */
-	int ret;
-	struct buf err;
-};
-
-static void
-pop3_auth_job_run(void *arg)
-{
-	struct pop3_auth_job *j = arg;
-
-	if (j->scram)
-		j->ret = auth_lookup_scram(j->v, j->user, &j->stored, &j->err);
-	else
-		j->ret = auth_verify(j->v, j->user, j->password, &j->err);
-}
-
-static void
-pop3_auth_job_free(struct pop3_auth_job *j)
-{
-	if (j->password != NULL) {
-		explicit_bzero(j->password, strlen(j->password));
-		free(j->password);
-	}
-	free(j->user);
-	buf_wipe(&j->stored);
-	buf_free(&j->stored);
-	buf_free(&j->err);
-	free(j);
-}
+/* What a check was for (struct auth_check kind). */
+#define POP3_AUTH_SASL     0 /* AUTH */
+#define POP3_AUTH_USERPASS 1 /* USER/PASS */
 
 static void pop3_auth_result(struct pop3_session *s, enum sasl_result r);
 static void pop3_send_challenge(struct pop3_session *s, const struct buf *ch);
 
 static void
-pop3_auth_job_done(void *arg)
+pop3_auth_job_done(struct auth_check *j)
 {
-	struct pop3_auth_job *j = arg;
-	struct pop3_session *s = j->s;
+	struct pop3_session *s = j->arg;
 	enum sasl_result r;
 	struct buf out;
 
 	if (!pop3_session_release(s) || s->bev == NULL)
-		goto out;
+		return;
 	if (j->ret == -1) {
 		/* RFC 3206 4: SYS/TEMP, try again later */
 		log_warn("%s: %s authentication aborted: %s", s->addr,
@@ -281,9 +247,9 @@ pop3_auth_job_done(void *arg)
 		pop3_auth_end(s);
 		pop3_err(s, "[SYS/TEMP] Temporary authentication failure.");
 		pop3_session_resume(s);
-		goto out;
+		return;
 	}
-	if (j->userpass) {
+	if (j->kind == POP3_AUTH_USERPASS) {
 		if (j->ret == 0)
 			pop3_auth_login(s, j->user, "PLAIN");
 		else {
@@ -292,10 +258,10 @@ pop3_auth_job_done(void *arg)
 			pop3_auth_fail(s, j->user);
 		}
 		pop3_session_resume(s);
-		goto out;
+		return;
 	}
 	if (s->sasl == NULL)
-		goto out;
+		return;
 	if (j->scram) {
 		buf_init(&out, SASL_CHALLENGE_MAX);
 		r = sasl_server_set_credentials(
@@ -309,27 +275,17 @@ pop3_auth_job_done(void *arg)
 		pop3_auth_result(
 		    s, sasl_server_password_result(s->sasl, j->ret == 0));
 	pop3_session_resume(s);
-out:
-	pop3_auth_job_free(j);
 }
 
 static void
 pop3_auth_submit(struct pop3_session *s, const char *user, const char *pw,
     bool scram, bool userpass)
 {
-	struct pop3_auth_job *j = xcalloc(1, sizeof(*j));
-
-	j->s = s;
-	j->v = s->srv->verifier;
-	j->user = xstrdup(user);
-	j->password = pw != NULL ? xstrdup(pw) : NULL;
-	j->scram = scram;
-	j->userpass = userpass;
-	buf_init(&j->stored, 4096);
-	buf_init(&j->err, 512);
 	pop3_session_hold(s);
-	worker_submit(
-	    s->srv->workers, pop3_auth_job_run, pop3_auth_job_done, j);
+	auth_check_submit(s->srv->workers, s->srv->verifier, user,
+	    scram ? NULL : pw,
+	    userpass ? POP3_AUTH_USERPASS : POP3_AUTH_SASL, pop3_auth_job_done,
+	    s);
 }
 
 static void

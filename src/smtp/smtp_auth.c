@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/auth_check.h"
 #include "auth/auth_penalty.h"
 #include "auth/auth_verify.h"
 #include "auth/sasl.h"
@@ -117,53 +118,15 @@ smtp_auth_fail(struct smtp_session *s, const char *why)
 	(void)evtimer_add(s->auth_timer, &tv);
 }
 
-/* A password check running on a worker thread. */
-struct auth_job {
-	struct smtp_session *s;
-	struct auth_verifier *v;
-	char *user;
-	char *password;
-	struct buf stored; /* SCRAM credentials */
-	bool scram;
-	int ret;
-	struct buf err;
-};
-
 static void
-auth_job_run(void *arg)
+auth_job_done(struct auth_check *j)
 {
-	struct auth_job *j = arg;
-
-	if (j->scram)
-		j->ret = auth_lookup_scram(j->v, j->user, &j->stored, &j->err);
-	else
-		j->ret = auth_verify(j->v, j->user, j->password, &j->err);
-}
-
-static void
-auth_job_free(struct auth_job *j)
-{
-	if (j->password != NULL) {
-		explicit_bzero(j->password, strlen(j->password));
-		free(j->password);
-	}
-	free(j->user);
-	buf_wipe(&j->stored);
-	buf_free(&j->stored);
-	buf_free(&j->err);
-	free(j);
-}
-
-static void
-auth_job_done(void *arg)
-{
-	struct auth_job *j = arg;
-	struct smtp_session *s = j->s;
+	struct smtp_session *s = j->arg;
 	enum sasl_result r;
 	struct buf out;
 
 	if (!smtp_session_release(s) || s->bev == NULL || s->sasl == NULL)
-		goto out;
+		return;
 	if (j->ret == -1) {
 		/* RFC 4954 6: 454 4.7.0 for a temporary failure */
 		log_warn("%s: SASL %s authentication aborted: %s",
@@ -173,7 +136,7 @@ auth_job_done(void *arg)
 		smtp_reply(s, 454, "4.7.0",
 		    "Temporary authentication failure");
 		smtp_session_resume(s);
-		goto out;
+		return;
 	}
 	if (j->scram) {
 		buf_init(&out, SASL_CHALLENGE_MAX);
@@ -188,25 +151,15 @@ auth_job_done(void *arg)
 		smtp_auth_result(s,
 		    sasl_server_password_result(s->sasl, j->ret == 0));
 	smtp_session_resume(s);
-out:
-	auth_job_free(j);
 }
 
 static void
 smtp_auth_submit(struct smtp_session *s, bool scram)
 {
-	struct auth_job *j = xcalloc(1, sizeof(*j));
-	const char *pw = sasl_server_password(s->sasl);
-
-	j->s = s;
-	j->v = s->srv->verifier;
-	j->user = xstrdup(sasl_server_authcid(s->sasl));
-	j->password = pw != NULL ? xstrdup(pw) : NULL;
-	j->scram = scram;
-	buf_init(&j->stored, 4096);
-	buf_init(&j->err, 512);
 	smtp_session_hold(s);
-	worker_submit(s->srv->workers, auth_job_run, auth_job_done, j);
+	auth_check_submit(s->srv->workers, s->srv->verifier,
+	    sasl_server_authcid(s->sasl),
+	    scram ? NULL : sasl_server_password(s->sasl), 0, auth_job_done, s);
 }
 
 static void
