@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "auth/auth_check.h"
+#include "auth/auth_log.h"
 #include "auth/auth_penalty.h"
 #include "auth/auth_verify.h"
 #include "auth/sasl.h"
@@ -82,37 +83,11 @@ void
 imap_auth_log_disconnect(struct imap_session *s, const char *how)
 {
 	struct buf line;
-	const char *what;
-	uint64_t secs = conn_now_sec() - s->started;
 
-	/* fail2ban's filter.d/dovecot.conf, as in pop3_auth.c */
 	buf_init(&line, 2048);
-	if (how != NULL && strcmp(how, "Aborted login") == 0)
-		what = "Aborted login";
-	else if (how == NULL || strcmp(how, "Connection closed") == 0 ||
-	    strcmp(how, "Logged out") == 0)
-		what = "Disconnected";
-	else {
-		(void)!buf_printf(&line, "Disconnected: %s", how);
-		what = NULL;
-	}
-	if (what != NULL)
-		(void)!buf_append_str(&line, what);
-	if (s->auth_attempts > 0)
-		(void)!buf_printf(&line,
-		    " (auth failed, %u attempts in %llu secs): user=<%s>, "
-		    "method=%s, ",
-		    s->auth_attempts, (unsigned long long)secs,
-		    s->tried_user != NULL ? log_sanitize_str(s->tried_user)
-		                          : "",
-		    s->method != NULL ? s->method : "PLAIN");
-	else if (s->plaintext_refused)
-		(void)!buf_append_str(&line,
-		    " (tried to use disallowed plaintext auth): user=<>, ");
-	else
-		(void)!buf_printf(&line,
-		    " (no auth attempts in %llu secs): user=<>, ",
-		    (unsigned long long)secs);
+	auth_log_no_login(&line, how, s->auth_attempts,
+	    conn_now_sec() - s->started, s->tried_user, s->method,
+	    s->plaintext_refused);
 	imap_session_log_tail(s, &line);
 	log_info("imap-login: %s", buf_cstr(&line));
 	buf_free(&line);
