@@ -163,10 +163,15 @@ reader_peek_names(struct imap_reader *r, const char *p, size_t n)
 	     i < n && imap_is_astring_char((unsigned char)p[i]) && p[i] != '+';
 	     i++)
 		;
-	if (i == 0 || i >= n || p[i] != ' ' || i > sizeof(r->tag))
+	if (i == 0 || i >= n || p[i] != ' ')
 		return;
-	memcpy(r->tag, p, i);
-	r->tag_len = t = i;
+	/* a tag too long to copy is not echoed, but the name still counts
+	 * (APPEND's message literals are told apart by it) */
+	if (i <= sizeof(r->tag)) {
+		memcpy(r->tag, p, i);
+		r->tag_len = i;
+	}
+	t = i;
 	for (i = t + 1; i < n && imap_is_atom_char((unsigned char)p[i]); i++)
 		;
 	a = i - (t + 1);
