@@ -51,6 +51,8 @@ utf8_sanitize(const char *p, size_t n, struct buf *out)
 	const unsigned char *u = (const unsigned char *)p;
 	size_t i = 0, start = 0, len;
 
+	if (n == 0)
+		return 0; /* p may be NULL then */
 	while (i < n) {
 		len = utf8_seq_len(u + i, n - i);
 		if (len > 0) {

@@ -276,9 +276,13 @@ emit_joined(struct mime_tree *t, struct mime_param *out,
     struct raw_param **secs, size_t k, const char *vals)
 {
 	struct buf bytes, conv;
-	const char *v0 = vals + secs[0]->val_off;
+	const char *v0;
 	size_t i, cs_n = 0, text0 = 0;
 	bool ext = false, has_cs = false;
+
+	if (vals == NULL)
+		vals = ""; /* every value empty: no offset into NULL */
+	v0 = vals + secs[0]->val_off;
 
 	for (i = 0; i < k; i++)
 		ext = ext || secs[i]->ext;
