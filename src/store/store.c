@@ -24,7 +24,6 @@
 #include "store/store_folder_name.h"
 #include "store/store_private.h"
 
-#define STORE_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 /* dovecot-uidlist of 10 million messages is about 1 GB; more than we
  * import in one go, and a bound for a damaged file */
 #define STORE_DOVECOT_FILE_MAX ((size_t)256 * 1024 * 1024)

@@ -7,6 +7,7 @@
 #ifndef STORE_STORE_PRIVATE_H
 #define STORE_STORE_PRIVATE_H
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -160,6 +161,18 @@ struct store_mailbox {
 	size_t trees_parsed; /* files store_msg_tree() parsed (tests) */
 };
 
+/* How the store opens directories: never through a symlink. */
+#define STORE_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+/* store_folder.c, for store_folder_rename.c: the folder directories of
+ * the Maildir as names (unsorted, no INBOX, no levels without a
+ * directory), and emptying a folder's index rows (all: the row goes). */
+struct store_folder_list;
+int store_folder_scan(struct store *st, struct store_folder_list *l,
+    size_t *cap, bool first_only, struct buf *err) MW_MUST_CHECK;
+int store_folder_rows_empty(struct store *st, const char *name, bool all,
+    struct buf *err) MW_MUST_CHECK;
+
 /* Sets err to the formatted reason (err may be NULL). */
 void store_seterr(struct buf *err, const char *fmt, ...) MW_PRINTF(2, 3);
 /* "index PATH: what: sqlite message", errno EIO (EAGAIN when busy). */
@@ -205,6 +218,8 @@ int store_index_recheck(struct store *st, struct buf *err) MW_MUST_CHECK;
  * failed, and store_dberr then gives the reason. Everything outside the
  * opening code goes through here (or store_stmt) rather than st->db. */
 sqlite3 *store_db(struct store *st);
+/* The SQL of each statement (store_index.c). */
+extern const char *const store_sql[STORE_ST_COUNT];
 /* Reset statement id, bound to nothing: the caller binds and steps;
  * NULL when it does not prepare or the index does not reopen. */
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id);
