@@ -5,6 +5,8 @@ ones, the line and literal limits (LITERAL+, RFC 7888), the hard error
 limit, the login timeout, the connection limits, pipelining and a client
 that closes its sending side. Response texts follow Dovecot 2.3."""
 
+import os
+import re
 import socket
 import time
 
@@ -12,7 +14,7 @@ import pytest
 
 from conftest import wait_for
 from imap_helpers import (PASSWORD, TRUSTED, USER, RawIMAP, iinst,  # noqa: F401
-                          wait_log)
+                          put_message, wait_log)
 from smtp_helpers import running_instance
 
 PRE_CAPS = {"IMAP4rev1", "IMAP4rev2", "SASL-IR", "LITERAL+", "ID",
@@ -354,3 +356,35 @@ def test_half_closed_without_logout(iinst):
         assert c.until("p1")[1].startswith(b"p1 OK")
         assert c.until("p2")[1] == b"p2 OK NOOP completed."
         assert c.at_eof()
+
+
+def index_fds(pid):
+    """How many descriptors process pid holds on a mailwright index."""
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if "mailwright-index.db" in os.readlink(
+                    "/proc/%d/fd/%s" % (pid, fd)):
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
+def test_a_quiet_session_gives_its_index_back(iinst):
+    """A selected session quiet for a second closes its SQLite connection
+    (store_sleep), and its next commands open it again by themselves and
+    see what happened meanwhile."""
+    with RawIMAP(iinst.imap_port) as c:
+        c.greeting()
+        c.login()
+        _, t = c.cmd("SELECT INBOX")
+        assert b" OK " in t
+        pid = int(re.findall(rb"mpid=(\d+)", iinst.log_text().encode())[-1])
+        wait_for(lambda: index_fds(pid) == 0, 20, 0.1,
+                 "imapd to close the index of the quiet session")
+        put_message(iinst, USER, b"Subject: after the sleep\n\nbody\n")
+        lines, t = c.cmd("NOOP")
+        assert b" OK " in t and any(ln.endswith(b" EXISTS") for ln in lines)
+        lines, t = c.cmd("FETCH * (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        assert b" OK " in t and b"after the sleep" in b"".join(lines)
