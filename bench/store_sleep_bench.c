@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_clock.h"
 #include "lib/buf.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -33,15 +34,6 @@ struct bench_mem {
 	double heap_kib;         /* mallinfo2: bytes in use */
 	size_t fds;
 };
-
-static double
-bench_now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void
 bench_mem_read(struct bench_mem *m)

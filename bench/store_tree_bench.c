@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_clock.h"
 #include "lib/buf.h"
 #include "lib/fs.h"
 #include "lib/log.h"
@@ -30,24 +31,6 @@
 #include "mime/mime_tree.h"
 #include "store/maildir.h"
 #include "store/store.h"
-
-static double
-bench_now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static double
-bench_cpu_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int
 bench_cmp_double(const void *a, const void *b)

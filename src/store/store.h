@@ -143,7 +143,8 @@ void store_mailbox_close(struct store_mailbox **mb);
 
 /*
  * Brings the view up to date: picks up new/ (assigning UIDs in delivery
- * order, moving the files to cur/ unless read-only) and notices files that
+ * order; a few new files are moved to cur/ unless read-only, a bulk
+ * arrival stays in new/ until its flags change) and notices files that
  * other programs added, removed or renamed. Cheap when nothing changed
  * (no directory scan: the directories' change times are compared with the
  * index). res_out may be NULL. 0, or -1 with errno and a reason in err.

@@ -1,9 +1,10 @@
 /*
  * Synchronising the index with a Maildir folder (store_sync_run): the
  * cheap path compares the directories' mtimes with the index and does
- * nothing more; the full path reads new/ and cur/, moves new/ to cur/,
- * gives unknown files UIDs in delivery order, notices renames (flag
- * changes by mutt and others) and removals. One BEGIN IMMEDIATE
+ * nothing more; the full path reads new/ and cur/, moves new mail to
+ * cur/ (a few files at a time: STORE_SYNC_MOVE_MAX), gives unknown
+ * files UIDs in delivery order, notices renames (flag changes by mutt
+ * and others) and removals. One BEGIN IMMEDIATE
  * transaction covers a whole full sync, so processes syncing at once
  * serialise and each file gets exactly one UID.
  *
@@ -545,12 +546,24 @@ sync_resize(struct sync_ctx *c, struct sync_ent *e)
 	return 0;
 }
 
+/*
+ * New mail moves from new/ to cur/ as it is indexed (maildir(5): a reader
+ * moves what it has noticed), unless more than this many files arrived
+ * since the last look: then they are indexed where they are, and each
+ * moves to cur/ when its flags first change (store_update.c). Renaming
+ * 100,000 files in two directories that large is most of the cost of a
+ * first sync; Dovecot, too, keeps working with mail left in new/ (its
+ * maildir-sync.c, "problem 3").
+ */
+#define STORE_SYNC_MOVE_MAX 64
+
 /* The full path, inside the transaction. */
 static int
 sync_scan(struct sync_ctx *c)
 {
 	struct sync_ent **fresh = NULL, *e;
-	size_t i, nfresh = 0;
+	size_t i, nfresh = 0, nnew = 0;
+	bool move;
 	int r, ret = -1;
 
 	if (sync_rows_load(c) == -1)
@@ -564,9 +577,14 @@ sync_scan(struct sync_ctx *c)
 	for (i = 0; i < c->ents.n; i++) {
 		e = &c->ents.v[i];
 		e->row = sync_row_find(c, e->name, e->fn.base_len);
+		nnew += e->in_new && e->row == NULL;
+	}
+	move = !c->mb->read_only && nnew <= STORE_SYNC_MOVE_MAX;
+	for (i = 0; i < c->ents.n; i++) {
+		e = &c->ents.v[i];
 		if (e->row != NULL && e->row->seen)
 			continue; /* a second file with that base: ignored */
-		if (e->in_new && !c->mb->read_only) {
+		if (e->in_new && e->row == NULL && move) {
 			if ((r = sync_move_to_cur(c, e)) == -1)
 				goto out;
 			if (r == 1) {

@@ -1,6 +1,7 @@
 /*
  * Unit tests for the mail store (src/store/store*.c): the view, UIDs in
- * delivery order, moving new/ to cur/, reading messages, flag changes,
+ * delivery order, moving new/ to cur/ (and leaving a bulk arrival in
+ * new/), reading messages, flag changes,
  * expunges, changes other programs make (mutt's renames), the cheap sync
  * path that reads no directory, and two store handles at once.
  */
@@ -332,12 +333,84 @@ test_store_read_only_leaves_new(void **state)
 	assert_int_equal(store_mailbox_expunge(mb, &idx, 1, &err), -1);
 	assert_int_equal(errno, EROFS);
 	store_mailbox_close(&mb);
-	/* a writer later moves them; the UIDs stay */
+	/* a writer later leaves what is indexed where it is; the UIDs stay,
+	 * and a flag change moves the file to cur/ */
 	assert_int_equal(store_mailbox_open(st, "INBOX", false, &mb, &err), 0);
 	assert_int_equal(store_mailbox_count(mb), 3);
 	assert_int_equal(store_mailbox_msg(mb, 0)->uid, 1);
-	assert_null(find_file(f, "new", "999999999"));
 	got = read_msg(mb, 0);
+	assert_string_equal(got, body1);
+	free(got);
+	assert_int_equal(store_mailbox_set_flags(mb, &c, 1, &err), 0);
+	assert_null(find_file(f, "new", "999999999"));
+	got = find_file(f, "cur", "999999999");
+	assert_non_null(got);
+	free(got);
+	got = read_msg(mb, 0);
+	assert_string_equal(got, body1);
+	free(got);
+	store_mailbox_close(&mb);
+	store_close(&st);
+	buf_free(&err);
+}
+
+/* More new mail than the sync moves at once (STORE_SYNC_MOVE_MAX) is
+ * indexed in new/; each file moves to cur/ when its flags change, can be
+ * expunged there, and keeps its UID when another program moves it. The
+ * next delivery, alone, moves as usual. */
+static void
+test_store_bulk_new_stays(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store *st;
+	struct store_mailbox *mb;
+	struct store_flag_change c = { 3, STORE_FLAG_FLAGGED, 0 };
+	struct buf err;
+	size_t idx = 5, i;
+	char name[64], *got, *from, *to;
+
+	buf_init(&err, 4096);
+	for (i = 0; i < 100; i++) {
+		(void)snprintf(name, sizeof(name), "%zu.M%zuP1.host,S=19",
+		    (size_t)1000000000 + i, i);
+		put_file(f, "new", name, body1);
+	}
+	assert_int_equal(store_open(f->maildir, &st, &err), 0);
+	assert_int_equal(store_mailbox_open(st, "INBOX", false, &mb, &err), 0);
+	assert_int_equal(store_mailbox_count(mb), 100);
+	assert_non_null(got = find_file(f, "new", "1000000000."));
+	free(got);
+	assert_null(find_file(f, "cur", "1000000000."));
+	/* a flag change moves the file */
+	assert_int_equal(store_mailbox_set_flags(mb, &c, 1, &err), 0);
+	assert_null(find_file(f, "new", "1000000003."));
+	assert_non_null(got = find_file(f, "cur", "1000000003."));
+	assert_non_null(strstr(got, ":2,F"));
+	free(got);
+	/* an expunge removes it from new/ */
+	assert_int_equal(store_mailbox_expunge(mb, &idx, 1, &err), 0);
+	assert_null(find_file(f, "new", "1000000005."));
+	assert_int_equal(store_mailbox_count(mb), 99);
+	/* mutt moves one to cur/ as seen: the same UID, now \Seen */
+	from = xasprintf("%s/new/1000000007.M7P1.host,S=19", f->maildir);
+	to = xasprintf("%s/cur/1000000007.M7P1.host,S=19:2,S", f->maildir);
+	assert_int_equal(rename(from, to), 0);
+	free(from);
+	free(to);
+	/* one more delivery, alone: it moves to cur/ */
+	put_file(f, "new", "1000000200.M200P1.host,S=19", body1);
+	sync_ok(mb, NULL);
+	assert_int_equal(store_mailbox_count(mb), 100);
+	assert_int_equal(store_mailbox_msg(mb, 6)->uid, 8);
+	assert_true(store_mailbox_msg(mb, 6)->flags & STORE_FLAG_SEEN);
+	assert_int_equal(store_mailbox_msg(mb, 99)->uid, 101);
+	assert_null(find_file(f, "new", "1000000200."));
+	assert_non_null(got = find_file(f, "cur", "1000000200."));
+	free(got);
+	got = read_msg(mb, 99);
+	assert_string_equal(got, body1);
+	free(got);
+	got = read_msg(mb, 50);
 	assert_string_equal(got, body1);
 	free(got);
 	store_mailbox_close(&mb);
@@ -386,6 +459,7 @@ main(void)
 		T(test_store_notices_other_programs),
 		T(test_store_cheap_sync_reads_no_directory),
 		T(test_store_read_only_leaves_new),
+		T(test_store_bulk_new_stays),
 		T(test_store_folders),
 #undef T
 	};
