@@ -32,6 +32,7 @@ import threading
 import time
 
 import proctree
+from mail_client import ClientError, MailClient, as_bytes
 from pop3 import log, prepare_mailbox, user_pw
 
 SELECT_CMD = "SELECT INBOX"
@@ -208,6 +209,47 @@ class Imap:
         except (OSError, ImapError):
             pass
         self.s.close()
+
+    def close(self):
+        self.s.close()
+
+
+class ImapC(Imap):
+    """Imap over mail-bench-client (mail_client.py): the timed steps
+    of imap10k and imap100k. mc: a MailClient started beforehand."""
+
+    def __init__(self, mc, host, port):
+        self.mc = mc
+        try:
+            g = mc.req("connect", host, port)["greeting"]
+        except ClientError as e:
+            raise ImapError(str(e)) from None
+        if not g.startswith("* OK"):
+            raise ImapError(f"greeting: {g[:200]!r}")
+
+    def cmd(self, text, keep=(), check=None, keep_fetch=False):
+        try:
+            r = self.mc.req("imap", check.decode() if check else "",
+                            "|".join(k.decode() for k in keep),
+                            "f" if keep_fetch else "-", text)
+        except ClientError as e:
+            raise ImapError(str(e)) from None
+        return r["fetches"], r["lits"], [as_bytes(k) for k in r["kept"]]
+
+    def idle(self):
+        raise ImapError("IDLE: not in mail-bench-client")
+
+    def logout(self, strict=False):
+        try:
+            self.mc.req("imap", "", "", "b", "LOGOUT")
+        except ClientError:
+            if strict:
+                self.close()
+                raise
+        self.close()
+
+    def close(self):
+        self.mc.req("close")
 
 
 # ---- the messages ---------------------------------------------------------
@@ -426,16 +468,17 @@ def mailbox_small(count, seed=100):
 
 # ---- the cases ------------------------------------------------------------
 
-def connect_login_select(t, port, tls=False):
+def connect_login_select(t, port, tls=False, mc=None):
     """A session after connect, greeting, LOGIN and SELECT INBOX;
-    returns (client, EXISTS)."""
+    returns (client, EXISTS). mc: a MailClient to use (plain only)."""
     u, pw = user_pw(t)
-    c = Imap(t.host, port, tls)
+    c = ImapC(mc, t.host, port) if mc is not None else Imap(t.host, port,
+                                                              tls)
     try:
         c.login(u, pw)
         return c, c.select()
     except BaseException:
-        c.s.close()
+        c.close()
         raise
 
 
@@ -502,11 +545,19 @@ class Steps:
 def session_10k(t, port, n_expect, crlf_min, needles, out):
     """One session of the 10k case, its steps into out; returns the first
     error or None."""
+    mc = MailClient()
+    try:
+        return _session_10k(t, port, n_expect, crlf_min, needles, out, mc)
+    finally:
+        mc.close()
+
+
+def _session_10k(t, port, n_expect, crlf_min, needles, out, mc):
     st = Steps(t, out)
     box = {}
 
     def login():
-        box["c"], box["n"] = connect_login_select(t, port)
+        box["c"], box["n"] = connect_login_select(t, port, mc=mc)
 
     def count(what):
         def check(r):
@@ -610,12 +661,22 @@ def run_imap10k(t, count, send_local, wait_quiet):
 
 
 def session_flags(t, port, n_expect):
+    """One session of the 100k case: LOGIN + SELECT, UID FETCH 1:*
+    (FLAGS)."""
+    mc = MailClient()
+    try:
+        return _session_flags(t, port, n_expect, mc)
+    finally:
+        mc.close()
+
+
+def _session_flags(t, port, n_expect, mc):
     out = {}
     st = Steps(t, out)
     box = {}
 
     def login():
-        box["c"], box["n"] = connect_login_select(t, port)
+        box["c"], box["n"] = connect_login_select(t, port, mc=mc)
 
     def selected(_):
         if box["n"] != n_expect:

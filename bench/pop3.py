@@ -23,6 +23,7 @@ import threading
 import time
 
 import proctree
+from mail_client import MailClient
 
 MSG_SIZE = 2048
 
@@ -156,34 +157,29 @@ def user_pw(t):
     return u, pw
 
 
-def retr_all(t, port, pipelined, window=64):
-    """One session: login, STAT, RETR 1..n (one at a time, or window
-    commands in flight), QUIT. Returns (n, bytes)."""
+def retr_all(t, port, pipelined, window=64, mc=None):
+    """One session over mail-bench-client (mail_client.py; mc: one
+    started beforehand, or None for a new one): login, STAT, RETR 1..n
+    (one at a time, or window commands in flight), QUIT. Returns (n,
+    bytes)."""
     u, pw = user_pw(t)
-    c = Pop3(t.host, port)
+    own = mc is None
+    if own:
+        mc = MailClient()
     try:
-        c.login(u, pw)
-        n, _ = c.stat()
-        total = 0
-        if not pipelined:
-            for i in range(1, n + 1):
-                c.s.sendall(b"RETR %d\r\n" % i)
-                total += c.multi()
-        else:
-            sent = 0
-            done = 0
-            while done < n:
-                batch = b""
-                while sent < n and sent - done < window:
-                    sent += 1
-                    batch += b"RETR %d\r\n" % sent
-                if batch:
-                    c.s.sendall(batch)
-                total += c.multi()
-                done += 1
-        return n, total
+        g = mc.req("connect", t.host, port)["greeting"]
+        if not g.startswith("+OK"):
+            raise RuntimeError(f"POP3 greeting: {g[:200]!r}")
+        mc.req("pop", "cmd", f"USER {u}")
+        mc.req("pop", "cmd", f"PASS {pw}")
+        n = int(mc.req("pop", "cmd", "STAT")["line"].split()[1])
+        r = mc.req("pop", "retr", n, window if pipelined else 1)
+        mc.req("pop", "cmd", "QUIT")
+        mc.req("close")
+        return r["n"], r["bytes"]
     finally:
-        c.close()
+        if own:
+            mc.close()
 
 
 def run_pop10k(t, count, send_local, wait_quiet):
@@ -198,10 +194,14 @@ def run_pop10k(t, count, send_local, wait_quiet):
         res["messages"] = n
         for mode in ("serial", "pipelined"):
             wait_quiet(t, f"pop10k {mode}")
-            cpu0 = proctree.tree_cpu_seconds(t.pids)
-            t0 = time.monotonic()
-            n, nbytes = retr_all(t, port, mode == "pipelined")
-            dt = time.monotonic() - t0
+            mc = MailClient()
+            try:
+                cpu0 = proctree.tree_cpu_seconds(t.pids)
+                t0 = time.monotonic()
+                n, nbytes = retr_all(t, port, mode == "pipelined", mc=mc)
+                dt = time.monotonic() - t0
+            finally:
+                mc.close()
             cpu = proctree.tree_cpu_seconds(t.pids) - cpu0
             res[mode] = {"seconds": dt, "bytes": nbytes,
                          "cpu_seconds": cpu,
