@@ -371,7 +371,7 @@ store_msg_open_quick(struct store_mailbox *mb, size_t i, int *fd_out)
 int
 store_msg_open(struct store_mailbox *mb, size_t i, int *fd_out)
 {
-	struct store_msg_file *f;
+	const struct store_msg_file *f;
 	struct maildir_fname fn;
 	sqlite3_stmt *s;
 	char *file = NULL;

@@ -109,7 +109,7 @@ static int
 copy_one(struct store_mailbox *src, size_t i, struct store_mailbox *dst,
     const char *file)
 {
-	struct store_msg_file *f = &src->f[i];
+	const struct store_msg_file *f = &src->f[i];
 	int sfd, r;
 
 	if (linkat(f->in_new ? src->newfd : src->curfd, f->file, dst->curfd,
@@ -121,7 +121,9 @@ copy_one(struct store_mailbox *src, size_t i, struct store_mailbox *dst,
 	/* renamed meanwhile (store_msg_open finds it), or no link: copy */
 	if ((r = store_msg_open(src, i, &sfd)) == -1)
 		return errno == ENOENT ? 1 : -1;
-	/* store_msg_open followed a rename: the link once more */
+	/* store_msg_open followed a rename (the view's arrays may have
+	 * become its own: f again): the link once more */
+	f = &src->f[i];
 	if (linkat(f->in_new ? src->newfd : src->curfd, f->file, dst->curfd,
 	        file, 0) == 0) {
 		(void)close(sfd);

@@ -133,7 +133,11 @@ struct store_msg_file {
 void store_msg_file_set(
     struct store_mailbox *mb, size_t i, char *file, bool in_new);
 /* Frees f's name when it is its own (a view entry that goes). */
-void store_msg_file_release(struct store_msg_file *f);
+void store_msg_file_release(struct store_mailbox *mb, struct store_msg_file *f);
+/* Makes the view's arrays mb's own to change (a copy of the snapshot's
+ * when they were shared) and returns them. */
+struct store_msg *store_view_own(struct store_mailbox *mb,
+    struct store_msg_file **f_out);
 
 struct store_mailbox {
 	struct store *st;
@@ -147,9 +151,13 @@ struct store_mailbox {
 	/* the directories' mtimes this handle's last scan ended with (in
 	 * memory only: store_mailbox_sync_quick trusts them) */
 	int64_t seen_cur_mtime, seen_new_mtime;
-	struct store_msg *v;
-	struct store_msg_file *f;
+	/* the view: its own arrays, or (shared) its snapshot's until a
+	 * change needs them writable (store_view_own) */
+	const struct store_msg *v;
+	const struct store_msg_file *f;
 	size_t n;
+	bool shared;
+	size_t nown; /* entries of f that own their names */
 	struct store_view_block *arena; /* the view's strings (UIDLs and
 	                                   file names, store_view.c), */
 	struct store_view_snap *snap;   /* or its snapshot's */

@@ -129,7 +129,7 @@ store_mailbox_set_flags(struct store_mailbox *mb,
 		struct store_msg *m;
 
 		MW_ASSERT(c[k].i < mb->n);
-		m = &mb->v[c[k].i];
+		m = &store_view_own(mb, NULL)[c[k].i];
 		free(file);
 		file = NULL;
 		r = store_row_file(
@@ -197,7 +197,7 @@ static int
 store_unlink_msg(
     struct store_mailbox *mb, size_t i, bool *synced_new, struct buf *err)
 {
-	struct store_msg_file *f = &mb->f[i];
+	const struct store_msg_file *f = &mb->f[i];
 	struct maildir_fname fn;
 	char *file = NULL;
 	bool in_new = f->in_new;
@@ -237,6 +237,8 @@ store_mailbox_expunge(
 	struct store *st = mb->st;
 	struct store_mb_row row;
 	bool *drop = NULL, any_new = false;
+	struct store_msg *v;
+	struct store_msg_file *f;
 	size_t k, i, j;
 	sqlite3_stmt *s;
 	int r, ret = -1, saved;
@@ -290,13 +292,14 @@ store_mailbox_expunge(
 	row.gen++;
 	if (store_mb_update(st, &row, err) == -1 || store_commit(st, err) == -1)
 		goto out;
+	v = store_view_own(mb, &f);
 	for (i = j = 0; i < mb->n; i++) {
 		if (drop[i]) {
-			store_msg_file_release(&mb->f[i]);
+			store_msg_file_release(mb, &f[i]);
 			continue;
 		}
-		mb->v[j] = mb->v[i];
-		mb->f[j++] = mb->f[i];
+		v[j] = v[i];
+		f[j++] = f[i];
 	}
 	mb->n = j;
 	if (row.gen == mb->row.gen + 1)

@@ -248,29 +248,45 @@ store_view_cache_clear(void)
 			view_snap_free(gone[i]);
 }
 
-/* Makes the view mb's copy of snapshot sn (whose reference it takes). */
+/* Makes snapshot sn (whose reference it takes) mb's view: its arrays are
+ * shared until a change needs them (store_view_own), so that a warm
+ * SELECT of a large folder copies nothing. */
 static void
 view_from_snap(struct store_mailbox *mb, struct store_view_snap *sn,
     const struct store_mb_row *row, struct store_sync_result *res)
 {
-	struct store_msg *v = NULL;
-	struct store_msg_file *f = NULL;
-
-	if (sn->n > 0) {
-		v = xreallocarray(NULL, sn->n, sizeof(*v));
-		f = xreallocarray(NULL, sn->n, sizeof(*f));
-		memcpy(v, sn->v, sn->n * sizeof(*v));
-		memcpy(f, sn->f, sn->n * sizeof(*f));
-	}
 	if (res != NULL)
-		store_view_diff(mb, mb->v, mb->n, v, sn->n, res);
+		store_view_diff(mb, mb->v, mb->n, sn->v, sn->n, res);
 	store_view_clear(mb);
-	mb->v = v;
-	mb->f = f;
+	mb->v = sn->v;
+	mb->f = sn->f;
 	mb->n = sn->n;
+	mb->shared = true;
 	mb->snap = sn;
 	mb->row = *row;
 	mb->loaded = true;
+}
+
+struct store_msg *
+store_view_own(struct store_mailbox *mb, struct store_msg_file **f_out)
+{
+	if (mb->shared) {
+		struct store_msg *v = NULL;
+		struct store_msg_file *f = NULL;
+
+		if (mb->n > 0) {
+			v = xreallocarray(NULL, mb->n, sizeof(*v));
+			f = xreallocarray(NULL, mb->n, sizeof(*f));
+			memcpy(v, mb->v, mb->n * sizeof(*v));
+			memcpy(f, mb->f, mb->n * sizeof(*f));
+		}
+		mb->v = v;
+		mb->f = f;
+		mb->shared = false;
+	}
+	if (f_out != NULL)
+		*f_out = (struct store_msg_file *)mb->f;
+	return (struct store_msg *)mb->v;
 }
 
 /* Keeps a view just loaded (v, f, n with its strings in *blocks) as a
@@ -306,20 +322,26 @@ view_to_snap(struct store_mailbox *mb, const struct store_mb_row *row,
 void
 store_msg_file_set(struct store_mailbox *mb, size_t i, char *file, bool in_new)
 {
-	struct store_msg_file *f = &mb->f[i];
+	struct store_msg_file *fs, *f;
 
+	(void)store_view_own(mb, &fs);
+	f = &fs[i];
 	if (f->own)
 		free(f->file);
+	else
+		mb->nown++;
 	f->file = file;
 	f->in_new = in_new;
 	f->own = true;
 }
 
 void
-store_msg_file_release(struct store_msg_file *f)
+store_msg_file_release(struct store_mailbox *mb, struct store_msg_file *f)
 {
-	if (f->own)
+	if (f->own) {
 		free(f->file);
+		mb->nown--;
+	}
 	f->file = NULL;
 	f->own = false;
 }
@@ -327,17 +349,21 @@ store_msg_file_release(struct store_msg_file *f)
 void
 store_view_clear(struct store_mailbox *mb)
 {
-	size_t i;
+	if (!mb->shared) {
+		struct store_msg_file *f = (struct store_msg_file *)mb->f;
 
-	for (i = 0; i < mb->n; i++)
-		store_msg_file_release(&mb->f[i]);
-	free(mb->v);
-	free(mb->f);
+		for (size_t i = 0; i < mb->n && mb->nown > 0; i++)
+			store_msg_file_release(mb, &f[i]);
+		free((void *)mb->v);
+		free((void *)mb->f);
+	}
 	view_blocks_free(&mb->arena);
 	view_snap_unref(&mb->snap);
 	mb->v = NULL;
 	mb->f = NULL;
 	mb->n = 0;
+	mb->shared = false;
+	mb->nown = 0;
 }
 
 /* ---- the view ---------------------------------------------------------- */

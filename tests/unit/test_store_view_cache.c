@@ -150,6 +150,49 @@ test_store_view_cache_own_copy(void **state)
 	buf_free(&err);
 }
 
+/* Views from the cache share its arrays until one changes: an expunge
+ * in one leaves the others as they were. */
+static void
+test_store_view_cache_shared(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store *st, *st2, *st3;
+	struct store_mailbox *mb, *mb2, *mb3;
+	struct store_flag_change c = { .i = 1, .flags = STORE_FLAG_SEEN };
+	size_t gone = 0;
+	struct buf err;
+
+	buf_init(&err, 1024);
+	put_n(f, "cur", NMSG);
+	age_dirs(f);
+	open_inbox(f, &st, &mb);
+	open_inbox(f, &st2, &mb2);
+	open_inbox(f, &st3, &mb3);
+	assert_false(mb->shared);
+	assert_true(mb2->shared);
+	assert_true(mb3->shared);
+	assert_ptr_equal(mb2->v, mb3->v);
+	assert_int_equal(store_mailbox_expunge(mb2, &gone, 1, &err), 0);
+	assert_false(mb2->shared);
+	assert_int_equal(store_mailbox_count(mb2), NMSG - 1);
+	assert_int_equal(store_mailbox_msg(mb2, 0)->uid, 2);
+	assert_int_equal(store_mailbox_count(mb3), NMSG);
+	assert_int_equal(store_mailbox_msg(mb3, 0)->uid, 1);
+	assert_string_equal(mb3->f[0].file, "1000000000.M0P1.host:2,");
+	/* a flag change in another shared view: its own copy too */
+	assert_int_equal(store_mailbox_set_flags(mb3, &c, 1, &err), 0);
+	assert_false(mb3->shared);
+	assert_int_equal(store_mailbox_msg(mb3, 1)->flags, STORE_FLAG_SEEN);
+	assert_int_equal(store_mailbox_msg(mb, 1)->flags, 0);
+	store_mailbox_close(&mb);
+	store_mailbox_close(&mb2);
+	store_mailbox_close(&mb3);
+	store_close(&st);
+	store_close(&st2);
+	store_close(&st3);
+	buf_free(&err);
+}
+
 /* A file renamed behind the sessions' backs: each finds it on its own;
  * the shared names are not changed. */
 static void
@@ -310,6 +353,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_store_view_cache_hit),
 		T(test_store_view_cache_own_copy),
+		T(test_store_view_cache_shared),
 		T(test_store_view_cache_renamed),
 		T(test_store_view_cache_index_replaced),
 		T(test_store_view_cache_evict),
