@@ -19,11 +19,17 @@ mailbox of N messages that arrived while nobody was looking."""
 import os
 import socket
 import ssl
+import subprocess
 import threading
 import time
 
 import proctree
 from mail_client import MailClient
+
+POP_ECHO = os.environ.get(
+    "BENCH_POP_ECHO",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build",
+                 "bench", "pop-echo"))
 
 MSG_SIZE = 2048
 
@@ -197,6 +203,27 @@ def download(t, port, mode):
             "msgs_per_s": n / dt if dt > 0 else None}
 
 
+def echo_floor(t, n, size):
+    """The same downloads (median of 3) from pop-echo, a server that only
+    answers from memory: the machine's floor, what the client and the
+    loopback round trips cost before any server does any work."""
+    p = subprocess.Popen([POP_ECHO, "0", str(n), str(size)],
+                         stdout=subprocess.PIPE)
+    try:
+        port = int(p.stdout.readline())
+        out = {}
+        for mode in ("serial", "pipelined"):
+            runs = sorted((download(t, port, mode) for _ in range(3)),
+                          key=lambda r: r["seconds"])
+            out[mode] = runs[1]["seconds"]
+        log(f"pop10k floor (pop-echo, {size}-byte messages): serial "
+            f"{out['serial']:.3f} s, pipelined {out['pipelined']:.3f} s")
+        return out
+    finally:
+        p.kill()
+        p.wait()
+
+
 def run_pop10k(t, count, send_local, wait_quiet):
     port, _ = pop3_ports()
     res = {"id": "pop10k", "messages": count, "error": None}
@@ -205,7 +232,7 @@ def run_pop10k(t, count, send_local, wait_quiet):
             raise RuntimeError("no POP3 port (MT_POP3_PORT)")
         prepare_mailbox(t, count, send_local, "pop10k")
         # the first session lets the server index the new mail; not timed
-        n, _ = retr_all(t, port, True)
+        n, nbytes = retr_all(t, port, True)
         res["messages"] = n
         for mode in ("serial", "pipelined"):
             wait_quiet(t, f"pop10k {mode}")
@@ -216,6 +243,7 @@ def run_pop10k(t, count, send_local, wait_quiet):
                 f"in {res[mode]['seconds']:.3f} s, server CPU "
                 f"{res[mode]['cpu_seconds']:.3f} s")
         res["seconds"] = res["serial"]["seconds"]
+        res["floor"] = echo_floor(t, n, nbytes // max(n, 1))
     except (RuntimeError, OSError) as e:
         res["error"] = str(e)
         log(f"pop10k: {e}")
