@@ -3,6 +3,9 @@
  * job that walks the messages of the set and lets imap_fetch_msg.c write
  * each response, opening the message file and getting its MIME structure
  * (from the index's cache, store_msg_tree) only when the items need them.
+ * Structures the index lacks are parsed ahead, a window at a time, on
+ * several workers (imap_fetch_pre.c), and written to the index in a run
+ * of their own after the tagged reply has gone out.
  * The output goes out in pieces of about IMAP_JOB_OUT_CHUNK: the job
  * stops there and goes on once the client has read it, so that a FETCH
  * of 100,000 messages or of one 20 MB body never piles up in memory.
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 #include "imap/imap_cmd.h"
+#include "imap/imap_fetch_pre.h"
 #include "imap/imap_fetch_msg.h"
 #include "imap/imap_job.h"
 #include "imap/imap_mailbox.h"
@@ -35,13 +39,15 @@ struct imap_fetch_ctx {
 	unsigned char *seen; /* per idx entry: \Seen set by this FETCH */
 	const char *kw[STORE_MAX_KEYWORDS];
 	bool started;
-	bool expunged; /* some message was gone */
+	bool expunged;    /* some message was gone */
+	bool flush_after; /* replied: the trees to the index */
 	/* the message being written; the writer is kept for the next */
 	struct imap_fetch_writer *w;
 	bool writing;
 	struct imap_fetch_msg_in in;
 	struct mime_tree *tree;
 	int fd;
+	struct imap_fetch_pre pre; /* trees parsed ahead */
 };
 
 static void
@@ -60,6 +66,7 @@ imap_fetch_ctx_free(struct imap_job *j)
 	struct imap_fetch_ctx *x = j->ctx;
 
 	imap_fetch_msg_end(x);
+	imap_fetch_pre_free(&x->pre);
 	imap_fetch_writer_free(&x->w);
 	free(x->idx);
 	free(x->seen);
@@ -137,11 +144,27 @@ imap_fetch_msg_begin(struct imap_job *j, struct imap_fetch_ctx *x)
 	const char *code = NULL;
 	int r;
 
+	if (x->needs & IMAP_FETCH_NEED_TREE) {
+		bool keep_fd = (x->needs & IMAP_FETCH_NEED_FILE) != 0;
+		struct imap_fetch_pre_msg *e;
+
+		if ((e = imap_fetch_pre_get(&x->pre, x->pos)) == NULL) {
+			imap_fetch_pre_fill(
+			    s, &x->pre, x->idx, x->n, x->pos, keep_fd);
+			e = imap_fetch_pre_get(&x->pre, x->pos);
+		}
+		MW_ASSERT(e != NULL && e->i == i);
+		x->tree = e->tree;
+		x->fd = e->fd;
+		e->tree = NULL;
+		e->fd = -1;
+	}
 	if ((x->needs & (IMAP_FETCH_NEED_FILE | IMAP_FETCH_NEED_TREE)) != 0) {
 		bool need_file = (x->needs & IMAP_FETCH_NEED_FILE) != 0;
 
 		/* the tree alone may come from the cache without the file */
-		if (need_file && store_msg_open(s->mb, i, &x->fd) == -1) {
+		if (need_file && x->fd == -1 &&
+		    store_msg_open(s->mb, i, &x->fd) == -1) {
 			if (errno == ENOENT) {
 				x->expunged = true;
 				return 0;
@@ -151,7 +174,7 @@ imap_fetch_msg_begin(struct imap_job *j, struct imap_fetch_ctx *x)
 			imap_job_store_error(j, "FETCH");
 			return -1;
 		}
-		if ((x->needs & IMAP_FETCH_NEED_TREE) &&
+		if ((x->needs & IMAP_FETCH_NEED_TREE) && x->tree == NULL &&
 		    store_msg_tree(s->mb, i, x->fd, &x->tree, &j->err) == -1) {
 			if (errno == ENOENT) {
 				x->expunged = true;
@@ -163,7 +186,8 @@ imap_fetch_msg_begin(struct imap_job *j, struct imap_fetch_ctx *x)
 		}
 	}
 	x->in.seq = (uint32_t)(i + 1);
-	x->in.msg = m;
+	/* again: store_msg_open may have made the view's arrays its own */
+	x->in.msg = store_mailbox_msg(s->mb, i);
 	x->in.keywords = x->kw;
 	x->in.nkeywords = STORE_MAX_KEYWORDS;
 	x->in.recent = !s->rev2 && m->uid >= s->first_recent_uid;
@@ -195,6 +219,13 @@ imap_fetch_run(struct imap_job *j)
 	struct imap_session *s = j->s;
 	int r;
 
+	if (x->flush_after) {
+		if (store_mailbox_flush(s->mb, &j->err) == -1)
+			log_warn("imap(%s): cannot cache message structure: %s",
+			    log_sanitize_str(s->username), buf_cstr(&j->err));
+		store_shrink(s->store);
+		return;
+	}
 	if (!x->started && imap_fetch_start(j, x) == -1)
 		return;
 	while (x->pos < x->n || x->writing) {
@@ -231,15 +262,21 @@ imap_fetch_run(struct imap_job *j)
 			return;
 		}
 	}
-	if (store_mailbox_flush(s->mb, &j->err) == -1)
-		log_warn("imap(%s): cannot cache message structure: %s",
-		    log_sanitize_str(s->username), buf_cstr(&j->err));
 	if (x->expunged)
 		imap_job_tagged(j, "NO",
 		    "[EXPUNGEISSUED] Some of the requested messages no longer "
 		    "exist.");
 	else
 		imap_job_tagged(j, "OK", "Fetch completed.");
+	/* the trees parsed go to the index in a run of their own once the
+	 * reply is on its way: the client does not wait for a cache, and
+	 * the session stays busy, so its next command sees them */
+	if (store_mailbox_unflushed(s->mb)) {
+		x->flush_after = true;
+		j->more = true;
+		imap_fetch_msg_end(x);
+		return;
+	}
 stop:
 	imap_fetch_msg_end(x);
 	store_shrink(s->store);

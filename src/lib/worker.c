@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,7 +34,8 @@ struct worker_pool {
 	struct job_queue todo;     /* waiting to run */
 	struct job_queue finished; /* run, waiting for done on the loop */
 	bool stopping;
-	size_t pending; /* queued + running + awaiting done */
+	/* queued + running + awaiting done; atomic: workers submit too */
+	atomic_size_t pending;
 	pthread_t *threads;
 	size_t nthreads;
 	int efd;
@@ -163,7 +165,13 @@ worker_submit(struct worker_pool *wp, worker_run_fn *run,
 size_t
 worker_pool_pending(const struct worker_pool *wp)
 {
-	return wp->pending;
+	return atomic_load(&wp->pending);
+}
+
+size_t
+worker_pool_threads(const struct worker_pool *wp)
+{
+	return wp->nthreads;
 }
 
 void

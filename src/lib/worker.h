@@ -21,10 +21,13 @@ struct worker_pool *worker_pool_new(struct event_base *base, size_t nthreads);
 /* Waits for queued jobs to finish (running their done callbacks), then
  * stops the threads and frees the pool. */
 void worker_pool_free(struct worker_pool **wp);
-/* Queues a job; done may be NULL. Never fails (allocation exits on OOM). */
+/* Queues a job; done may be NULL. Never fails (allocation exits on OOM).
+ * A worker may queue jobs too (helpers of its own job). */
 void worker_submit(struct worker_pool *wp, worker_run_fn *run,
     worker_done_fn *done, void *job);
 /* Jobs queued or running. */
 size_t worker_pool_pending(const struct worker_pool *wp);
+/* The pool's threads. */
+size_t worker_pool_threads(const struct worker_pool *wp);
 
 #endif

@@ -218,6 +218,25 @@ struct mime_tree;
 int store_msg_tree(struct store_mailbox *mb, size_t i, int fd,
     struct mime_tree **tree_out, struct buf *err) MW_MUST_CHECK;
 /*
+ * store_msg_tree() in parts, for a caller that parses many files on
+ * several threads (a first FETCH ENVELOPE of a large folder):
+ * store_msg_tree_cached() gives the cached tree of view entry i or NULL
+ * (none: parse the file). store_tree_parse() parses the message in fd
+ * (pread from offset 0, mime_limits_default; NULL with errno) and
+ * store_tree_blob() encodes a tree for the index (-1: too large to
+ * keep); they touch no store, so any thread may call them, as it may
+ * store_msg_open_quick() while the mailbox's owner waits for it.
+ * store_msg_tree_keep_blob() keeps such a blob (taken over) for the
+ * index, as store_msg_tree() keeps what it parsed. The two
+ * store_msg_tree_* calls are part of a run of reads (below).
+ */
+struct mime_tree *store_msg_tree_cached(struct store_mailbox *mb, size_t i);
+struct mime_tree *store_tree_parse(int fd);
+int store_tree_blob(const struct mime_tree *t, char **blob_out,
+    size_t *len_out) MW_MUST_CHECK;
+void store_msg_tree_keep_blob(
+    struct store_mailbox *mb, size_t i, char *blob, size_t len);
+/*
  * Sequential reads: calls of store_msg_tree() for increasing indexes
  * (FETCH 1:*, SEARCH) are a run. The first opens one read transaction
  * and one cursor over the folder's cached trees in UID order; the next
@@ -237,14 +256,17 @@ void store_msg_tree_end(struct store_mailbox *mb);
  * Ends the run of reads (store_msg_tree_end), then
  * writes the trees parsed since the last flush into the index in one
  * transaction (also done by sync, expunge and close, and by
- * store_msg_tree() itself every 256 trees), so that a FETCH BODYSTRUCTURE
- * of 10,000 uncached messages costs one commit per 256, not one each.
- * Works on read-only (EXAMINE) mailboxes too: the index is ours. The
- * trees are dropped from memory even when this fails (they are a cache:
- * the files can be parsed again). 0, or -1 with errno and a reason.
+ * store_msg_tree() itself once 65,536 trees or 4 MiB of them wait), so
+ * that a FETCH BODYSTRUCTURE of 10,000 uncached messages costs a commit
+ * or two, not one each. Works on read-only (EXAMINE) mailboxes too: the
+ * index is ours. The trees are dropped from memory even when this fails
+ * (they are a cache: the files can be parsed again). 0, or -1 with errno
+ * and a reason.
  */
 int store_mailbox_flush(
     struct store_mailbox *mb, struct buf *err) MW_MUST_CHECK;
+/* Whether trees wait for store_mailbox_flush(). */
+bool store_mailbox_unflushed(const struct store_mailbox *mb);
 
 /*
  * For a read-write SELECT (RFC 3501 2.3.2): the UID from which the

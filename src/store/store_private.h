@@ -166,6 +166,7 @@ struct store_mailbox {
 	size_t *sync_changed;
 	struct store_tree_pending *tp; /* trees not yet in the index */
 	size_t tp_n, tp_cap, tp_bytes;
+	uint32_t tp_max_uid; /* the highest UID in tp (0: none) */
 	size_t trees_parsed; /* files store_msg_tree() parsed (tests) */
 };
 
@@ -301,6 +302,9 @@ void store_view_clear(struct store_mailbox *mb);
  * kept, at most this many messages in all; hits so far (tests). */
 extern size_t store_view_cache_min, store_view_cache_max_msgs;
 extern size_t store_view_cache_hits;
+/* store_tree.c: trees kept before store_msg_tree() flushes by itself
+ * (4 MiB of them flush sooner); tests make it small. */
+extern size_t store_tree_batch;
 /* Empties it (tests; views keep what they use). */
 void store_view_cache_clear(void);
 /* Reloads the view from the index when its generation changed. */

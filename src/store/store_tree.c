@@ -4,7 +4,8 @@
  * decodes its tree from the mime table instead of reading the file. A
  * tree parsed here is kept in the mailbox and written with the others in
  * one transaction (store_mailbox_flush), so that a first FETCH over many
- * messages pays one commit per STORE_TREE_BATCH, not one each.
+ * messages pays a commit or two (store_tree_batch, STORE_TREE_PENDING_MAX),
+ * not one each.
  *
  * The cache is only a cache: a blob that does not decode (damaged, or
  * written by another version of mime_tree_encode) is parsed again and
@@ -24,8 +25,8 @@
 
 /* Trees kept before store_msg_tree() flushes by itself, and the bytes
  * of their blobs (a few large trees flush sooner). */
-#define STORE_TREE_BATCH       256
 #define STORE_TREE_PENDING_MAX ((size_t)4 * 1024 * 1024)
+size_t store_tree_batch = 65536;
 /* The largest blob kept: a tree is at most mime_limits_default's
  * tree_max (4 MiB), and its encoding is smaller than the tree. */
 #define STORE_TREE_BLOB_MAX ((size_t)8 * 1024 * 1024)
@@ -47,6 +48,7 @@ store_tree_pending_free(struct store_mailbox *mb)
 	free(mb->tp);
 	mb->tp = NULL;
 	mb->tp_n = mb->tp_cap = mb->tp_bytes = 0;
+	mb->tp_max_uid = 0;
 }
 
 /* ---- runs of reads ----------------------------------------------------- */
@@ -256,7 +258,7 @@ store_tree_cached(struct store_mailbox *mb, uint32_t uid, bool *stale)
 	*stale = false;
 	/* newest first: a FETCH asks in ascending order, so a message
 	 * asked for twice in one command is near the end */
-	for (k = mb->tp_n; k > 0; k--)
+	for (k = uid <= mb->tp_max_uid ? mb->tp_n : 0; k > 0; k--)
 		if (mb->tp[k - 1].uid == uid)
 			return mime_tree_decode(mb->tp[k - 1].blob,
 			    mb->tp[k - 1].len, mime_limits_default.part_max);
@@ -288,8 +290,7 @@ store_tree_cached(struct store_mailbox *mb, uint32_t uid, bool *stale)
 	return t;
 }
 
-/* Parses the message in fd from offset 0 with pread, in chunks. */
-static struct mime_tree *
+struct mime_tree *
 store_tree_parse(int fd)
 {
 	struct mime_parser *mp = mime_parser_new(&mime_limits_default);
@@ -317,33 +318,86 @@ store_tree_parse(int fd)
 	return t;
 }
 
-/* Keeps the tree of uid for the next flush; a tree too large to encode
- * is simply not cached. */
-static void
-store_tree_keep(
-    struct store_mailbox *mb, uint32_t uid, const struct mime_tree *t)
+int
+store_tree_blob(const struct mime_tree *t, char **blob_out, size_t *len_out)
 {
-	struct store_tree_pending *p;
 	struct buf b;
 
 	buf_init(&b, STORE_TREE_BLOB_MAX);
 	if (mime_tree_encode(t, &b) == -1 || b.len == 0) {
 		buf_free(&b);
-		return;
+		return -1;
 	}
+	*len_out = b.len;
+	*blob_out = buf_steal(&b);
+	buf_free(&b);
+	return 0;
+}
+
+/* Keeps blob (taken over) as the tree of uid for the next flush. */
+static void
+store_tree_keep_blob(
+    struct store_mailbox *mb, uint32_t uid, char *blob, size_t len)
+{
+	struct store_tree_pending *p;
+
 	if (mb->tp_n == mb->tp_cap) {
 		mb->tp_cap = mb->tp_cap ? 2 * mb->tp_cap : 16;
 		mb->tp = xreallocarray(mb->tp, mb->tp_cap, sizeof(*mb->tp));
 	}
 	p = &mb->tp[mb->tp_n++];
 	p->uid = uid;
-	p->len = b.len;
-	p->blob = buf_steal(&b);
+	p->len = len;
+	p->blob = blob;
 	mb->tp_bytes += p->len;
-	buf_free(&b);
-	if (mb->tp_n >= STORE_TREE_BATCH ||
+	if (uid > mb->tp_max_uid)
+		mb->tp_max_uid = uid;
+	if (mb->tp_n >= store_tree_batch ||
 	    mb->tp_bytes >= STORE_TREE_PENDING_MAX)
 		store_tree_flush_quiet(mb);
+}
+
+/* Keeps the tree of uid for the next flush; a tree too large to encode
+ * is simply not cached. */
+static void
+store_tree_keep(
+    struct store_mailbox *mb, uint32_t uid, const struct mime_tree *t)
+{
+	char *blob;
+	size_t len;
+
+	if (store_tree_blob(t, &blob, &len) == 0)
+		store_tree_keep_blob(mb, uid, blob, len);
+}
+
+bool
+store_mailbox_unflushed(const struct store_mailbox *mb)
+{
+	return mb->tp_n > 0;
+}
+
+struct mime_tree *
+store_msg_tree_cached(struct store_mailbox *mb, size_t i)
+{
+	struct mime_tree *t;
+	bool stale;
+
+	MW_ASSERT(i < mb->n);
+	t = store_tree_cached(mb, mb->v[i].uid, &stale);
+	if (stale)
+		log_info("folder %s: uid %u: cached structure unreadable: "
+		         "parsing the message again",
+		    mb->name, mb->v[i].uid);
+	return t;
+}
+
+void
+store_msg_tree_keep_blob(
+    struct store_mailbox *mb, size_t i, char *blob, size_t len)
+{
+	MW_ASSERT(i < mb->n);
+	mb->trees_parsed++;
+	store_tree_keep_blob(mb, mb->v[i].uid, blob, len);
 }
 
 int

@@ -227,3 +227,65 @@ def test_uid_fetch_ranges_macros_and_empty(iinst):
         assert b" OK " in t
     clear_maildir(iinst, USER)
 
+
+
+def _strip_seq(line):
+    return re.sub(rb"^\* \d+ FETCH ", b"* FETCH ", line)
+
+
+def test_first_fetch_of_many_parsed_ahead(iinst):
+    """A first FETCH ENVELOPE/BODYSTRUCTURE of a folder whose structure
+    the index does not have: the files are parsed ahead on several
+    workers (imap_fetch_pre.c). Every response is the one the same message
+    gets alone; a file renamed behind the server's back (mutt setting a
+    flag) is still found, one removed makes the command end NO
+    [EXPUNGEISSUED]; the parsed structure is in the index afterwards (the
+    same responses again, from the cache and from a new session), and a
+    command pipelined behind the FETCH is answered after it."""
+    clear_maildir(iinst, USER)
+    n = 300
+    names = [put_message(iinst, USER, MESSAGES[k % len(MESSAGES)])
+             for k in range(n)]
+    items = ("ENVELOPE BODYSTRUCTURE BODY.PEEK[1] "
+             "BODY.PEEK[HEADER.FIELDS (SUBJECT)]")
+    md = iinst.maildir(USER)
+    with session(iinst) as c:
+        _, t = c.cmd("SELECT INBOX")
+        assert b" OK " in t, t
+        # behind the server's back: one renamed, one removed
+        renamed, removed = names[150], names[201]
+        os.rename(os.path.join(md, "new", renamed),
+                  os.path.join(md, "cur", renamed + ":2,F"))
+        os.unlink(os.path.join(md, "new", removed))
+        c.send("f1 FETCH 1:* (%s)\r\nf2 NOOP\r\n" % items)
+        first, t = c.until("f1")
+        assert t.startswith(b"f1 NO [EXPUNGEISSUED]"), t
+        lines, t2 = c.until("f2")
+        assert b" OK " in t2, t2
+        assert b"* 202 EXPUNGE" in lines, lines
+        assert len(first) == n - 1, len(first)
+        by_kind = {}
+        for line in first:
+            seq = int(line.split()[1])
+            kind = (seq - 1) % len(MESSAGES)
+            by_kind.setdefault(kind, set()).add(_strip_seq(line))
+        assert sorted(by_kind) == list(range(len(MESSAGES)))
+        for kind, got in by_kind.items():
+            assert len(got) == 1, (kind, got)
+        # the same from the cache, in this session (after NOOP's
+        # EXPUNGE) and in a new one
+        again, t = c.cmd("FETCH 1:* (%s)" % items)
+        assert b" OK " in t, t
+        assert [_strip_seq(x) for x in again] == \
+            [_strip_seq(x) for x in first]
+    with session(iinst) as c:
+        c.cmd("SELECT INBOX")
+        later, t = c.cmd("FETCH 1:* (%s)" % items)
+        assert b" OK " in t, t
+        assert [_strip_seq(x) for x in later] == \
+            [_strip_seq(x) for x in first]
+    for kind in range(len(MESSAGES)):
+        with session(iinst) as c:
+            c.cmd("SELECT INBOX")
+            one, _ = c.cmd("FETCH %d (%s)" % (kind + 1, items))
+            assert by_kind[kind] == {_strip_seq(one[0])}

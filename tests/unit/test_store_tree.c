@@ -348,6 +348,9 @@ test_store_tree_batches(void **state)
 	struct mime_tree *t;
 	size_t i;
 
+	size_t batch = store_tree_batch;
+
+	store_tree_batch = 256;
 	put_msgs(f, 300, msg_multi);
 	open_inbox(f, &st, &mb);
 	assert_int_equal(store_mailbox_count(mb), 300);
@@ -372,6 +375,58 @@ test_store_tree_batches(void **state)
 	t = tree_ok(mb, 0, -1);
 	mime_tree_free(&t);
 	assert_int_equal(mb->trees_parsed, 300);
+	store_mailbox_close(&mb);
+	store_close(&st);
+	store_tree_batch = batch;
+}
+
+/* store_msg_tree() in parts, as a FETCH that parses on several threads
+ * uses it: nothing cached, the file parsed and encoded apart from the
+ * store, the blob kept, flushed, and then what the cache gives. */
+static void
+test_store_tree_parts(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store *st;
+	struct store_mailbox *mb;
+	struct mime_tree *t;
+	char *blob;
+	size_t len;
+	int fd;
+
+	put_msgs(f, 2, msg_multi);
+	open_inbox(f, &st, &mb);
+	assert_null(store_msg_tree_cached(mb, 1));
+	assert_false(store_mailbox_unflushed(mb));
+	assert_int_equal(store_msg_open_quick(mb, 1, &fd), 0);
+	t = store_tree_parse(fd);
+	(void)close(fd);
+	assert_non_null(t);
+	check_multi(t);
+	assert_int_equal(store_tree_blob(t, &blob, &len), 0);
+	assert_true(len > 0);
+	mime_tree_free(&t);
+	store_msg_tree_keep_blob(mb, 1, blob, len);
+	assert_true(store_mailbox_unflushed(mb));
+	assert_int_equal(mb->trees_parsed, 1);
+	/* kept: the cache has it before and after the flush */
+	t = store_msg_tree_cached(mb, 1);
+	assert_non_null(t);
+	check_multi(t);
+	mime_tree_free(&t);
+	assert_null(store_msg_tree_cached(mb, 0));
+	flush_ok(mb);
+	assert_false(store_mailbox_unflushed(mb));
+	assert_int_equal(index_count(f, "SELECT count(*) FROM mime"), 1);
+	t = store_msg_tree_cached(mb, 1);
+	assert_non_null(t);
+	check_multi(t);
+	mime_tree_free(&t);
+	store_msg_tree_end(mb);
+	/* an unreadable fd: no tree */
+	errno = 0;
+	assert_null(store_tree_parse(-1));
+	assert_int_equal(errno, EBADF);
 	store_mailbox_close(&mb);
 	store_close(&st);
 }
@@ -488,6 +543,7 @@ main(void)
 		T(test_store_tree_expunge),
 		T(test_store_tree_expunged_before_flush),
 		T(test_store_tree_batches),
+		T(test_store_tree_parts),
 		T(test_store_tree_read_only),
 		T(test_store_tree_folder_delete),
 		T(test_store_tree_old_index),
