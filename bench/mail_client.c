@@ -47,7 +47,7 @@
 
 #include "bench_clock.h"
 
-#define REQ_MAX (64 * 1024)
+#define REQ_MAX  (64 * 1024)
 #define KEEP_MAX 8
 #define RBUF_MAX ((size_t)1 << 31) /* a response larger than this fails */
 
@@ -189,13 +189,13 @@ do_connect(const char *host, const char *port)
 	tagn = 0;
 	e = getaddrinfo(host, port, &hints, &ai);
 	if (e != 0)
-		return fail("getaddrinfo: ", gai_strerror(e),
-		    strlen(gai_strerror(e)));
+		return fail(
+		    "getaddrinfo: ", gai_strerror(e), strlen(gai_strerror(e)));
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd == -1 || connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
 		freeaddrinfo(ai);
-		return fail("connect: ", strerror(errno),
-		    strlen(strerror(errno)));
+		return fail(
+		    "connect: ", strerror(errno), strlen(strerror(errno)));
 	}
 	freeaddrinfo(ai);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -236,11 +236,11 @@ imap_response(bool may_compact, size_t *start, size_t *end, size_t *lit)
 				n = n * 10 + (size_t)(rb.p[k++] - '0');
 			if (k < i - 1 && rb.p[k] == '+')
 				k++;
-			if (j > p && k == i - 1 && k > j &&
-			    rb.p[j] >= '0' && rb.p[j] <= '9') {
+			if (j > p && k == i - 1 && k > j && rb.p[j] >= '0' &&
+			    rb.p[j] <= '9') {
 				if (n >= RBUF_MAX)
-					return fail("literal too large", NULL,
-					    0);
+					return fail(
+					    "literal too large", NULL, 0);
 				p = i + 2 + n;
 				while (rb.len < p)
 					if (rb_fill() == -1)
@@ -309,7 +309,7 @@ do_imap(const char *check, char *keep, const char *opts, const char *text)
 				lits += lit;
 				if (checklen > 0 &&
 				    memmem(rb.p + start, end - start, check,
-					checklen) == NULL) {
+				        checklen) == NULL) {
 					fail("a FETCH response without the "
 					     "expected item: ",
 					    rb.p + start, end - start);
@@ -327,8 +327,8 @@ do_imap(const char *check, char *keep, const char *opts, const char *text)
 			if (keepit) {
 				if (nkept == capkept) {
 					size_t nc = capkept ? capkept * 2 : 16;
-					struct kept *nk = realloc(kept,
-					    nc * sizeof(*nk));
+					struct kept *nk =
+					    realloc(kept, nc * sizeof(*nk));
 
 					if (nk == NULL) {
 						fail("out of memory", NULL, 0);
@@ -401,7 +401,8 @@ pop_multi(size_t *size)
 	for (;;) {
 		char *q;
 
-		if (rb.len - start >= 3 && memcmp(rb.p + start, ".\r\n", 3) == 0) {
+		if (rb.len - start >= 3 &&
+		    memcmp(rb.p + start, ".\r\n", 3) == 0) {
 			rb.pos = start + 3;
 			*size = 0;
 			return 0;
@@ -450,8 +451,8 @@ do_pop_retr(unsigned long n, unsigned long window)
 		size_t len = 0;
 
 		while (sent < n && sent - done < window)
-			len += (size_t)snprintf(batch + len, sizeof(batch) - len,
-			    "RETR %lu\r\n", ++sent);
+			len += (size_t)snprintf(batch + len,
+			    sizeof(batch) - len, "RETR %lu\r\n", ++sent);
 		if (len > 0 && send_all(batch, len) == -1)
 			return -1;
 		if (pop_multi(&size) == -1)
@@ -508,8 +509,8 @@ request(char *req)
 	if (strcmp(f[0], "pop") == 0 && n == 3 && strcmp(f[1], "cmd") == 0)
 		return do_pop_cmd(f[2]);
 	if (strcmp(f[0], "pop") == 0 && n == 4 && strcmp(f[1], "retr") == 0)
-		return do_pop_retr(strtoul(f[2], NULL, 10),
-		    strtoul(f[3], NULL, 10));
+		return do_pop_retr(
+		    strtoul(f[2], NULL, 10), strtoul(f[3], NULL, 10));
 	return fail("unknown request: ", f[0], strlen(f[0]));
 }
 
@@ -528,7 +529,8 @@ main(void)
 			reply_error();
 			continue;
 		}
-		printf("%s\"us\": %.0f}\n", strcmp(req, "close") == 0 ? "" : ", ",
+		printf("%s\"us\": %.0f}\n",
+		    strcmp(req, "close") == 0 ? "" : ", ",
 		    (bench_now_ms() - t0) * 1e3);
 		fflush(stdout);
 	}

@@ -84,7 +84,9 @@ main(int argc, char **argv)
 		return 1;
 	msglen = (size_t)snprintf(msg, 64, "+OK %zu octets\r\n", size);
 	for (k = 0; k < size; k++) /* 76 characters and CRLF a line */
-		msg[msglen + k] = k % 78 == 76 ? '\r' : k % 78 == 77 ? '\n' : 'x';
+		msg[msglen + k] = k % 78 == 76 ? '\r'
+		    : k % 78 == 77             ? '\n'
+		                               : 'x';
 	msglen += size;
 	memcpy(msg + msglen, "\r\n.\r\n", 5);
 	msglen += 5;
@@ -107,7 +109,8 @@ main(int argc, char **argv)
 
 		if (fd == -1)
 			continue;
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		(void)setsockopt(
+		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		len = 0;
 		if (send_all(fd, "+OK pop-echo\r\n", 14) == -1)
 			r = -1;

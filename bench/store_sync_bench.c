@@ -40,8 +40,8 @@ bench_fill(const char *maildir, size_t n)
 		    "Subject: bench %zu\nMessage-ID: <%zu@bench>\n\n"
 		    "Hello, this is message %zu.\n",
 		    i, i, i);
-		tmp = xasprintf("%s/tmp/%ld.M%zuP1.bench", maildir,
-		    now + (long)i, i);
+		tmp = xasprintf(
+		    "%s/tmp/%ld.M%zuP1.bench", maildir, now + (long)i, i);
 		dst = xasprintf("%s/new/%ld.M%zuP1.bench,S=%zu,W=%zu", maildir,
 		    now + (long)i, i, len, len + 6);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -70,8 +70,7 @@ bench_open(const char *maildir, const char *what)
 		exit(1);
 	}
 	printf("%-6s %zu messages: %.1f ms wall, %.1f ms CPU\n", what,
-	    store_mailbox_count(mb), bench_now_ms() - t0,
-	    bench_cpu_ms() - c0);
+	    store_mailbox_count(mb), bench_now_ms() - t0, bench_cpu_ms() - c0);
 	store_mailbox_close(&mb);
 	store_close(&st);
 	buf_free(&err);

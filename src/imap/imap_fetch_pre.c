@@ -1,13 +1,14 @@
 /*
  * Parsing the trees of a FETCH's next messages ahead (imap_fetch_pre.h).
  */
+#include "imap/imap_fetch_pre.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "imap/imap_fetch_pre.h"
 #include "imap/imap_session_private.h"
 #include "lib/worker.h"
 #include "lib/xalloc.h"
@@ -68,7 +69,8 @@ pre_item_run(const struct pre_batch *b, struct pre_item *e)
 		return;
 	}
 	e->tree = store_tree_parse(e->fd);
-	if (e->tree != NULL && store_tree_blob(e->tree, &e->blob, &e->len) == -1)
+	if (e->tree != NULL &&
+	    store_tree_blob(e->tree, &e->blob, &e->len) == -1)
 		e->blob = NULL;
 	if (!b->keep_fd) {
 		(void)close(e->fd);
