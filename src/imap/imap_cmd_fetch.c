@@ -83,7 +83,8 @@ imap_fetch_set_seen(struct imap_job *j, struct imap_fetch_ctx *x)
 	int ret = 0;
 
 	x->seen = xcalloc(x->n ? x->n : 1, 1);
-	ch = xreallocarray(NULL, x->n ? x->n : 1, sizeof(*ch));
+	/* not replace: \Seen is added to the flags as they are now */
+	ch = xcalloc(x->n ? x->n : 1, sizeof(*ch));
 	for (k = 0; k < x->n; k++) {
 		const struct store_msg *m = store_mailbox_msg(s->mb, x->idx[k]);
 

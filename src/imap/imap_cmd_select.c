@@ -224,6 +224,9 @@ imap_store_run(struct imap_job *j)
 		ch[nch].i = idx[k];
 		ch[nch].flags = f;
 		ch[nch].keywords = w;
+		/* RFC 9051 6.4.6: FLAGS replaces, +FLAGS / -FLAGS change
+		 * only the flags named (another session's stay) */
+		ch[nch].replace = op == IMAP_STORE_REPLACE;
 		nch++;
 	}
 	if (nch > 0 && store_mailbox_set_flags(s->mb, ch, nch, &j->err) == -1) {

@@ -287,14 +287,20 @@ int store_mailbox_take_recent(struct store_mailbox *mb,
 /* One flag change for store_mailbox_set_flags(). */
 struct store_flag_change {
 	size_t i;          /* message index in the view */
-	uint32_t flags;    /* the new system flags (replace) */
-	uint32_t keywords; /* the new keywords (replace) */
+	uint32_t flags;    /* the new system flags */
+	uint32_t keywords; /* the new keywords */
+	bool replace;      /* exactly these (IMAP STORE FLAGS); else what
+	                      differs from the view is added or removed */
 };
 
 /*
  * Sets the flags of n messages in one transaction: renames each file to
  * its new ":2,<letters>" name, gives each changed message a new modseq,
- * and is durable on return. Messages removed meanwhile are skipped. 0,
+ * and is durable on return. Unless a change says replace, the flags it
+ * adds or removes against the view are applied to the message's flags
+ * as the index has them now, so that a flag another session (or POP3,
+ * or mutt) set meanwhile is not lost; the view gets the result. Messages
+ * removed meanwhile are skipped. 0,
  * or -1 with errno and a reason in err (EROFS on a read-only mailbox:
  * flags live in the file names).
  */

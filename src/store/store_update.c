@@ -45,21 +45,65 @@ store_row_file(struct store_mailbox *mb, uint32_t uid, char **file,
 	return store_dberr(mb->st, err, "read message");
 }
 
-/* Renames file to carry flags: the new name in *file. 0, 1 when the
- * file is gone (under any name), -1 on error. */
+/* What a change does to a message's flags: replace sets flags and
+ * keywords; otherwise add and del (kw_add, kw_del) are applied to the
+ * flags the file has when it is renamed. */
+struct flag_op {
+	bool replace;
+	uint32_t flags, keywords;
+	uint32_t add, del, kw_add, kw_del;
+};
+
+/* The op of change c to view entry m: what c adds and removes against
+ * the view, so that what another session set meanwhile stays. */
+static void
+flag_op_make(struct flag_op *op, const struct store_flag_change *c,
+    const struct store_msg *m)
+{
+	op->replace = c->replace;
+	op->flags = c->flags;
+	op->keywords = c->keywords;
+	op->add = c->flags & ~m->flags;
+	op->del = m->flags & ~c->flags;
+	op->kw_add = c->keywords & ~m->keywords;
+	op->kw_del = m->keywords & ~c->keywords;
+}
+
+/*
+ * Renames file to carry what op makes of the flags its name has now (the
+ * files' names are where Maildir keeps flags; the index row may lag
+ * behind a rename by mutt): the new name in *file, the flags in
+ * *flags_out and *kw_out, *moved when it was renamed. 0, 1 when the file
+ * is gone (under any name), -1 on error.
+ */
 static int
 store_rename_flags(struct store_mailbox *mb, char **file, bool *in_new,
-    uint32_t flags, uint32_t keywords, struct buf *err)
+    const struct flag_op *op, uint32_t *flags_out, uint32_t *kw_out,
+    bool *moved, struct buf *err)
 {
 	struct maildir_fname fn;
 	struct buf to;
 	char *found = NULL;
+	uint32_t flags, keywords;
 	int dfd, r, tries;
 
+	*moved = false;
 	buf_init(&to, MAILDIR_NAME_MAX + 1);
 	for (tries = 0; tries < 2; tries++) {
 		if (maildir_fname_parse(*file, strlen(*file), &fn) == -1)
 			goto gone;
+		flags = (fn.flags | op->add) & ~op->del;
+		keywords = (fn.keywords | op->kw_add) & ~op->kw_del;
+		if (op->replace) {
+			flags = op->flags;
+			keywords = op->keywords;
+		}
+		*flags_out = flags;
+		*kw_out = keywords;
+		if (flags == fn.flags && keywords == fn.keywords) {
+			buf_free(&to);
+			return 0; /* the name says so already */
+		}
 		buf_reset(&to);
 		if (maildir_fname_with_flags(
 		        &to, *file, &fn, flags, keywords) == -1) {
@@ -74,6 +118,7 @@ store_rename_flags(struct store_mailbox *mb, char **file, bool *in_new,
 			free(*file);
 			*file = buf_steal(&to);
 			*in_new = false;
+			*moved = true;
 			buf_free(&to);
 			return 0;
 		}
@@ -102,9 +147,10 @@ store_mailbox_set_flags(struct store_mailbox *mb,
 {
 	struct store *st = mb->st;
 	struct store_mb_row row;
-	uint32_t flags = 0, keywords = 0;
+	uint32_t flags = 0, keywords = 0, want = 0, want_kw = 0;
+	struct flag_op op;
 	char *file = NULL;
-	bool in_new, renamed = false;
+	bool in_new, moved, renamed = false;
 	size_t k;
 	int r, ret = -1, saved;
 	sqlite3_stmt *s;
@@ -138,15 +184,21 @@ store_mailbox_set_flags(struct store_mailbox *mb,
 			goto out;
 		if (r == 0)
 			continue; /* expunged meanwhile: skipped */
-		if (flags == c[k].flags && keywords == c[k].keywords)
-			continue;
+		flag_op_make(&op, &c[k], m);
 		r = store_rename_flags(
-		    mb, &file, &in_new, c[k].flags, c[k].keywords, err);
+		    mb, &file, &in_new, &op, &want, &want_kw, &moved, err);
 		if (r == -1)
 			goto out;
 		if (r == 1)
 			continue; /* gone: the next sync drops it */
-		renamed = true;
+		if (!moved && want == flags && want_kw == keywords) {
+			/* nothing to change (another session did it): the
+			 * view learns the flags as they are */
+			m->flags = want;
+			m->keywords = want_kw;
+			continue;
+		}
+		renamed |= moved;
 		/* RFC 7162 3.1: each changed message gets a new modseq */
 		row.highestmodseq++;
 		s = store_stmt(st, STORE_ST_MSG_SET_FLAGS);
@@ -154,16 +206,16 @@ store_mailbox_set_flags(struct store_mailbox *mb,
 		(void)sqlite3_bind_int64(s, 2, m->uid);
 		(void)sqlite3_bind_text(s, 3, file, -1, SQLITE_STATIC);
 		(void)sqlite3_bind_int(s, 4, in_new);
-		(void)sqlite3_bind_int64(s, 5, c[k].flags);
-		(void)sqlite3_bind_int64(s, 6, c[k].keywords);
+		(void)sqlite3_bind_int64(s, 5, want);
+		(void)sqlite3_bind_int64(s, 6, want_kw);
 		(void)sqlite3_bind_int64(
 		    s, 7, (sqlite3_int64)row.highestmodseq);
 		if (store_step_done(s) == -1) {
 			(void)store_dberr(st, err, "update flags");
 			goto out;
 		}
-		m->flags = c[k].flags;
-		m->keywords = c[k].keywords;
+		m->flags = want;
+		m->keywords = want_kw;
 		m->modseq = row.highestmodseq;
 		store_msg_file_set(mb, c[k].i, file, in_new);
 		file = NULL;

@@ -282,6 +282,30 @@ def test_store_reaches_other_session(iinst, box):
             b"* 1 FETCH (FLAGS (\\Answered))"]
 
 
+def test_store_keeps_other_session_flags(iinst, box):
+    """+FLAGS and -FLAGS change only the flags they name (RFC 9051
+    6.4.6), also when another session changed others since this one last
+    looked: its change is kept, and the reply shows the flags as they are
+    now. FLAGS replaces them all."""
+    with raw(iinst) as a, raw(iinst) as b:
+        select(a)
+        select(b)
+        ok(b.cmd("STORE 1 +FLAGS.SILENT (\\Flagged Work)"))
+        # a has not seen b's change (no NOOP; nor b's new keyword, which
+        # a's reply leaves out until a learns it)
+        got = fetch_flags(ok(a.cmd("STORE 1 +FLAGS (\\Seen)")))
+        assert got[1] == b"FLAGS (\\Flagged \\Seen \\Recent)", got
+        # b, whose view still lacks \Seen, removes only \Flagged
+        got = fetch_flags(ok(b.cmd("STORE 1 -FLAGS (\\Flagged)")))
+        assert got[1] == b"FLAGS (\\Seen Work)", got
+        got = fetch_flags(ok(b.cmd("FETCH 1 FLAGS")))
+        assert got[1] == b"FLAGS (\\Seen Work)", got
+        # FLAGS: exactly these
+        ok(a.cmd("STORE 1 FLAGS.SILENT (\\Answered)"))
+        got = fetch_flags(ok(b.cmd("NOOP")))
+        assert got[1] == b"FLAGS (\\Answered)", got
+
+
 def test_rev2_no_recent(iinst, box):
     with raw(iinst) as r:
         ok(r.cmd("ENABLE IMAP4rev2"))

@@ -280,7 +280,7 @@ def test_retr_of_files_renamed_during_the_session(pinst, box):
     """Another program (mutt setting a flag) renames the files after the
     login: RETR finds each under its new name (store_msg_open on a
     worker, which wakes the sleeping index to record it), and QUIT still
-    marks them \\Seen and keeps the UIDLs."""
+    marks them \\Seen, keeps the flag mutt set and the UIDLs."""
     p = pop2(pinst)
     uidls = p.uidl()[1]
     cur = Path(pinst.maildir(USER2)) / "cur"
@@ -295,9 +295,9 @@ def test_retr_of_files_renamed_during_the_session(pinst, box):
     assert p.quit().startswith(b"+OK")
     after = sorted(f.name for f in cur.iterdir())
     assert len(after) == 3
-    # (the F set meanwhile is not kept: UPDATE sets the view's flags
-    # plus \Seen, and the view is that of the login)
-    assert all("S" in n.split(":2,")[1] for n in after), after
+    # UPDATE adds \Seen to the flags the files have now: the F set
+    # meanwhile stays
+    assert all(n.split(":2,")[1] == "FS" for n in after), after
     p = pop2(pinst)
     assert p.uidl()[1] == uidls
     p.quit()

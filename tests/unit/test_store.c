@@ -142,6 +142,52 @@ test_store_new_mail_appends_to_view(void **state)
 	store_close(&st);
 }
 
+/* Two sessions with views of one folder: what one changes against its
+ * stale view is applied to the flags as they are now, so that the
+ * other's change stays; replace sets exactly what it says. */
+static void
+test_store_set_flags_merges(void **state)
+{
+	struct store_fixture *f = *state;
+	struct store *st, *st2;
+	struct store_mailbox *mb, *mb2;
+	struct store_flag_change flag = { 0, STORE_FLAG_FLAGGED, 0, false };
+	struct store_flag_change seen = { 0, STORE_FLAG_SEEN, 1u << 1, false };
+	struct store_flag_change only = { 0, STORE_FLAG_ANSWERED, 0, true };
+	struct store_flag_change unflag = { 0, 0, 0, false };
+	struct buf err;
+
+	buf_init(&err, 4096);
+	put_three(f);
+	open_inbox(f, &st, &mb);
+	open_inbox(f, &st2, &mb2);
+	/* session 2 flags message 1; session 1 has not seen it */
+	assert_int_equal(store_mailbox_set_flags(mb2, &flag, 1, &err), 0);
+	assert_int_equal(store_mailbox_msg(mb, 0)->flags, 0);
+	/* session 1 adds \Seen and a keyword: \Flagged stays */
+	assert_int_equal(store_mailbox_set_flags(mb, &seen, 1, &err), 0);
+	assert_int_equal(store_mailbox_msg(mb, 0)->flags,
+	    STORE_FLAG_SEEN | STORE_FLAG_FLAGGED);
+	assert_int_equal(store_mailbox_msg(mb, 0)->keywords, 1u << 1);
+	/* session 2, its view still at \Flagged, removes \Flagged only */
+	assert_int_equal(store_mailbox_set_flags(mb2, &unflag, 1, &err), 0);
+	assert_int_equal(store_mailbox_msg(mb2, 0)->flags, STORE_FLAG_SEEN);
+	assert_int_equal(store_mailbox_msg(mb2, 0)->keywords, 1u << 1);
+	/* replace: exactly \Answered, whatever the view says */
+	assert_int_equal(store_mailbox_set_flags(mb, &only, 1, &err), 0);
+	assert_int_equal(store_mailbox_msg(mb, 0)->flags, STORE_FLAG_ANSWERED);
+	assert_int_equal(store_mailbox_msg(mb, 0)->keywords, 0);
+	store_mailbox_close(&mb);
+	store_close(&st);
+	store_mailbox_close(&mb2);
+	store_close(&st2);
+	open_inbox(f, &st, &mb);
+	assert_int_equal(store_mailbox_msg(mb, 0)->flags, STORE_FLAG_ANSWERED);
+	store_mailbox_close(&mb);
+	store_close(&st);
+	buf_free(&err);
+}
+
 static void
 test_store_set_flags_renames(void **state)
 {
@@ -149,8 +195,8 @@ test_store_set_flags_renames(void **state)
 	struct store *st;
 	struct store_mailbox *mb;
 	struct store_flag_change c[2] = {
-		{ 0, STORE_FLAG_SEEN | STORE_FLAG_ANSWERED, 0 },
-		{ 2, STORE_FLAG_DELETED, 1u << 2 },
+		{ 0, STORE_FLAG_SEEN | STORE_FLAG_ANSWERED, 0, false },
+		{ 2, STORE_FLAG_DELETED, 1u << 2, false },
 	};
 	struct buf err;
 	uint64_t ms;
@@ -311,7 +357,7 @@ test_store_read_only_leaves_new(void **state)
 	struct store_fixture *f = *state;
 	struct store *st;
 	struct store_mailbox *mb;
-	struct store_flag_change c = { 0, STORE_FLAG_SEEN, 0 };
+	struct store_flag_change c = { 0, STORE_FLAG_SEEN, 0, false };
 	struct buf err;
 	size_t idx = 0;
 	char *got;
@@ -364,7 +410,7 @@ test_store_bulk_new_stays(void **state)
 	struct store_fixture *f = *state;
 	struct store *st;
 	struct store_mailbox *mb;
-	struct store_flag_change c = { 3, STORE_FLAG_FLAGGED, 0 };
+	struct store_flag_change c = { 3, STORE_FLAG_FLAGGED, 0, false };
 	struct buf err;
 	size_t idx = 5, i;
 	char name[64], *got, *from, *to;
@@ -455,6 +501,7 @@ main(void)
 		T(test_store_uids_in_delivery_order),
 		T(test_store_new_mail_appends_to_view),
 		T(test_store_set_flags_renames),
+		T(test_store_set_flags_merges),
 		T(test_store_expunge),
 		T(test_store_notices_other_programs),
 		T(test_store_cheap_sync_reads_no_directory),

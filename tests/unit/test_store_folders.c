@@ -609,7 +609,7 @@ test_store_copy_and_move_map_uids(void **state)
 	struct store_fixture *f = *state;
 	struct store *st = open_store(f);
 	struct store_mailbox *in, *dst;
-	struct store_flag_change c;
+	struct store_flag_change c = { 0 };
 	struct store_sync_result res;
 	uint32_t uids[3];
 	size_t idx[3], kw;
@@ -696,7 +696,7 @@ test_store_sync_reports_indexes(void **state)
 	struct store_fixture *f = *state;
 	struct store *st = open_store(f);
 	struct store_mailbox *a, *b;
-	struct store_flag_change c[2];
+	struct store_flag_change c[2] = { { 0 } };
 	struct store_sync_result res;
 	size_t idx[2];
 	struct buf err;

@@ -97,7 +97,7 @@ test_store_sleep_sync_sees_others(void **state)
 	struct store *st, *st2;
 	struct store_mailbox *mb, *mb2;
 	struct store_sync_result res;
-	struct store_flag_change c = { 0, STORE_FLAG_FLAGGED, 0 };
+	struct store_flag_change c = { 0, STORE_FLAG_FLAGGED, 0, false };
 	size_t idx = 1;
 	struct buf err;
 
@@ -146,7 +146,7 @@ test_store_sleep_writes(void **state)
 	struct store *st, *st2;
 	struct store_mailbox *mb, *mb2;
 	struct store_flag_change c = { 0, STORE_FLAG_SEEN | STORE_FLAG_DELETED,
-		0 };
+		0, false };
 	struct store_folder_status s;
 	size_t idx = 0, kw = 99;
 	struct buf err;
@@ -417,7 +417,7 @@ test_store_sleep_reopen_fails(void **state)
 	struct store_mailbox *mb;
 	struct store_folder_status s;
 	struct store_sync_result res;
-	struct store_flag_change c = { 0, STORE_FLAG_SEEN, 0 };
+	struct store_flag_change c = { 0, STORE_FLAG_SEEN, 0, false };
 	char *aside = xasprintf("%s.aside", f->index);
 	struct buf err;
 
