@@ -4,9 +4,10 @@
  * time on 127.0.0.1:PORT (0: a free port, printed on stdout): a
  * greeting, +OK to USER, PASS and QUIT, "+OK COUNT bytes" to STAT, and to
  * "RETR n" a message of SIZE bytes (lines of 76 characters, CRLF, dot
- * terminated) from memory, one read and one write per command as a
- * server on an event loop does. What a download against it costs is the
- * client's and the loopback round trip's share of every server's figure.
+ * terminated) from memory: one read, and one writev for the commands
+ * that read brought, as a server on an event loop does. What a download
+ * against it costs is the client's and the loopback round trip's share
+ * of every server's figure.
  * Not part of mailwright: a bench tool only.
  *
  *   pop-echo PORT COUNT SIZE
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static int
@@ -34,13 +36,40 @@ send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Answers every complete command line in buf[0..*len); keeps the rest. */
+#define IOV_MAX_ANSWERS 1024
+
+/* Writes iov[0..n) whole (writev, again after a short write). */
+static int
+writev_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
+
+		if (w <= 0)
+			return -1;
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/* Answers every complete command line in buf[0..*len) with one writev,
+ * as a server on an event loop sends what one read asked for; keeps the
+ * rest. */
 static int
 answer(int fd, char *buf, size_t *len, const char *msg, size_t msglen,
     const char *stat)
 {
+	static struct iovec iov[IOV_MAX_ANSWERS];
 	char *p = buf, *end = buf + *len, *nl;
-	int quit = 0;
+	int quit = 0, n = 0;
 
 	while (!quit && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 		const char *r = "+OK\r\n";
@@ -54,10 +83,17 @@ answer(int fd, char *buf, size_t *len, const char *msg, size_t msglen,
 			rl = strlen(stat);
 		} else if (strncasecmp(p, "QUIT", 4) == 0)
 			quit = 1;
-		if (send_all(fd, r, rl) == -1)
-			return -1;
+		iov[n].iov_base = (void *)r;
+		iov[n++].iov_len = rl;
+		if (n == IOV_MAX_ANSWERS) {
+			if (writev_all(fd, iov, n) == -1)
+				return -1;
+			n = 0;
+		}
 		p = nl + 1;
 	}
+	if (n > 0 && writev_all(fd, iov, n) == -1)
+		return -1;
 	*len = (size_t)(end - p);
 	memmove(buf, p, *len);
 	return quit ? 1 : 0;
