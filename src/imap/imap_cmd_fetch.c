@@ -109,6 +109,7 @@ imap_fetch_start(struct imap_job *j, struct imap_fetch_ctx *x)
 	struct imap_session *s = j->s;
 	const struct imap_command *c = s->cmd;
 	const char *why;
+	uint32_t defined;
 	size_t k;
 
 	x->started = true;
@@ -125,10 +126,18 @@ imap_fetch_start(struct imap_job *j, struct imap_fetch_ctx *x)
 	x->needs = imap_fetch_needs(&c->u.msg.fetch);
 	for (k = 0; k < STORE_MAX_KEYWORDS; k++)
 		x->kw[k] = store_mailbox_keyword_name(s->mb, k);
+	defined = store_mailbox_keywords_defined(s->mb);
 	if (imap_fetch_sets_seen(&c->u.msg.fetch) && !s->read_only &&
 	    imap_fetch_set_seen(j, x) == -1) {
 		imap_job_store_error(j, "FETCH");
 		return -1;
+	}
+	/* \Seen added to flags another session changed may bring its
+	 * keywords: announced before the FLAGS that show them */
+	if ((store_mailbox_keywords_defined(s->mb) & ~defined) != 0) {
+		imap_job_flags_announce(j);
+		for (k = 0; k < STORE_MAX_KEYWORDS; k++)
+			x->kw[k] = store_mailbox_keyword_name(s->mb, k);
 	}
 	return 0;
 }

@@ -177,7 +177,7 @@ imap_store_run(struct imap_job *j)
 	enum imap_store_op op = c->u.msg.store.op;
 	struct store_flag_change *ch = NULL;
 	size_t *idx = NULL, n = 0, k, nch = 0;
-	uint32_t sys, kw;
+	uint32_t sys, kw, defined;
 	const char *why;
 	bool made = false;
 
@@ -196,6 +196,7 @@ imap_store_run(struct imap_job *j)
 		return;
 	}
 	sys = imap_flags_to_store(c->u.msg.store.flags.sys);
+	defined = store_mailbox_keywords_defined(s->mb);
 	if (imap_job_keywords(j, s->mb, &c->u.msg.store.flags,
 	        op != IMAP_STORE_REMOVE, &kw, &made) == -1)
 		goto out;
@@ -233,8 +234,10 @@ imap_store_run(struct imap_job *j)
 		imap_job_store_error(j, "STORE");
 		goto out;
 	}
-	/* the client learns the new keywords first (Dovecot's order) */
-	if (made)
+	/* the client learns the new keywords first (Dovecot's order): its
+	 * own, and those of another session that the messages now show */
+	if (made ||
+	    (store_mailbox_keywords_defined(s->mb) & ~defined) != 0)
 		imap_job_flags_announce(j);
 	/* RFC 9051 6.4.6: the new flags of each message, unless .SILENT;
 	 * UID STORE names the UID (6.4.9) */

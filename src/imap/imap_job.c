@@ -369,6 +369,7 @@ imap_job_sync_how(struct imap_job *j, bool quick)
 {
 	struct imap_session *s = j->s;
 	struct store_sync_result res;
+	uint32_t kw = store_mailbox_keywords_defined(s->mb);
 	size_t k, n;
 
 	if ((quick ? store_mailbox_sync_quick(s->mb, &res, &j->err)
@@ -401,6 +402,10 @@ imap_job_sync_how(struct imap_job *j, bool quick)
 			    j, "%zu RECENT", imap_mailbox_recent_count(s));
 	}
 	s->exists = (uint32_t)n;
+	/* RFC 9051 7.3.5: keywords another session made, before the
+	 * FETCH responses that show them */
+	if ((store_mailbox_keywords_defined(s->mb) & ~kw) != 0)
+		imap_job_flags_announce(j);
 	for (k = 0; k < res.changed; k++)
 		imap_job_flags_line(j, res.flags_changed[k], s->rev2);
 	return 0;

@@ -146,7 +146,7 @@ out:
 	return dir;
 }
 
-static void
+void
 store_keywords_load(struct store_mailbox *mb)
 {
 	sqlite3_stmt *s = store_stmt(mb->st, STORE_ST_KW_LIST);
@@ -348,6 +348,17 @@ const char *
 store_mailbox_keyword_name(const struct store_mailbox *mb, size_t i)
 {
 	return i < STORE_MAX_KEYWORDS ? mb->keywords[i] : NULL;
+}
+
+uint32_t
+store_mailbox_keywords_defined(const struct store_mailbox *mb)
+{
+	uint32_t bits = 0;
+
+	for (size_t i = 0; i < STORE_MAX_KEYWORDS; i++)
+		if (mb->keywords[i] != NULL)
+			bits |= 1u << i;
+	return bits;
 }
 
 /* ---- messages ---------------------------------------------------------- */

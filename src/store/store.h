@@ -183,6 +183,10 @@ uint64_t store_mailbox_vsize(const struct store_mailbox *mb);
  */
 const char *store_mailbox_keyword_name(const struct store_mailbox *mb,
     size_t i);
+/* The keywords that have a name: bit i for keyword i. A session that
+ * compares it before and after a sync or a flag change learns of the
+ * keywords another session made (RFC 9051 7.3.5: announce them). */
+uint32_t store_mailbox_keywords_defined(const struct store_mailbox *mb);
 
 /*
  * Opens message i for reading (O_RDONLY|O_CLOEXEC, at offset 0). The file

@@ -132,6 +132,8 @@ struct store_msg_file {
 /* Message i's file is now file (malloc'd, taken over) in new/ or cur/. */
 void store_msg_file_set(
     struct store_mailbox *mb, size_t i, char *file, bool in_new);
+/* store.c: (re)reads the names of the folder's keywords from the index. */
+void store_keywords_load(struct store_mailbox *mb);
 /* Frees f's name when it is its own (a view entry that goes). */
 void store_msg_file_release(struct store_mailbox *mb, struct store_msg_file *f);
 /* Makes the view's arrays mb's own to change (a copy of the snapshot's

@@ -149,6 +149,7 @@ store_mailbox_set_flags(struct store_mailbox *mb,
 	struct store_mb_row row;
 	uint32_t flags = 0, keywords = 0, want = 0, want_kw = 0;
 	struct flag_op op;
+	uint32_t kw_seen = 0; /* keywords the view got */
 	char *file = NULL;
 	bool in_new, moved, renamed = false;
 	size_t k;
@@ -196,6 +197,7 @@ store_mailbox_set_flags(struct store_mailbox *mb,
 			 * view learns the flags as they are */
 			m->flags = want;
 			m->keywords = want_kw;
+			kw_seen |= want_kw;
 			continue;
 		}
 		renamed |= moved;
@@ -217,9 +219,14 @@ store_mailbox_set_flags(struct store_mailbox *mb,
 		m->flags = want;
 		m->keywords = want_kw;
 		m->modseq = row.highestmodseq;
+		kw_seen |= want_kw;
 		store_msg_file_set(mb, c[k].i, file, in_new);
 		file = NULL;
 	}
+	/* keywords another session made and the view now has: their
+	 * names (store_mailbox_keyword_name) */
+	if ((kw_seen & ~store_mailbox_keywords_defined(mb)) != 0)
+		store_keywords_load(mb);
 	/* the renames are durable before the index says so */
 	if (renamed && fsync(mb->curfd) == -1) {
 		store_seterr(

@@ -266,7 +266,10 @@ def test_store_reaches_other_session(iinst, box):
         # a's NOOP: the new flags of each (RFC 9051 7.5.2); \Recent is
         # a's own (a selected first, so it took them)
         lines = ok(a.cmd("NOOP"))
-        got = fetch_flags(lines)
+        # b's new keyword first (RFC 9051 7.3.5)
+        assert lines[0].startswith(b"* FLAGS (") and b"Work" in lines[0], \
+            lines
+        got = fetch_flags([ln for ln in lines if b" FETCH " in ln])
         assert set(got) == {2, 3}, lines
         assert got[2] == b"FLAGS (\\Flagged \\Seen \\Recent)"
         assert got[3] == b"FLAGS (\\Recent Work)"
@@ -291,10 +294,14 @@ def test_store_keeps_other_session_flags(iinst, box):
         select(a)
         select(b)
         ok(b.cmd("STORE 1 +FLAGS.SILENT (\\Flagged Work)"))
-        # a has not seen b's change (no NOOP; nor b's new keyword, which
-        # a's reply leaves out until a learns it)
-        got = fetch_flags(ok(a.cmd("STORE 1 +FLAGS (\\Seen)")))
-        assert got[1] == b"FLAGS (\\Flagged \\Seen \\Recent)", got
+        # a has not seen b's change (no NOOP), nor b's new keyword: it
+        # learns the keyword (FLAGS, RFC 9051 7.3.5) before the flags
+        lines = ok(a.cmd("STORE 1 +FLAGS (\\Seen)"))
+        assert lines[0].startswith(b"* FLAGS (") and b"Work" in lines[0], \
+            lines
+        assert lines[1].startswith(b"* OK [PERMANENTFLAGS ("), lines
+        got = fetch_flags(lines[2:])
+        assert got[1] == b"FLAGS (\\Flagged \\Seen \\Recent Work)", got
         # b, whose view still lacks \Seen, removes only \Flagged
         got = fetch_flags(ok(b.cmd("STORE 1 -FLAGS (\\Flagged)")))
         assert got[1] == b"FLAGS (\\Seen Work)", got
@@ -304,6 +311,21 @@ def test_store_keeps_other_session_flags(iinst, box):
         ok(a.cmd("STORE 1 FLAGS.SILENT (\\Answered)"))
         got = fetch_flags(ok(b.cmd("NOOP")))
         assert got[1] == b"FLAGS (\\Answered)", got
+
+
+def test_other_session_keyword_announced_at_noop(iinst, box):
+    """A keyword another session made comes with an untagged FLAGS (and
+    PERMANENTFLAGS) at the next NOOP, before the FETCH that shows it."""
+    with raw(iinst) as a, raw(iinst) as b:
+        select(a)
+        select(b)
+        ok(b.cmd("STORE 2 +FLAGS.SILENT (Later)"))
+        lines = ok(a.cmd("NOOP"))
+        assert lines[0].startswith(b"* FLAGS (") and b"Later" in lines[0], \
+            lines
+        assert lines[1].startswith(b"* OK [PERMANENTFLAGS ("), lines
+        assert fetch_flags(lines[2:])[2] == b"FLAGS (\\Recent Later)", lines
+        assert ok(a.cmd("NOOP")) == []
 
 
 def test_rev2_no_recent(iinst, box):
