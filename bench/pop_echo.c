@@ -22,20 +22,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-static int
-send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 #define IOV_MAX_ANSWERS 1024
 
 /* Writes iov[0..n) whole (writev, again after a short write). */
@@ -141,6 +127,7 @@ main(int argc, char **argv)
 	printf("%d\n", ntohs(sa.sin_port));
 	fflush(stdout);
 	for (;;) {
+		struct iovec greeting = { "+OK pop-echo\r\n", 14 };
 		int fd = accept(ls, NULL, NULL), r = 0;
 
 		if (fd == -1)
@@ -148,7 +135,7 @@ main(int argc, char **argv)
 		(void)setsockopt(
 		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		len = 0;
-		if (send_all(fd, "+OK pop-echo\r\n", 14) == -1)
+		if (writev_all(fd, &greeting, 1) == -1)
 			r = -1;
 		while (r == 0) {
 			ssize_t n = read(fd, buf + len, sizeof(buf) - len);

@@ -328,6 +328,40 @@ def test_other_session_keyword_announced_at_noop(iinst, box):
         assert ok(a.cmd("NOOP")) == []
 
 
+def test_bulk_arrival_stays_in_new_until_flagged(iinst):
+    """More than 64 files that arrived while nobody looked are indexed
+    where they are (store_sync.c: STORE_SYNC_MOVE_MAX): they stay in new/,
+    read as any others, and a file moves to cur/ with its flags when a
+    STORE changes them; a few new files move to cur/ at once."""
+    wipe(iinst)
+    names = [put_message(iinst, USER, message(token() + "-%d" % i))
+             for i in range(100)]
+    md = Path(iinst.maildir(USER))
+    try:
+        with raw(iinst) as r:
+            select(r)
+            assert sorted(os.listdir(md / "new")) == sorted(names)
+            lines = ok(r.cmd("FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS "
+                             "(SUBJECT)])"))
+            assert len([ln for ln in lines if b" FETCH " in ln]) == 100
+            ok(r.cmd("STORE 7 +FLAGS.SILENT (\\Flagged)"))
+            cur = os.listdir(md / "cur")
+            assert cur == [names[6] + ":2,F"], cur
+            assert names[6] not in os.listdir(md / "new")
+            # a few more: moved to cur/ at the next look
+            more = [put_message(iinst, USER, message(token()))
+                    for _ in range(3)]
+            lines = ok(r.cmd("NOOP"))
+            assert b"* 103 EXISTS" in lines, lines
+            cur = os.listdir(md / "cur")
+            assert all(any(c.startswith(m) for c in cur) for m in more), cur
+            lines = ok(r.cmd("FETCH 103 BODY.PEEK[HEADER.FIELDS "
+                             "(SUBJECT)]"))
+            assert len(lines) == 1, lines
+    finally:
+        wipe(iinst)
+
+
 def test_rev2_no_recent(iinst, box):
     with raw(iinst) as r:
         ok(r.cmd("ENABLE IMAP4rev2"))
